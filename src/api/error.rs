@@ -1,0 +1,202 @@
+//! The one API error type, mapped explicitly to HTTP status and Misskey's error body
+//! `{"error":{"message","code","id","kind","info"?}}` with Misskey's stable codes and ids.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Client,
+    Server,
+    Permission,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub kind: Kind,
+    pub code: &'static str,
+    pub id: &'static str,
+    pub message: String,
+    pub info: Option<Value>,
+}
+
+impl ApiError {
+    pub fn new(
+        status: u16,
+        kind: Kind,
+        code: &'static str,
+        id: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        ApiError {
+            status: StatusCode::from_u16(status).expect("valid status"),
+            kind,
+            code,
+            id,
+            message: message.into(),
+            info: None,
+        }
+    }
+
+    pub fn with_info(mut self, info: Value) -> Self {
+        self.info = Some(info);
+        self
+    }
+
+    pub fn invalid_param(param: &str, reason: impl Into<String>) -> Self {
+        let reason = reason.into();
+        ApiError::new(
+            400,
+            Kind::Client,
+            "INVALID_PARAM",
+            "3d81ceae-475f-4600-b2a8-2bc116157532",
+            "Invalid param.",
+        )
+        .with_info(json!({ "param": param, "reason": reason }))
+    }
+
+    pub fn unknown_endpoint() -> Self {
+        ApiError::new(
+            404,
+            Kind::Client,
+            "UNKNOWN_API_ENDPOINT",
+            "2ca3b769-540a-4f08-9dd5-b5a825b6d0f1",
+            "Unknown API endpoint.",
+        )
+    }
+
+    pub fn credential_required() -> Self {
+        ApiError::new(
+            401,
+            Kind::Client,
+            "CREDENTIAL_REQUIRED",
+            "1384574d-a912-4b81-8601-c7b1c4085df1",
+            "Credential required.",
+        )
+    }
+
+    pub fn authentication_failed() -> Self {
+        ApiError::new(
+            401,
+            Kind::Client,
+            "AUTHENTICATION_FAILED",
+            "b0a7f5f8-dc2f-4171-b91f-de88ad238e14",
+            "Authentication failed. Please ensure your token is correct.",
+        )
+    }
+
+    /// The server cannot serve API calls right now (dependency down, migrating, draining).
+    pub fn unavailable(reason: &str) -> Self {
+        ApiError::new(
+            503,
+            Kind::Server,
+            "SERVICE_UNAVAILABLE",
+            "a9f8e4c2-4d1e-4f7a-9d3b-6c2e1b0a5f31",
+            format!("The server is temporarily unavailable ({reason}). Please retry shortly."),
+        )
+        .with_info(json!({ "reason": reason }))
+    }
+
+    /// An unexpected failure: logged with a fresh id, never shown to the client beyond that id.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let log_id = uuid_v4();
+        tracing::error!(error_id = %log_id, error = %cause, "internal error");
+        ApiError::new(
+            500,
+            Kind::Server,
+            "INTERNAL_ERROR",
+            "5d37dbcb-891e-41ca-a3d6-e690c97775ac",
+            "Internal error occurred. Please contact us if the error persists.",
+        )
+        .with_info(
+            json!({ "e": { "message": "internal error", "code": "INTERNAL_ERROR", "id": log_id } }),
+        )
+    }
+
+    pub fn body(&self) -> Value {
+        let kind = match self.kind {
+            Kind::Client => "client",
+            Kind::Server => "server",
+            Kind::Permission => "permission",
+        };
+        let mut e =
+            json!({ "message": self.message, "code": self.code, "id": self.id, "kind": kind });
+        if let Some(info) = &self.info {
+            e["info"] = info.clone();
+        }
+        json!({ "error": e })
+    }
+}
+
+/// A random RFC 4122 version 4 UUID string.
+pub fn uuid_v4() -> String {
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status);
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.insert_header((
+                "WWW-Authenticate",
+                "Bearer realm=\"Misskey\", error=\"invalid_token\"",
+            ));
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            res.insert_header(("Retry-After", "1"));
+        }
+        res.json(self.body())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl From<deadpool::managed::PoolError<diesel_async::pooled_connection::PoolError>> for ApiError {
+    fn from(e: deadpool::managed::PoolError<diesel_async::pooled_connection::PoolError>) -> Self {
+        tracing::warn!(error = %e, "no database connection");
+        ApiError::unavailable("postgres unreachable")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_has_misskey_shape() {
+        let b = ApiError::invalid_param("limit", "must be <= 100").body();
+        assert_eq!(b["error"]["code"], "INVALID_PARAM");
+        assert_eq!(b["error"]["kind"], "client");
+        assert_eq!(b["error"]["info"]["param"], "limit");
+        let u = uuid_v4();
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4");
+    }
+}

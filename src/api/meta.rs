@@ -1,0 +1,115 @@
+//! `meta`: instance information for clients (MetaLite, or MetaDetailed unless `detail: false`).
+
+use super::ApiError;
+use crate::db::schema::{meta, users};
+use crate::http::AppState;
+use actix_web::{web, HttpResponse};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Params {
+    #[serde(default)]
+    detail: Option<bool>,
+    /// Token fields are accepted and ignored: meta needs no credential.
+    #[serde(default)]
+    #[allow(dead_code)]
+    i: Option<String>,
+}
+
+#[derive(Queryable)]
+struct MetaRow {
+    name: Option<String>,
+    description: Option<String>,
+    maintainer_name: Option<String>,
+    maintainer_email: Option<String>,
+    lang_default: Option<String>,
+    disable_registration: bool,
+    root_user_id: Option<String>,
+}
+
+pub async fn post(
+    state: web::Data<AppState>,
+    body: Option<web::Json<Params>>,
+) -> Result<HttpResponse, ApiError> {
+    let p = body.map(|b| b.into_inner()).unwrap_or_default();
+    render(&state, p.detail.unwrap_or(true)).await
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    q: web::Query<Params>,
+) -> Result<HttpResponse, ApiError> {
+    render(&state, q.detail.unwrap_or(true)).await
+}
+
+async fn render(state: &AppState, detail: bool) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.db.get().await?;
+    let row: Option<MetaRow> = meta::table
+        .filter(meta::id.eq("x"))
+        .select((
+            meta::name,
+            meta::description,
+            meta::maintainer_name,
+            meta::maintainer_email,
+            meta::lang_default,
+            meta::disable_registration,
+            meta::root_user_id,
+        ))
+        .first(&mut conn)
+        .await
+        .optional()?;
+    let m = row.unwrap_or(MetaRow {
+        name: None,
+        description: None,
+        maintainer_name: None,
+        maintainer_email: None,
+        lang_default: None,
+        disable_registration: true,
+        root_user_id: None,
+    });
+    let mut out = json!({
+        "maintainerName": m.maintainer_name,
+        "maintainerEmail": m.maintainer_email,
+        "version": crate::VERSION,
+        "providesTarball": false,
+        "name": m.name,
+        "shortName": null,
+        "uri": state.config.url,
+        "description": m.description,
+        "langs": m.lang_default.map(|l| vec![l]).unwrap_or_default(),
+        "disableRegistration": m.disable_registration,
+        "emailRequiredForSignup": false,
+        "maxNoteTextLength": 3000,
+        "enableEmail": false,
+        "enableServiceWorker": false,
+        "translatorAvailable": false,
+        "serverRules": [],
+        "federation": "all",
+    });
+    if detail {
+        let require_setup = match m.root_user_id {
+            Some(_) => false,
+            None => {
+                let local: i64 = users::table
+                    .filter(users::host.is_null().and(users::is_system.eq(false)))
+                    .count()
+                    .get_result(&mut conn)
+                    .await?;
+                local == 0
+            }
+        };
+        out["requireSetup"] = json!(require_setup);
+        out["features"] = json!({
+            "registration": !m.disable_registration,
+            "emailRequiredForSignup": false,
+            "localTimeline": true,
+            "globalTimeline": true,
+            "miauth": true,
+        });
+    }
+    Ok(HttpResponse::Ok().json(out))
+}

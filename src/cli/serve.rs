@@ -1,0 +1,125 @@
+//! `serve`: starts managed children (if any), the dependency watchers and the HTTP server; on
+//! SIGTERM it stops accepting, drains, and stops the children last.
+
+use super::{fmt_err, load_config, runtime, Cli};
+use crate::bus::Redis;
+use crate::config::Loaded;
+use crate::http::AppState;
+use crate::supervise::{children, spawn_watchers, Deps, Health};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    /// Web and background work in one process.
+    All,
+    /// HTTP only.
+    Web,
+    /// Background work only (no HTTP listener).
+    Worker,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Which part of the server this process runs.
+    #[arg(long, value_enum, default_value = "all")]
+    pub role: Role,
+    /// Listen address for plain HTTP (sets http.listen).
+    #[arg(long)]
+    pub listen: Option<String>,
+}
+
+pub fn run(cli: &Cli, a: &Args) -> Result<(), String> {
+    let mut extra = Vec::new();
+    if let Some(l) = &a.listen {
+        extra.push(("http.listen".to_string(), toml::Value::String(l.clone())));
+    }
+    let loaded = load_config(cli, extra)?;
+    crate::logging::init(&loaded.config.log);
+    runtime().block_on(serve(loaded, a.role)).map_err(fmt_err)
+}
+
+fn log_sources(loaded: &Loaded) {
+    tracing::info!(version = crate::VERSION, config = %loaded.path.display(), "misskey-rs starting");
+    for (key, value, source) in loaded.describe() {
+        if source != crate::config::Source::Default {
+            tracing::info!(key = %key, value = %value, source = %source, "config");
+        }
+    }
+}
+
+async fn serve(loaded: Loaded, role: Role) -> anyhow::Result<()> {
+    log_sources(&loaded);
+    let cfg = Arc::new(loaded.config);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut kids = Vec::new();
+    for (enabled, spec) in [
+        (
+            cfg.managed.postgres,
+            cfg.managed.postgres.then(|| children::postgres_spec(&cfg)),
+        ),
+        (
+            cfg.managed.redis,
+            cfg.managed.redis.then(|| children::redis_spec(&cfg)),
+        ),
+    ] {
+        if let (true, Some(spec)) = (enabled, spec) {
+            let spec = spec?;
+            let port = spec.port;
+            kids.push(tokio::spawn(children::supervise(spec, stop_rx.clone())));
+            if !children::wait_port(port, Duration::from_secs(30)).await {
+                tracing::warn!(
+                    port,
+                    "managed service not accepting connections yet; continuing"
+                );
+            }
+        }
+    }
+
+    let db = crate::db::build_pool(&cfg.database)?;
+    let redis = Redis::new(&cfg)?;
+    let health = Arc::new(Health::default());
+    spawn_watchers(Deps {
+        db: db.clone(),
+        db_url: cfg.database.url.clone(),
+        redis: redis.clone(),
+        health: health.clone(),
+        run_migrations: role != Role::Worker,
+    });
+    let trusted_proxies = cfg
+        .http
+        .trusted_proxies
+        .iter()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    let state = Arc::new(AppState {
+        config: cfg.clone(),
+        db,
+        redis,
+        health,
+        trusted_proxies,
+    });
+
+    let result = if role == Role::Worker {
+        crate::supervise::notify::ready();
+        wait_for_signal().await;
+        Ok(())
+    } else {
+        crate::http::run(state).await
+    };
+    let _ = stop_tx.send(true);
+    for k in kids {
+        let _ = k.await;
+    }
+    tracing::info!("stopped");
+    result
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}

@@ -1,0 +1,336 @@
+//! The server's configuration: one typed struct whose doc comments are the documentation.
+//!
+//! Sources apply in one direction: built-in defaults → TOML file → `MISSKEY_RS_*` environment →
+//! command-line flags. Every leaf key remembers which source set it, so `config show` and the
+//! start-up log can say so.
+
+mod example;
+mod load;
+mod schema;
+
+pub use example::example_toml;
+pub use load::{load, minimal_toml, Loaded, Source};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Default location of the configuration file.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/misskey-rs/config.toml";
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Public URL of the instance, e.g. "https://example.social". Fixed after `init`:
+    /// every local user's ActivityPub id is derived from it.
+    pub url: String,
+    /// Directory for the instance's own state: TLS certificates, managed database files, uploads.
+    pub data_dir: PathBuf,
+    pub http: HttpConfig,
+    pub tls: TlsConfig,
+    pub database: DatabaseConfig,
+    pub redis: RedisConfig,
+    pub managed: ManagedConfig,
+    pub log: LogConfig,
+    pub metrics: MetricsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Address for plain HTTP when `tls.mode = "off"` (behind a reverse proxy).
+    pub listen: String,
+    /// Address for HTTPS when `tls.mode` is "acme" or "files".
+    pub https_listen: String,
+    /// Address for plain HTTP next to HTTPS: redirects to HTTPS. Empty disables it.
+    pub redirect_listen: String,
+    /// Reverse proxies whose X-Forwarded-For header is believed (IP addresses), e.g. ["127.0.0.1"].
+    pub trusted_proxies: Vec<String>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// HTTP worker threads; 0 means one per CPU core.
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// Certificates from an ACME CA (Let's Encrypt by default), obtained and renewed automatically.
+    Acme,
+    /// PEM certificate and key files, reloaded on SIGHUP.
+    Files,
+    /// Plain HTTP, for running behind a reverse proxy that terminates TLS.
+    Off,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// One of "acme", "files", "off".
+    pub mode: TlsMode,
+    /// Contact e-mail for the ACME account (mode "acme").
+    pub acme_email: String,
+    /// ACME directory URL (mode "acme"). Let's Encrypt's production directory by default.
+    pub acme_directory: String,
+    /// Extra PEM root certificate trusted when talking to the ACME server (for a private or test CA).
+    pub acme_ca_file: Option<PathBuf>,
+    /// PEM certificate chain (mode "files").
+    pub cert_file: Option<PathBuf>,
+    /// PEM private key (mode "files").
+    pub key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// PostgreSQL URL, e.g. "postgres://misskey:secret@127.0.0.1:5432/misskey".
+    /// Add "?sslmode=require" to connect with TLS.
+    pub url: String,
+    /// Most connections held open by this process.
+    pub pool_size: usize,
+    /// Seconds to wait for a free connection before a request fails.
+    pub acquire_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// Redis URL, e.g. "redis://127.0.0.1:6379/0" (or "rediss://" for TLS).
+    pub url: String,
+    /// Prefix of every key and channel, so several instances can share one Redis.
+    /// Empty means one derived from the instance's host name.
+    pub prefix: String,
+    /// Most connections held open by this process.
+    pub pool_size: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ManagedConfig {
+    /// Run PostgreSQL as a child process with its cluster under `data_dir/postgres`.
+    pub postgres: bool,
+    /// Run redis-server as a child process.
+    pub redis: bool,
+    /// Port of the managed PostgreSQL (listens on 127.0.0.1 only).
+    pub postgres_port: u16,
+    /// Port of the managed Redis (listens on 127.0.0.1 only).
+    pub redis_port: u16,
+    /// Directory holding `initdb` and `postgres`; found automatically when empty.
+    pub postgres_bin_dir: Option<PathBuf>,
+    /// System user that runs the managed services when misskey-rs runs as root.
+    pub run_as: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable on a terminal, JSON lines otherwise.
+    Auto,
+    /// Human-readable lines.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// Filter in tracing's syntax, e.g. "info" or "info,misskey_rs=debug".
+    pub level: String,
+    /// One of "auto", "human", "json".
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve Prometheus metrics at /metrics on `listen`.
+    pub enabled: bool,
+    /// Address of the metrics listener; keep it on localhost unless `token` is set.
+    pub listen: String,
+    /// Bearer token required to read /metrics; empty means none.
+    pub token: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            url: String::new(),
+            data_dir: PathBuf::from("/var/lib/misskey-rs"),
+            http: HttpConfig::default(),
+            tls: TlsConfig::default(),
+            database: DatabaseConfig::default(),
+            redis: RedisConfig::default(),
+            managed: ManagedConfig::default(),
+            log: LogConfig::default(),
+            metrics: MetricsConfig::default(),
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: "127.0.0.1:3000".into(),
+            https_listen: "0.0.0.0:443".into(),
+            redirect_listen: "0.0.0.0:80".into(),
+            trusted_proxies: vec![],
+            max_body_bytes: 8 * 1024 * 1024,
+            workers: 0,
+        }
+    }
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        TlsConfig {
+            mode: TlsMode::Off,
+            acme_email: String::new(),
+            acme_directory: "https://acme-v02.api.letsencrypt.org/directory".into(),
+            acme_ca_file: None,
+            cert_file: None,
+            key_file: None,
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: "postgres://misskey@127.0.0.1:5432/misskey".into(),
+            pool_size: 16,
+            acquire_timeout_secs: 5,
+        }
+    }
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        RedisConfig {
+            url: "redis://127.0.0.1:6379/0".into(),
+            prefix: String::new(),
+            pool_size: 16,
+        }
+    }
+}
+
+impl Default for ManagedConfig {
+    fn default() -> Self {
+        ManagedConfig {
+            postgres: false,
+            redis: false,
+            postgres_port: 54329,
+            redis_port: 63799,
+            postgres_bin_dir: None,
+            run_as: "misskey-rs".into(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+            format: LogFormat::Auto,
+        }
+    }
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            enabled: false,
+            listen: "127.0.0.1:9464".into(),
+            token: String::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Host part of the public URL (with port when not the default one).
+    pub fn host(&self) -> String {
+        let rest = self
+            .url
+            .split_once("://")
+            .map(|(_, r)| r)
+            .unwrap_or(&self.url);
+        rest.split('/').next().unwrap_or("").to_ascii_lowercase()
+    }
+
+    /// Host name without port: the ACME identifier.
+    pub fn hostname(&self) -> String {
+        let host = self.host();
+        match host.rsplit_once(':') {
+            Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => h.to_string(),
+            _ => host,
+        }
+    }
+
+    /// Prefix for Redis keys and channels.
+    pub fn redis_prefix(&self) -> String {
+        if self.redis.prefix.is_empty() {
+            format!("misskey-rs:{}:", self.host())
+        } else {
+            self.redis.prefix.clone()
+        }
+    }
+
+    /// Checks what serde cannot: values that parse but make no sense together.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.url.is_empty() {
+            return Err(
+                "`url` is not set: run `misskey-rs init` first, or set it in the config file"
+                    .into(),
+            );
+        }
+        if !(self.url.starts_with("https://") || self.url.starts_with("http://"))
+            || self.host().is_empty()
+        {
+            return Err(format!(
+                "`url` must look like https://example.social, got {:?}",
+                self.url
+            ));
+        }
+        if self.url.trim_end_matches('/') != self.url {
+            return Err("`url` must not end with a slash".into());
+        }
+        match self.tls.mode {
+            TlsMode::Files if self.tls.cert_file.is_none() || self.tls.key_file.is_none() => {
+                return Err("tls.mode = \"files\" needs tls.cert_file and tls.key_file".into())
+            }
+            TlsMode::Acme if self.tls.acme_email.is_empty() => {
+                return Err(
+                    "tls.mode = \"acme\" needs tls.acme_email (the CA's contact address)".into(),
+                )
+            }
+            _ => {}
+        }
+        for p in &self.http.trusted_proxies {
+            if p.parse::<std::net::IpAddr>().is_err() {
+                return Err(format!("http.trusted_proxies: {p:?} is not an IP address"));
+            }
+        }
+        if self.database.pool_size == 0 || self.redis.pool_size == 0 {
+            return Err("pool_size must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// Names of keys whose values are never printed.
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.ends_with("token") || k.contains("password") || k.contains("secret")
+}
+
+/// Hides the password inside a URL such as postgres://user:pass@host/db.
+pub fn mask_url_password(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((cred, host)) = rest.rsplit_once('@') {
+            if let Some((user, _)) = cred.split_once(':') {
+                return format!("{scheme}://{user}:***@{host}");
+            }
+        }
+    }
+    url.to_string()
+}

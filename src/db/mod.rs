@@ -1,0 +1,86 @@
+//! PostgreSQL access: the connection pool (diesel-async over tokio-postgres, no libpq), the
+//! embedded migrations, and the table definitions.
+
+pub mod migrate;
+pub mod schema;
+
+use crate::config::DatabaseConfig;
+use diesel::ConnectionError;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_async::AsyncPgConnection;
+use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub type DbPool = Pool<AsyncPgConnection>;
+pub type DbConn = Object<AsyncPgConnection>;
+
+fn wants_tls(url: &str) -> bool {
+    url.contains("sslmode=require") || url.contains("sslmode=verify")
+}
+
+fn client_tls() -> rustls::ClientConfig {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+}
+
+/// Opens one connection, with TLS when the URL asks for it.
+pub fn connect(url: &str) -> BoxFuture<'_, diesel::ConnectionResult<AsyncPgConnection>> {
+    async move {
+        let bad = |e: tokio_postgres::Error| ConnectionError::BadConnection(describe_pg_error(&e));
+        if wants_tls(url) {
+            let tls = tokio_postgres_rustls::MakeRustlsConnect::new(client_tls());
+            let (client, conn) = tokio_postgres::connect(url, tls).await.map_err(bad)?;
+            AsyncPgConnection::try_from_client_and_connection(client, conn).await
+        } else {
+            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .map_err(bad)?;
+            AsyncPgConnection::try_from_client_and_connection(client, conn).await
+        }
+    }
+    .boxed()
+}
+
+/// A connection error worded for an operator (auth failure, refused, unknown database).
+pub fn describe_pg_error(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return match db.code().code() {
+            "28P01" | "28000" => format!("PostgreSQL refused the credentials: {}", db.message()),
+            "3D000" => format!("{} (create it, or run `misskey-rs init`)", db.message()),
+            _ => db.message().to_string(),
+        };
+    }
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg = format!("{msg}: {s}");
+        src = s.source();
+    }
+    msg
+}
+
+/// Builds the pool. It connects lazily, so it can be built while PostgreSQL is down.
+pub fn build_pool(cfg: &DatabaseConfig) -> anyhow::Result<Arc<DbPool>> {
+    let mut mc = ManagerConfig::<AsyncPgConnection>::default();
+    mc.custom_setup = Box::new(|url| connect(url));
+    // A connection whose socket closed is discarded by `is_broken`; no ping per checkout.
+    mc.recycling_method = RecyclingMethod::Fast;
+    let manager = AsyncDieselConnectionManager::new_with_config(&cfg.url, mc);
+    let timeout = Some(Duration::from_secs(cfg.acquire_timeout_secs.max(1)));
+    let pool = Pool::builder(manager)
+        .max_size(cfg.pool_size)
+        .wait_timeout(timeout)
+        .create_timeout(timeout)
+        .recycle_timeout(timeout)
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()?;
+    Ok(Arc::new(pool))
+}

@@ -1,0 +1,278 @@
+//! Local accounts: creation (the first one becomes the root administrator), password resets,
+//! role flags and suspension; plus the instance actor system account.
+
+use super::keys;
+use crate::db::schema::{meta, user_keypairs, user_profiles, users};
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("invalid username {0:?}: use 1–20 letters, digits or underscores")]
+    InvalidUsername(String),
+    #[error("the username {0:?} is already taken")]
+    UsernameTaken(String),
+    #[error("the password must be at least 8 characters")]
+    WeakPassword,
+    #[error("no local user named {0:?}")]
+    NoSuchUser(String),
+    #[error("the root administrator cannot be suspended")]
+    RootProtected,
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+pub const INSTANCE_ACTOR: &str = "instance.actor";
+
+/// Misskey's rule for local usernames.
+pub fn valid_username(name: &str) -> bool {
+    (1..=20).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+pub struct CreatedUser {
+    pub id: String,
+    pub username: String,
+    pub token: String,
+    pub is_root: bool,
+}
+
+/// Makes sure the single `meta` row exists.
+pub async fn ensure_meta(conn: &mut AsyncPgConnection) -> Result<(), UserError> {
+    diesel::insert_into(meta::table)
+        .values((
+            meta::id.eq("x"),
+            meta::created_at.eq(Utc::now()),
+            meta::updated_at.eq(Utc::now()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+async fn find_local_id(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+) -> Result<Option<String>, UserError> {
+    Ok(users::table
+        .filter(
+            users::username_lower
+                .eq(username.to_lowercase())
+                .and(users::host.is_null()),
+        )
+        .select(users::id)
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// Creates a local account. The first non-system local account becomes root and administrator.
+pub async fn create_local(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+    password: &str,
+    admin: bool,
+) -> Result<CreatedUser, UserError> {
+    if !valid_username(username) {
+        return Err(UserError::InvalidUsername(username.into()));
+    }
+    if password.chars().count() < 8 {
+        return Err(UserError::WeakPassword);
+    }
+    let hash = keys::hash_password(password).await?;
+    let (public_key, private_key) = keys::generate_rsa_pem().await?;
+    insert_local(
+        conn,
+        username,
+        Some(hash),
+        admin,
+        false,
+        public_key,
+        private_key,
+    )
+    .await
+}
+
+async fn insert_local(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+    password_hash: Option<String>,
+    admin: bool,
+    system: bool,
+    public_key: String,
+    private_key: String,
+) -> Result<CreatedUser, UserError> {
+    ensure_meta(conn).await?;
+    let username = username.to_string();
+    conn.transaction::<_, UserError, _>(async move |conn| {
+        {
+            // Serializes concurrent first-account creation so exactly one becomes root.
+            diesel::sql_query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
+                .execute(conn)
+                .await?;
+            if find_local_id(conn, &username).await?.is_some() {
+                return Err(UserError::UsernameTaken(username));
+            }
+            let others: i64 = users::table
+                .filter(users::host.is_null().and(users::is_system.eq(false)))
+                .count()
+                .get_result(conn)
+                .await?;
+            let is_root = !system && others == 0;
+            let id = crate::id::gen();
+            let token = (!system).then(|| keys::random_token(16));
+            diesel::insert_into(users::table)
+                .values((
+                    users::id.eq(&id),
+                    users::created_at.eq(Utc::now()),
+                    users::username.eq(&username),
+                    users::username_lower.eq(username.to_lowercase()),
+                    users::is_root.eq(is_root),
+                    users::is_admin.eq(is_root || admin),
+                    users::is_system.eq(system),
+                    users::is_locked.eq(system),
+                    users::token.eq(&token),
+                ))
+                .execute(conn)
+                .await?;
+            diesel::insert_into(user_profiles::table)
+                .values((
+                    user_profiles::user_id.eq(&id),
+                    user_profiles::password.eq(password_hash),
+                ))
+                .execute(conn)
+                .await?;
+            diesel::insert_into(user_keypairs::table)
+                .values((
+                    user_keypairs::user_id.eq(&id),
+                    user_keypairs::public_key.eq(public_key),
+                    user_keypairs::private_key.eq(private_key),
+                ))
+                .execute(conn)
+                .await?;
+            if is_root {
+                diesel::update(meta::table.filter(meta::id.eq("x")))
+                    .set((
+                        meta::root_user_id.eq(&id),
+                        meta::setup_token_hash.eq(None::<String>),
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
+            Ok(CreatedUser {
+                id,
+                username,
+                token: token.unwrap_or_default(),
+                is_root,
+            })
+        }
+    })
+    .await
+}
+
+/// Creates the instance actor (the system account that signs instance-level requests), once.
+pub async fn ensure_instance_actor(conn: &mut AsyncPgConnection) -> Result<(), UserError> {
+    if find_local_id(conn, INSTANCE_ACTOR).await?.is_some() {
+        return Ok(());
+    }
+    let (public_key, private_key) = keys::generate_rsa_pem().await?;
+    match insert_local(
+        conn,
+        INSTANCE_ACTOR,
+        None,
+        false,
+        true,
+        public_key,
+        private_key,
+    )
+    .await
+    {
+        Ok(_) | Err(UserError::UsernameTaken(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+async fn require_local(conn: &mut AsyncPgConnection, username: &str) -> Result<String, UserError> {
+    find_local_id(conn, username)
+        .await?
+        .ok_or_else(|| UserError::NoSuchUser(username.into()))
+}
+
+pub async fn reset_password(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+    password: &str,
+) -> Result<(), UserError> {
+    if password.chars().count() < 8 {
+        return Err(UserError::WeakPassword);
+    }
+    let id = require_local(conn, username).await?;
+    let hash = keys::hash_password(password).await?;
+    diesel::update(user_profiles::table.filter(user_profiles::user_id.eq(id)))
+        .set(user_profiles::password.eq(hash))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Role {
+    Admin,
+    Moderator,
+}
+
+pub async fn promote(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+    role: Role,
+) -> Result<(), UserError> {
+    let id = require_local(conn, username).await?;
+    let q = diesel::update(users::table.filter(users::id.eq(id)));
+    match role {
+        Role::Admin => q.set(users::is_admin.eq(true)).execute(conn).await?,
+        Role::Moderator => q.set(users::is_moderator.eq(true)).execute(conn).await?,
+    };
+    Ok(())
+}
+
+pub async fn set_suspended(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+    suspended: bool,
+) -> Result<(), UserError> {
+    let id = require_local(conn, username).await?;
+    let is_root: bool = users::table
+        .find(&id)
+        .select(users::is_root)
+        .first(conn)
+        .await?;
+    if is_root && suspended {
+        return Err(UserError::RootProtected);
+    }
+    diesel::update(users::table.find(&id))
+        .set(users::is_suspended.eq(suspended))
+        .execute(conn)
+        .await?;
+    // A suspended account's native token stops working at once.
+    if suspended {
+        diesel::update(users::table.find(&id))
+            .set(users::token.eq(Some(keys::random_token(16))))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Stores the hash of a one-time setup token (used instead of an admin password at init).
+pub async fn set_setup_token(conn: &mut AsyncPgConnection, token: &str) -> Result<(), UserError> {
+    ensure_meta(conn).await?;
+    let hash = keys::hash_password(token).await?;
+    diesel::update(meta::table.filter(meta::id.eq("x")))
+        .set(meta::setup_token_hash.eq(Some(hash)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

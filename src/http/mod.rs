@@ -1,0 +1,30 @@
+//! HTTP assembly: shared state, routes, middleware, and the listeners for each TLS mode.
+
+pub mod client_ip;
+mod health;
+pub mod metrics;
+mod server;
+
+pub use server::run;
+
+use crate::bus::Redis;
+use crate::config::Config;
+use crate::db::DbPool;
+use crate::supervise::Health;
+use actix_web::web;
+use std::sync::Arc;
+
+/// Everything a handler may need; cloned cheaply into every worker.
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Arc<DbPool>,
+    pub redis: Redis,
+    pub health: Arc<Health>,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/livez", web::get().to(health::livez))
+        .route("/readyz", web::get().to(health::readyz));
+    crate::api::configure(cfg);
+}

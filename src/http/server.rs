@@ -1,0 +1,177 @@
+//! Binds the listeners for the configured TLS mode and runs until a shutdown signal, then drains.
+
+use super::{metrics, routes, AppState};
+use crate::config::TlsMode;
+use crate::supervise::notify;
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+async fn redirect_to_https(req: HttpRequest, base: web::Data<String>) -> HttpResponse {
+    let target = format!(
+        "{}{}",
+        base.get_ref(),
+        req.uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+    );
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", target))
+        .finish()
+}
+
+/// Answers every route but `/livez` and `/readyz` with 503 while migrations run.
+async fn migration_gate(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .expect("state registered");
+    if let Err(reason @ crate::supervise::NotReady::Migrating { .. }) = state.health.ready() {
+        let path = req.path();
+        if path != "/livez" && path != "/readyz" {
+            let res = HttpResponse::ServiceUnavailable()
+                .insert_header(("Retry-After", "1"))
+                .content_type("text/plain")
+                .body(reason.to_string());
+            return Ok(req.into_response(res));
+        }
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+fn bind_err(addr: &str, e: std::io::Error) -> anyhow::Error {
+    if e.kind() == std::io::ErrorKind::AddrInUse {
+        anyhow::anyhow!(
+            "cannot listen on {addr}: the port is already in use (another server running?)"
+        )
+    } else if e.kind() == std::io::ErrorKind::PermissionDenied {
+        anyhow::anyhow!("cannot listen on {addr}: permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)")
+    } else {
+        anyhow::anyhow!("cannot listen on {addr}: {e}")
+    }
+}
+
+/// Runs the HTTP(S) server(s) until SIGTERM/SIGINT, then stops accepting, drains, and returns.
+pub async fn run(state: Arc<AppState>) -> anyhow::Result<()> {
+    let cfg = state.config.clone();
+    let data = web::Data::from(state.clone());
+    let max_body = cfg.http.max_body_bytes;
+    let app = move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(max_body))
+            .wrap(from_fn(migration_gate))
+            .wrap(Compress::default())
+            .wrap(from_fn(metrics::record))
+            .configure(routes)
+    };
+    let workers = if cfg.http.workers == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        cfg.http.workers
+    };
+    let server = HttpServer::new(app)
+        .workers(workers)
+        .disable_signals()
+        .shutdown_timeout(20);
+
+    let mut file_resolver = None;
+    let (server, main_addr) = match cfg.tls.mode {
+        TlsMode::Off => {
+            let addr = cfg.http.listen.clone();
+            (server.bind(&addr).map_err(|e| bind_err(&addr, e))?, addr)
+        }
+        TlsMode::Files => {
+            let cert = cfg.tls.cert_file.as_deref().expect("validated");
+            let key = cfg.tls.key_file.as_deref().expect("validated");
+            let resolver = crate::tls::files::FileResolver::new(cert, key)?;
+            file_resolver = Some(resolver.clone());
+            let tls = crate::tls::server_config_with(resolver);
+            let addr = cfg.http.https_listen.clone();
+            (
+                server
+                    .bind_rustls_0_23(&addr, tls)
+                    .map_err(|e| bind_err(&addr, e))?,
+                addr,
+            )
+        }
+        TlsMode::Acme => {
+            let resolver = crate::tls::acme::start(&cfg)?;
+            let mut tls = crate::tls::server_config_with(resolver);
+            tls.alpn_protocols
+                .push(rustls_acme::acme::ACME_TLS_ALPN_NAME.to_vec());
+            let addr = cfg.http.https_listen.clone();
+            (
+                server
+                    .bind_rustls_0_23(&addr, tls)
+                    .map_err(|e| bind_err(&addr, e))?,
+                addr,
+            )
+        }
+    };
+    let main = server.run();
+    let main_handle = main.handle();
+    tracing::info!(listen = %main_addr, url = %cfg.url, mode = ?cfg.tls.mode, "listening");
+
+    let mut extra = Vec::new();
+    if cfg.tls.mode != TlsMode::Off && !cfg.http.redirect_listen.is_empty() {
+        let base = web::Data::new(cfg.url.clone());
+        let addr = cfg.http.redirect_listen.clone();
+        let redirect = HttpServer::new(move || {
+            App::new()
+                .app_data(base.clone())
+                .default_service(web::to(redirect_to_https))
+        })
+        .workers(1)
+        .disable_signals()
+        .bind(&addr)
+        .map_err(|e| bind_err(&addr, e))?
+        .run();
+        tracing::info!(listen = %addr, "redirecting plain HTTP to HTTPS");
+        extra.push(redirect);
+    }
+    if cfg.metrics.enabled {
+        extra.push(metrics::start(state.clone())?);
+        tracing::info!(listen = %cfg.metrics.listen, "serving metrics at /metrics");
+    }
+    let extra_handles: Vec<_> = extra.iter().map(|s| s.handle()).collect();
+    for s in extra {
+        tokio::spawn(s);
+    }
+    let main_task = tokio::spawn(main);
+
+    notify::ready();
+    notify::spawn_watchdog();
+    wait_for_shutdown(file_resolver).await;
+
+    tracing::info!("shutting down: draining requests");
+    notify::stopping();
+    state.health.draining.store(true, Ordering::Relaxed);
+    for h in &extra_handles {
+        h.stop(true).await;
+    }
+    main_handle.stop(true).await;
+    let _ = main_task.await;
+    Ok(())
+}
+
+async fn wait_for_shutdown(files: Option<Arc<crate::tls::files::FileResolver>>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    let mut hup = signal(SignalKind::hangup()).expect("SIGHUP handler");
+    loop {
+        tokio::select! {
+            _ = term.recv() => return,
+            _ = int.recv() => return,
+            _ = hup.recv() => match &files {
+                Some(r) => r.reload(),
+                None => tracing::info!("SIGHUP: nothing to reload in this TLS mode"),
+            },
+        }
+    }
+}

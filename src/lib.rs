@@ -1,0 +1,16 @@
+//! misskey-rs: a Misskey-compatible fediverse server in one binary. The binary is a thin
+//! wrapper over this library, which integration tests and benchmarks use as well.
+
+pub mod api;
+pub mod bus;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod http;
+pub mod id;
+pub mod logging;
+pub mod supervise;
+pub mod tls;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
