@@ -26,12 +26,19 @@ pub struct Config {
     pub url: String,
     /// Directory for the instance's own state: TLS certificates, managed database files, uploads.
     pub data_dir: PathBuf,
+    /// HTTP listeners and request limits.
     pub http: HttpConfig,
+    /// TLS: how certificates are obtained.
     pub tls: TlsConfig,
+    /// PostgreSQL, the source of truth.
     pub database: DatabaseConfig,
+    /// Redis: pub/sub, caches and counters (never the only copy of anything).
     pub redis: RedisConfig,
+    /// Managed mode: misskey-rs runs PostgreSQL and/or Redis itself as child processes.
     pub managed: ManagedConfig,
+    /// Logging.
     pub log: LogConfig,
+    /// Prometheus metrics.
     pub metrics: MetricsConfig,
 }
 
@@ -206,11 +213,7 @@ impl Default for DatabaseConfig {
 
 impl Default for RedisConfig {
     fn default() -> Self {
-        RedisConfig {
-            url: "redis://127.0.0.1:6379/0".into(),
-            prefix: String::new(),
-            pool_size: 16,
-        }
+        RedisConfig { url: "redis://127.0.0.1:6379/0".into(), prefix: String::new(), pool_size: 16 }
     }
 }
 
@@ -229,31 +232,20 @@ impl Default for ManagedConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig {
-            level: "info".into(),
-            format: LogFormat::Auto,
-        }
+        LogConfig { level: "info".into(), format: LogFormat::Auto }
     }
 }
 
 impl Default for MetricsConfig {
     fn default() -> Self {
-        MetricsConfig {
-            enabled: false,
-            listen: "127.0.0.1:9464".into(),
-            token: String::new(),
-        }
+        MetricsConfig { enabled: false, listen: "127.0.0.1:9464".into(), token: String::new() }
     }
 }
 
 impl Config {
     /// Host part of the public URL (with port when not the default one).
     pub fn host(&self) -> String {
-        let rest = self
-            .url
-            .split_once("://")
-            .map(|(_, r)| r)
-            .unwrap_or(&self.url);
+        let rest = self.url.split_once("://").map(|(_, r)| r).unwrap_or(&self.url);
         rest.split('/').next().unwrap_or("").to_ascii_lowercase()
     }
 
@@ -278,18 +270,10 @@ impl Config {
     /// Checks what serde cannot: values that parse but make no sense together.
     pub fn validate(&self) -> Result<(), String> {
         if self.url.is_empty() {
-            return Err(
-                "`url` is not set: run `misskey-rs init` first, or set it in the config file"
-                    .into(),
-            );
+            return Err("`url` is not set: run `misskey-rs init` first, or set it in the config file".into());
         }
-        if !(self.url.starts_with("https://") || self.url.starts_with("http://"))
-            || self.host().is_empty()
-        {
-            return Err(format!(
-                "`url` must look like https://example.social, got {:?}",
-                self.url
-            ));
+        if !(self.url.starts_with("https://") || self.url.starts_with("http://")) || self.host().is_empty() {
+            return Err(format!("`url` must look like https://example.social, got {:?}", self.url));
         }
         if self.url.trim_end_matches('/') != self.url {
             return Err("`url` must not end with a slash".into());
@@ -299,9 +283,7 @@ impl Config {
                 return Err("tls.mode = \"files\" needs tls.cert_file and tls.key_file".into())
             }
             TlsMode::Acme if self.tls.acme_email.is_empty() => {
-                return Err(
-                    "tls.mode = \"acme\" needs tls.acme_email (the CA's contact address)".into(),
-                )
+                return Err("tls.mode = \"acme\" needs tls.acme_email (the CA's contact address)".into())
             }
             _ => {}
         }

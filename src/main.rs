@@ -4,8 +4,6 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    rustls::crypto::ring::default_provider()
-        .install_default()
-        .expect("the only crypto provider");
+    rustls::crypto::ring::default_provider().install_default().expect("the only crypto provider");
     misskey_rs::cli::main()
 }

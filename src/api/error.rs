@@ -110,9 +110,7 @@ impl ApiError {
             "5d37dbcb-891e-41ca-a3d6-e690c97775ac",
             "Internal error occurred. Please contact us if the error persists.",
         )
-        .with_info(
-            json!({ "e": { "message": "internal error", "code": "INTERNAL_ERROR", "id": log_id } }),
-        )
+        .with_info(json!({ "e": { "message": "internal error", "code": "INTERNAL_ERROR", "id": log_id } }))
     }
 
     pub fn body(&self) -> Value {
@@ -121,8 +119,7 @@ impl ApiError {
             Kind::Server => "server",
             Kind::Permission => "permission",
         };
-        let mut e =
-            json!({ "message": self.message, "code": self.code, "id": self.id, "kind": kind });
+        let mut e = json!({ "message": self.message, "code": self.code, "id": self.id, "kind": kind });
         if let Some(info) = &self.info {
             e["info"] = info.clone();
         }
@@ -136,14 +133,7 @@ pub fn uuid_v4() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
 impl std::fmt::Display for ApiError {
@@ -160,10 +150,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut res = HttpResponse::build(self.status);
         if self.status == StatusCode::UNAUTHORIZED {
-            res.insert_header((
-                "WWW-Authenticate",
-                "Bearer realm=\"Misskey\", error=\"invalid_token\"",
-            ));
+            res.insert_header(("WWW-Authenticate", "Bearer realm=\"Misskey\", error=\"invalid_token\""));
         }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             res.insert_header(("Retry-After", "1"));
@@ -174,7 +161,13 @@ impl ResponseError for ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
-        ApiError::internal(e)
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            // The connection died under the request (PostgreSQL restarting): retryable.
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | Error::BrokenTransactionManager => ApiError::unavailable("postgres unreachable"),
+            other => ApiError::internal(other),
+        }
     }
 }
 

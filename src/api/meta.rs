@@ -1,15 +1,15 @@
 //! `meta`: instance information for clients (MetaLite, or MetaDetailed unless `detail: false`).
 
-use super::ApiError;
+use super::{params, ApiError};
 use crate::db::schema::{meta, users};
 use crate::http::AppState;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use serde_json::json;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Params {
     #[serde(default)]
@@ -31,19 +31,14 @@ struct MetaRow {
     root_user_id: Option<String>,
 }
 
-pub async fn post(
-    state: web::Data<AppState>,
-    body: Option<web::Json<Params>>,
-) -> Result<HttpResponse, ApiError> {
-    let p = body.map(|b| b.into_inner()).unwrap_or_default();
+pub async fn post(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let p: Params = params::from_body(&body)?;
     render(&state, p.detail.unwrap_or(true)).await
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    q: web::Query<Params>,
-) -> Result<HttpResponse, ApiError> {
-    render(&state, q.detail.unwrap_or(true)).await
+pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let p: Params = params::from_query(req.query_string())?;
+    render(&state, p.detail.unwrap_or(true)).await
 }
 
 async fn render(state: &AppState, detail: bool) -> Result<HttpResponse, ApiError> {

@@ -3,6 +3,7 @@
 
 pub mod error;
 mod meta;
+pub mod params;
 mod ping;
 
 pub use error::ApiError;
@@ -13,25 +14,14 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpResponse};
 
-/// Turns a malformed JSON body into Misskey's INVALID_PARAM instead of actix's plain text.
-fn json_config() -> web::JsonConfig {
-    web::JsonConfig::default().error_handler(|err, _| {
-        let reason = err.to_string();
-        ApiError::invalid_param("body", reason).into()
-    })
-}
-
 /// Answers 503 in Misskey's format while the server is not ready (dependency down, migrating).
 async fn gate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .expect("state registered");
+    let state = req.app_data::<web::Data<AppState>>().expect("state registered");
     if let Err(reason) = state.health.ready() {
-        let res =
-            actix_web::ResponseError::error_response(&ApiError::unavailable(&reason.to_string()));
+        let res = actix_web::ResponseError::error_response(&ApiError::unavailable(&reason.to_string()));
         return Ok(req.into_response(res));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
@@ -44,7 +34,6 @@ async fn unknown() -> Result<HttpResponse, ApiError> {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api")
-            .app_data(json_config())
             .wrap(from_fn(gate))
             .route("/meta", web::post().to(meta::post))
             .route("/meta", web::get().to(meta::get))

@@ -51,27 +51,18 @@ pub fn run(cli: &Cli, c: &Cmd) -> Result<(), String> {
     let loaded = load_config(cli, vec![])?;
     let url = loaded.config.database.url.clone();
     runtime().block_on(async move {
-        let mut conn = crate::db::connect(&url)
-            .await
-            .map_err(|e| format!("cannot reach the database: {e}"))?;
+        let mut conn =
+            crate::db::connect(&url).await.map_err(|e| format!("cannot reach the database: {e}"))?;
         let r: Result<(), users::UserError> = async {
             match cmd {
-                UserCmd::Create {
-                    username,
-                    password,
-                    admin,
-                } => {
+                UserCmd::Create { username, password, admin } => {
                     let (pw, shown) = password_or_random(password);
                     let u = users::create_local(&mut conn, username, &pw, *admin).await?;
                     println!(
                         "created @{} (id {}){}",
                         u.username,
                         u.id,
-                        if u.is_root {
-                            ", root administrator"
-                        } else {
-                            ""
-                        }
+                        if u.is_root { ", root administrator" } else { "" }
                     );
                     if shown {
                         println!("password: {pw}");
@@ -86,24 +77,13 @@ pub fn run(cli: &Cli, c: &Cmd) -> Result<(), String> {
                     }
                 }
                 UserCmd::Promote { username, role } => {
-                    let r = if role == "moderator" {
-                        users::Role::Moderator
-                    } else {
-                        users::Role::Admin
-                    };
+                    let r = if role == "moderator" { users::Role::Moderator } else { users::Role::Admin };
                     users::promote(&mut conn, username, r).await?;
                     println!("@{username} is now {role}");
                 }
                 UserCmd::Suspend { username, undo } => {
                     users::set_suspended(&mut conn, username, !undo).await?;
-                    println!(
-                        "@{username} {}",
-                        if *undo {
-                            "is no longer suspended"
-                        } else {
-                            "is suspended"
-                        }
-                    );
+                    println!("@{username} {}", if *undo { "is no longer suspended" } else { "is suspended" });
                 }
             }
             Ok(())

@@ -5,12 +5,7 @@ use crate::bus::Redis;
 use crate::config::TlsMode;
 
 pub fn run(cli: &Cli) -> Result<(), String> {
-    println!(
-        "misskey-rs {} ({}-{})",
-        crate::VERSION,
-        std::env::consts::ARCH,
-        std::env::consts::OS
-    );
+    println!("misskey-rs {} ({}-{})", crate::VERSION, std::env::consts::ARCH, std::env::consts::OS);
     let loaded = match load_config(cli, vec![]) {
         Ok(l) => l,
         Err(e) => {
@@ -36,18 +31,12 @@ pub fn run(cli: &Cli) -> Result<(), String> {
                     #[diesel(sql_type = diesel::sql_types::Text)]
                     v: String,
                 }
-                let v: Result<V, _> = diesel::sql_query("SELECT version() AS v")
-                    .get_result(&mut conn)
-                    .await;
+                let v: Result<V, _> = diesel::sql_query("SELECT version() AS v").get_result(&mut conn).await;
                 println!("postgres: ok ({})", v.map(|v| v.v).unwrap_or_default());
                 match crate::db::migrate::list(&db_url).await {
                     Ok(ms) => {
                         let pending = ms.iter().filter(|m| !m.applied).count();
-                        println!(
-                            "migrations: {} applied, {} pending",
-                            ms.len() - pending,
-                            pending
-                        );
+                        println!("migrations: {} applied, {} pending", ms.len() - pending, pending);
                     }
                     Err(e) => println!("migrations: ERROR {e:#}"),
                 }
@@ -88,12 +77,9 @@ pub fn run(cli: &Cli) -> Result<(), String> {
     }
     println!("clock: {} (UTC)", chrono::Utc::now().to_rfc3339());
     match disk_free(&cfg.data_dir) {
-        Some((free, total)) => println!(
-            "disk ({}): {} MiB free of {} MiB",
-            cfg.data_dir.display(),
-            free >> 20,
-            total >> 20
-        ),
+        Some((free, total)) => {
+            println!("disk ({}): {} MiB free of {} MiB", cfg.data_dir.display(), free >> 20, total >> 20)
+        }
         None => println!("disk ({}): data dir missing", cfg.data_dir.display()),
     }
     if problems > 0 {
@@ -110,8 +96,5 @@ fn disk_free(path: &std::path::Path) -> Option<(u64, u64)> {
     if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {
         return None;
     }
-    Some((
-        s.f_bavail as u64 * s.f_frsize as u64,
-        s.f_blocks as u64 * s.f_frsize as u64,
-    ))
+    Some((s.f_bavail as u64 * s.f_frsize as u64, s.f_blocks as u64 * s.f_frsize as u64))
 }

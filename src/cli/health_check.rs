@@ -28,11 +28,7 @@ fn base_url(cli: &Cli, a: &Args) -> Result<String, String> {
 }
 
 pub fn run(cli: &Cli, a: &Args) -> Result<(), String> {
-    let url = format!(
-        "{}{}",
-        base_url(cli, a)?,
-        if a.live { "/livez" } else { "/readyz" }
-    );
+    let url = format!("{}{}", base_url(cli, a)?, if a.live { "/livez" } else { "/readyz" });
     let client = reqwest::Client::builder()
         .tls_certs_only(
             webpki_root_certs::TLS_SERVER_ROOT_CERTS
@@ -43,11 +39,7 @@ pub fn run(cli: &Cli, a: &Args) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     runtime().block_on(async {
-        let res = client
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| format!("{url}: {e}"))?;
+        let res = client.get(&url).send().await.map_err(|e| format!("{url}: {e}"))?;
         let status = res.status();
         let body = res.text().await.unwrap_or_default();
         if status.is_success() {

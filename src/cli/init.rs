@@ -96,12 +96,7 @@ impl Prompter {
             }
             std::io::stderr().flush().ok();
             let mut line = String::new();
-            if std::io::stdin()
-                .lock()
-                .read_line(&mut line)
-                .map_err(|e| e.to_string())?
-                == 0
-            {
+            if std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())? == 0 {
                 return Err(format!("no answer for {what}; pass {flag}"));
             }
             let line = line.trim();
@@ -120,32 +115,20 @@ fn is_local_name(domain: &str) -> bool {
 }
 
 /// Works out the configuration from flags and answers.
-fn plan(a: &Args, p: &Prompter) -> Result<Config, String> {
-    let mut c = Config::default();
+fn plan(cli: &Cli, a: &Args, p: &Prompter) -> Result<Config, String> {
+    // Defaults with MISSKEY_RS_* and --set applied; the answers below go on top.
+    let mut c = crate::config::load(std::path::Path::new(""), false, &super::parse_sets(&cli.set)?)?.config;
     let domain = match (&a.domain, &a.url) {
         (Some(d), _) => d.clone(),
-        (None, Some(u)) => u
-            .split("://")
-            .nth(1)
-            .unwrap_or("")
-            .split(['/', ':'])
-            .next()
-            .unwrap_or("")
-            .to_string(),
-        (None, None) => p.ask(
-            "Domain of this instance (e.g. example.social)",
-            "--domain",
-            None,
-        )?,
+        (None, Some(u)) => {
+            u.split("://").nth(1).unwrap_or("").split(['/', ':']).next().unwrap_or("").to_string()
+        }
+        (None, None) => p.ask("Domain of this instance (e.g. example.social)", "--domain", None)?,
     };
     if domain.is_empty() || domain.contains('/') || domain.contains(' ') {
         return Err(format!("{domain:?} is not a domain name"));
     }
-    let default_tls = if is_local_name(&domain) {
-        "off"
-    } else {
-        "acme"
-    };
+    let default_tls = if is_local_name(&domain) { "off" } else { "acme" };
     let tls = match &a.tls {
         Some(t) => t.clone(),
         None => p.ask(
@@ -178,11 +161,7 @@ fn plan(a: &Args, p: &Prompter) -> Result<Config, String> {
         TlsMode::Acme => {
             c.tls.acme_email = match &a.acme_email {
                 Some(e) => e.clone(),
-                None => p.ask(
-                    "Contact e-mail for the certificate authority",
-                    "--acme-email",
-                    None,
-                )?,
+                None => p.ask("Contact e-mail for the certificate authority", "--acme-email", None)?,
             };
             if !c.tls.acme_email.contains('@') {
                 return Err(format!("{:?} is not an e-mail address", c.tls.acme_email));
@@ -209,18 +188,14 @@ fn plan(a: &Args, p: &Prompter) -> Result<Config, String> {
     }
     c.data_dir = match &a.data_dir {
         Some(d) => d.clone(),
-        None => p
-            .ask(
-                "Data directory",
-                "--data-dir",
-                Some(&c.data_dir.display().to_string()),
-            )?
-            .into(),
+        None => p.ask("Data directory", "--data-dir", Some(&c.data_dir.display().to_string()))?.into(),
     };
     if c.data_dir.is_relative() {
-        c.data_dir = std::env::current_dir()
-            .map_err(|e| e.to_string())?
-            .join(&c.data_dir);
+        let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
+        c.data_dir = c.data_dir.components().fold(cwd, |acc, part| match part {
+            std::path::Component::CurDir => acc,
+            other => acc.join(other),
+        });
     }
     if a.managed {
         c.managed.postgres = a.db_url.is_none() && a.db_superuser_url.is_none();
@@ -265,16 +240,11 @@ async fn check_domain(c: &Config) {
 /// Sets up PostgreSQL per the flags and returns the database URL to store.
 async fn setup_database(a: &Args, c: &Config) -> anyhow::Result<String> {
     let role = &a.db_name;
-    if !role
-        .chars()
-        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
-    {
+    if !role.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
         anyhow::bail!("--db-name may hold letters, digits and underscores only");
     }
     if let Some(url) = &a.db_url {
-        crate::db::connect(url)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot connect to --db-url: {e}"))?;
+        crate::db::connect(url).await.map_err(|e| anyhow::anyhow!("cannot connect to --db-url: {e}"))?;
         return Ok(url.clone());
     }
     let pw = keys::random_token(32);
@@ -293,40 +263,25 @@ async fn setup_database(a: &Args, c: &Config) -> anyhow::Result<String> {
         .execute(&mut conn)
         .await
         .map_err(|e| anyhow::anyhow!("creating database {role}: {e}"))?;
-        let host = su
-            .split_once('@')
-            .map(|(_, h)| h)
-            .unwrap_or(su)
-            .split('/')
-            .next()
-            .unwrap_or("127.0.0.1:5432");
+        let host =
+            su.split_once('@').map(|(_, h)| h).unwrap_or(su).split('/').next().unwrap_or("127.0.0.1:5432");
         return Ok(format!("postgres://{role}:{pw}@{host}/{role}"));
     }
     if c.managed.postgres {
         children::init_postgres_cluster(c, role, &pw).await?;
-        return Ok(format!(
-            "postgres://{role}:{pw}@127.0.0.1:{}/{role}",
-            c.managed.postgres_port
-        ));
+        return Ok(format!("postgres://{role}:{pw}@127.0.0.1:{}/{role}", c.managed.postgres_port));
     }
     Ok(c.database.url.clone())
 }
 
 /// Creates the instance database inside a fresh managed cluster (which starts with only `postgres`).
 async fn create_managed_db(url: &str, role: &str) -> anyhow::Result<()> {
-    let admin_url = url
-        .rsplit_once('/')
-        .map(|(base, _)| format!("{base}/postgres"))
-        .unwrap_or_default();
-    let mut conn = crate::db::connect(&admin_url)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let admin_url = url.rsplit_once('/').map(|(base, _)| format!("{base}/postgres")).unwrap_or_default();
+    let mut conn = crate::db::connect(&admin_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     use diesel_async::RunQueryDsl;
-    diesel::sql_query(format!(
-        "CREATE DATABASE \"{role}\" ENCODING 'UTF8' TEMPLATE template0"
-    ))
-    .execute(&mut conn)
-    .await?;
+    diesel::sql_query(format!("CREATE DATABASE \"{role}\" ENCODING 'UTF8' TEMPLATE template0"))
+        .execute(&mut conn)
+        .await?;
     Ok(())
 }
 
@@ -338,44 +293,27 @@ pub fn run(cli: &Cli, a: &Args) -> Result<(), String> {
             path.display()
         ));
     }
-    let p = Prompter {
-        interactive: !a.yes && std::io::stdin().is_terminal(),
-    };
-    let mut c = plan(a, &p)?;
-    let listen = if c.tls.mode == TlsMode::Off {
-        c.http.listen.clone()
-    } else {
-        c.http.https_listen.clone()
-    };
+    let p = Prompter { interactive: !a.yes && std::io::stdin().is_terminal() };
+    let mut c = plan(cli, a, &p)?;
+    let listen = if c.tls.mode == TlsMode::Off { c.http.listen.clone() } else { c.http.https_listen.clone() };
     check_port_free(&listen)?;
     let admin = if a.setup_token {
         None
     } else {
         let name = match &a.admin_username {
             Some(n) => n.clone(),
-            None => p.ask(
-                "Admin username",
-                "--admin-username (or --setup-token)",
-                None,
-            )?,
+            None => p.ask("Admin username", "--admin-username (or --setup-token)", None)?,
         };
         if !users::valid_username(&name) {
-            return Err(format!(
-                "invalid admin username {name:?}: use 1–20 letters, digits or underscores"
-            ));
+            return Err(format!("invalid admin username {name:?}: use 1–20 letters, digits or underscores"));
         }
         let pw = match &a.admin_password {
             Some(pw) => pw.clone(),
-            None if p.interactive => p.ask(
-                "Admin password (at least 8 characters)",
-                "--admin-password",
-                None,
-            )?,
+            None if p.interactive => {
+                p.ask("Admin password (at least 8 characters)", "--admin-password", None)?
+            }
             None => {
-                return Err(
-                    "missing --admin-password (or MISSKEY_RS_ADMIN_PASSWORD, or --setup-token)"
-                        .into(),
-                )
+                return Err("missing --admin-password (or MISSKEY_RS_ADMIN_PASSWORD, or --setup-token)".into())
             }
         };
         if pw.chars().count() < 8 {
@@ -428,31 +366,23 @@ pub fn run(cli: &Cli, a: &Args) -> Result<(), String> {
             .map_err(|e| format!("cannot keep {} as {}: {e}", path.display(), bak.display()))?;
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     std::fs::write(path, crate::config::minimal_toml(&c))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| e.to_string())?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| e.to_string())?;
     println!("wrote {}", path.display());
     if let Some(t) = token {
         println!("setup token (create the first admin with it via admin/accounts/create; shown once): {t}");
     }
-    println!(
-        "next: misskey-rs --config {} serve    → {}",
-        path.display(),
-        c.url
-    );
+    println!("next: misskey-rs --config {} serve    → {}", path.display(), c.url);
     Ok(())
 }
 
 /// Migrations, instance actor, and the admin account or setup token. Returns the setup token.
 async fn finish_db(c: &Config, admin: Option<(String, String)>) -> anyhow::Result<Option<String>> {
     crate::db::migrate::run(&c.database.url, |_, _, _| {}).await?;
-    let mut conn = crate::db::connect(&c.database.url)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut conn = crate::db::connect(&c.database.url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     users::ensure_meta(&mut conn).await?;
     users::ensure_instance_actor(&mut conn).await?;
     match admin {

@@ -14,11 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "misskey-rs",
-    version,
-    about = "A Misskey-compatible fediverse server in one binary"
-)]
+#[command(name = "misskey-rs", version, about = "A Misskey-compatible fediverse server in one binary")]
 pub struct Cli {
     /// Configuration file.
     #[arg(long, global = true, env = "MISSKEY_RS_CONFIG", default_value = config::DEFAULT_CONFIG_PATH)]
@@ -53,12 +49,10 @@ pub enum Command {
 }
 
 /// Parses `--set key=value` pairs; values are TOML literals, or strings when they are not.
-fn parse_sets(sets: &[String]) -> Result<Vec<(String, toml::Value)>, String> {
+pub(crate) fn parse_sets(sets: &[String]) -> Result<Vec<(String, toml::Value)>, String> {
     sets.iter()
         .map(|s| {
-            let (k, v) = s
-                .split_once('=')
-                .ok_or_else(|| format!("--set {s:?}: expected KEY=VALUE"))?;
+            let (k, v) = s.split_once('=').ok_or_else(|| format!("--set {s:?}: expected KEY=VALUE"))?;
             let value = toml::from_str::<toml::Table>(&format!("v = {v}"))
                 .ok()
                 .and_then(|mut t| t.remove("v"))
@@ -73,18 +67,12 @@ pub fn load_config(cli: &Cli, extra: Vec<(String, toml::Value)>) -> Result<Loade
     let mut flags = parse_sets(&cli.set)?;
     flags.extend(extra);
     let loaded = config::load(&cli.config, true, &flags)?;
-    loaded
-        .config
-        .validate()
-        .map_err(|e| format!("{}: {e}", cli.config.display()))?;
+    loaded.config.validate().map_err(|e| format!("{}: {e}", cli.config.display()))?;
     Ok(loaded)
 }
 
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime")
 }
 
 pub fn main() -> ExitCode {

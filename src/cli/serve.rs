@@ -54,24 +54,15 @@ async fn serve(loaded: Loaded, role: Role) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut kids = Vec::new();
     for (enabled, spec) in [
-        (
-            cfg.managed.postgres,
-            cfg.managed.postgres.then(|| children::postgres_spec(&cfg)),
-        ),
-        (
-            cfg.managed.redis,
-            cfg.managed.redis.then(|| children::redis_spec(&cfg)),
-        ),
+        (cfg.managed.postgres, cfg.managed.postgres.then(|| children::postgres_spec(&cfg))),
+        (cfg.managed.redis, cfg.managed.redis.then(|| children::redis_spec(&cfg))),
     ] {
         if let (true, Some(spec)) = (enabled, spec) {
             let spec = spec?;
             let port = spec.port;
             kids.push(tokio::spawn(children::supervise(spec, stop_rx.clone())));
             if !children::wait_port(port, Duration::from_secs(30)).await {
-                tracing::warn!(
-                    port,
-                    "managed service not accepting connections yet; continuing"
-                );
+                tracing::warn!(port, "managed service not accepting connections yet; continuing");
             }
         }
     }
@@ -86,19 +77,8 @@ async fn serve(loaded: Loaded, role: Role) -> anyhow::Result<()> {
         health: health.clone(),
         run_migrations: role != Role::Worker,
     });
-    let trusted_proxies = cfg
-        .http
-        .trusted_proxies
-        .iter()
-        .filter_map(|p| p.parse().ok())
-        .collect();
-    let state = Arc::new(AppState {
-        config: cfg.clone(),
-        db,
-        redis,
-        health,
-        trusted_proxies,
-    });
+    let trusted_proxies = cfg.http.trusted_proxies.iter().filter_map(|p| p.parse().ok()).collect();
+    let state = Arc::new(AppState { config: cfg.clone(), db, redis, health, trusted_proxies });
 
     let result = if role == Role::Worker {
         crate::supervise::notify::ready();

@@ -85,11 +85,7 @@ fn set_path(table: &mut Table, path: &str, value: Value) {
 /// Flattens a parsed file into dotted leaf paths (tables recurse; arrays are leaves).
 fn flatten(prefix: &str, t: &Table, out: &mut Vec<(String, Value)>) {
     for (k, v) in t {
-        let path = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
+        let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
         match v {
             Value::Table(inner) => flatten(&path, inner, out),
             other => out.push((path, other.clone())),
@@ -109,13 +105,8 @@ fn parse_env(leaf: &Leaf, raw: &str) -> Result<Value, String> {
     if leaf.is_string && !raw.starts_with('[') {
         return Ok(Value::String(raw.to_string()));
     }
-    let doc: Table = toml::from_str(&format!("v = {raw}")).map_err(|_| {
-        format!(
-            "{}: {raw:?} is not a valid value for `{}`",
-            env_name(&leaf.path),
-            leaf.path
-        )
-    })?;
+    let doc: Table = toml::from_str(&format!("v = {raw}"))
+        .map_err(|_| format!("{}: {raw:?} is not a valid value for `{}`", env_name(&leaf.path), leaf.path))?;
     Ok(doc["v"].clone())
 }
 
@@ -161,8 +152,7 @@ pub fn load_with_env(
     }
 
     let by_env: BTreeMap<String, &Leaf> = all.iter().map(|l| (env_name(&l.path), l)).collect();
-    let mut env: Vec<(String, String)> =
-        env.filter(|(k, _)| k.starts_with("MISSKEY_RS_")).collect();
+    let mut env: Vec<(String, String)> = env.filter(|(k, _)| k.starts_with("MISSKEY_RS_")).collect();
     env.sort();
     for (name, raw) in env {
         if NON_KEY_VARS.contains(&name.as_str()) {
@@ -186,12 +176,7 @@ pub fn load_with_env(
     let config: Config = Value::Table(table)
         .try_into()
         .map_err(|e: toml::de::Error| format!("invalid configuration: {}", e.message()))?;
-    Ok(Loaded {
-        config,
-        path: path.to_path_buf(),
-        file_found,
-        sources,
-    })
+    Ok(Loaded { config, path: path.to_path_buf(), file_found, sources })
 }
 
 /// The minimal file `init` writes: only keys that differ from the defaults.
@@ -213,11 +198,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
-        pairs
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect::<Vec<_>>()
-            .into_iter()
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>().into_iter()
     }
 
     fn write(text: &str) -> tempfile_path::TempPath {
@@ -226,13 +207,9 @@ mod tests {
 
     #[test]
     fn precedence_is_default_file_env_flag() {
-        let f = write(
-            "url = \"https://a.example\"\n[database]\npool_size = 3\nurl = \"postgres://x@h/db\"\n",
-        );
-        let flags = vec![(
-            "database.url".to_string(),
-            Value::String("postgres://flag@h/db".into()),
-        )];
+        let f =
+            write("url = \"https://a.example\"\n[database]\npool_size = 3\nurl = \"postgres://x@h/db\"\n");
+        let flags = vec![("database.url".to_string(), Value::String("postgres://flag@h/db".into()))];
         let l = load_with_env(
             &f.0,
             true,
@@ -258,8 +235,7 @@ mod tests {
         let e = load_with_env(&f.0, true, &[], env(&[])).unwrap_err();
         assert!(e.contains("unknown key `database.poolsize`"), "{e}");
         let f = write("");
-        let e =
-            load_with_env(&f.0, true, &[], env(&[("MISSKEY_RS_DATABSE_URL", "x")])).unwrap_err();
+        let e = load_with_env(&f.0, true, &[], env(&[("MISSKEY_RS_DATABSE_URL", "x")])).unwrap_err();
         assert!(e.contains("MISSKEY_RS_DATABSE_URL"), "{e}");
     }
 
@@ -271,8 +247,7 @@ mod tests {
         let e = load_with_env(Path::new("/nonexistent/c.toml"), true, &[], env(&[])).unwrap_err();
         assert!(e.contains("misskey-rs init"), "{e}");
         let f = write("");
-        let e = load_with_env(&f.0, true, &[], env(&[("MISSKEY_RS_HTTP_WORKERS", "lots")]))
-            .unwrap_err();
+        let e = load_with_env(&f.0, true, &[], env(&[("MISSKEY_RS_HTTP_WORKERS", "lots")])).unwrap_err();
         assert!(e.contains("MISSKEY_RS_HTTP_WORKERS"), "{e}");
     }
 
@@ -281,15 +256,9 @@ mod tests {
         let f = write("url = \"https://a.example\"\n[database]\nurl = \"postgres://u:hunter2@h/db\"\n[metrics]\ntoken = \"t0ps3cret\"\n");
         let l = load_with_env(&f.0, true, &[], env(&[])).unwrap();
         let shown = format!("{:?}", l.describe());
-        assert!(
-            !shown.contains("hunter2") && !shown.contains("t0ps3cret"),
-            "{shown}"
-        );
+        assert!(!shown.contains("hunter2") && !shown.contains("t0ps3cret"), "{shown}");
         let min = minimal_toml(&l.config);
-        assert!(
-            min.contains("hunter2") && !min.contains("pool_size"),
-            "{min}"
-        );
+        assert!(min.contains("hunter2") && !min.contains("pool_size"), "{min}");
         let back: Config = toml::from_str(&min).unwrap();
         assert_eq!(back.database.url, l.config.database.url);
     }

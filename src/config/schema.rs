@@ -33,22 +33,12 @@ fn resolve<'a>(root: &'a Value, v: &'a Value) -> &'a Value {
     }
 }
 
-fn walk(
-    root: &Value,
-    node: &Value,
-    prefix: &str,
-    sections: &mut Vec<(String, String)>,
-    out: &mut Vec<Leaf>,
-) {
+fn walk(root: &Value, node: &Value, prefix: &str, sections: &mut Vec<(String, String)>, out: &mut Vec<Leaf>) {
     let Some(props) = node.get("properties").and_then(Value::as_object) else {
         return;
     };
     for (name, prop) in props {
-        let path = if prefix.is_empty() {
-            name.clone()
-        } else {
-            format!("{prefix}.{name}")
-        };
+        let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
         let target = resolve(root, prop);
         let description = prop
             .get("description")
@@ -60,11 +50,7 @@ fn walk(
             sections.push((path.clone(), description));
             walk(root, target, &path, sections, out);
         } else {
-            out.push(Leaf {
-                path,
-                description,
-                is_string: is_string(target),
-            });
+            out.push(Leaf { path, description, is_string: is_string(target) });
         }
     }
 }

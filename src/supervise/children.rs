@@ -76,11 +76,7 @@ pub fn postgres_bin_dir(cfg: &Config) -> anyhow::Result<PathBuf> {
 }
 
 pub fn which(bin: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|d| Path::new(d).join(bin))
-        .find(|p| p.is_file())
+    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(bin)).find(|p| p.is_file())
 }
 
 pub fn pg_data_dir(cfg: &Config) -> PathBuf {
@@ -98,7 +94,7 @@ pub async fn init_postgres_cluster(cfg: &Config, user: &str, password: &str) -> 
     if dir.join("PG_VERSION").exists() {
         anyhow::bail!("{} already holds a PostgreSQL cluster", dir.display());
     }
-    own_dir(&cfg.data_dir, None)?;
+    own_dir(&cfg.data_dir, who)?;
     own_dir(&dir, who)?;
     let pwfile = cfg.data_dir.join(".initdb-pw");
     std::fs::write(&pwfile, password)?;
@@ -114,8 +110,7 @@ pub async fn init_postgres_cluster(cfg: &Config, user: &str, password: &str) -> 
         "--encoding=UTF8",
         "--no-instructions",
     ]);
-    cmd.arg(format!("--pwfile={}", pwfile.display()))
-        .env("LC_ALL", "C.UTF-8");
+    cmd.arg(format!("--pwfile={}", pwfile.display())).env("LC_ALL", "C.UTF-8");
     if let Some(u) = who {
         cmd.uid(u.uid).gid(u.gid);
     }
@@ -123,10 +118,7 @@ pub async fn init_postgres_cluster(cfg: &Config, user: &str, password: &str) -> 
     let _ = std::fs::remove_file(&pwfile);
     let out = out?;
     if !out.status.success() {
-        anyhow::bail!(
-            "initdb failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+        anyhow::bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr).trim());
     }
     Ok(())
 }
@@ -135,7 +127,7 @@ pub async fn init_postgres_cluster(cfg: &Config, user: &str, password: &str) -> 
 pub fn write_redis_conf(cfg: &Config, password: &str) -> anyhow::Result<()> {
     let who = run_as(cfg)?;
     let dir = redis_data_dir(cfg);
-    own_dir(&cfg.data_dir, None)?;
+    own_dir(&cfg.data_dir, who)?;
     own_dir(&dir, who)?;
     let conf = dir.join("redis.conf");
     let text = format!(
@@ -167,10 +159,7 @@ pub struct ChildSpec {
 pub fn postgres_spec(cfg: &Config) -> anyhow::Result<ChildSpec> {
     let dir = pg_data_dir(cfg);
     if !dir.join("PG_VERSION").exists() {
-        anyhow::bail!(
-            "no managed PostgreSQL cluster at {}: run `misskey-rs init --managed`",
-            dir.display()
-        );
+        anyhow::bail!("no managed PostgreSQL cluster at {}: run `misskey-rs init --managed`", dir.display());
     }
     Ok(ChildSpec {
         name: "postgres",
@@ -199,9 +188,8 @@ pub fn redis_spec(cfg: &Config) -> anyhow::Result<ChildSpec> {
             conf.display()
         );
     }
-    let program = which("redis-server").ok_or_else(|| {
-        anyhow::anyhow!("managed Redis needs redis-server: `apt-get install redis-server`")
-    })?;
+    let program = which("redis-server")
+        .ok_or_else(|| anyhow::anyhow!("managed Redis needs redis-server: `apt-get install redis-server`"))?;
     Ok(ChildSpec {
         name: "redis",
         program,
@@ -214,10 +202,7 @@ pub fn redis_spec(cfg: &Config) -> anyhow::Result<ChildSpec> {
 
 fn spawn(spec: &ChildSpec) -> std::io::Result<Child> {
     let mut cmd = Command::new(&spec.program);
-    cmd.args(&spec.args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args(&spec.args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     cmd.env("LC_ALL", "C.UTF-8");
     if let Some(u) = spec.run_as {
         cmd.uid(u.uid).gid(u.gid);
@@ -247,10 +232,7 @@ async fn forward<R: tokio::io::AsyncRead + Unpin>(name: &'static str, r: BufRead
 pub async fn wait_port(port: u16, timeout: Duration) -> bool {
     let deadline = tokio::time::Instant::now() + timeout;
     while tokio::time::Instant::now() < deadline {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             return true;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -25,15 +25,10 @@ pub struct Deps {
 async fn probe_pg(db: &DbPool) -> Result<(), String> {
     let fut = async {
         let mut conn = db.get().await.map_err(|e| e.to_string())?;
-        diesel::sql_query("SELECT 1")
-            .execute(&mut conn)
-            .await
-            .map_err(|e| e.to_string())?;
+        diesel::sql_query("SELECT 1").execute(&mut conn).await.map_err(|e| e.to_string())?;
         Ok(())
     };
-    tokio::time::timeout(PROBE_TIMEOUT, fut)
-        .await
-        .unwrap_or_else(|_| Err("timed out".into()))
+    tokio::time::timeout(PROBE_TIMEOUT, fut).await.unwrap_or_else(|_| Err("timed out".into()))
 }
 
 async fn pg_loop(d: Deps) {
@@ -74,10 +69,7 @@ async fn migrate(d: &Deps) -> anyhow::Result<()> {
     if !d.run_migrations {
         let pending = crate::db::migrate::pending(&d.db_url).await?;
         if !pending.is_empty() {
-            anyhow::bail!(
-                "waiting for a web process to apply {} migration(s)",
-                pending.len()
-            );
+            anyhow::bail!("waiting for a web process to apply {} migration(s)", pending.len());
         }
     } else {
         let h = d.health.clone();

@@ -1,0 +1,44 @@
+//! Request parameters: a JSON body (an empty body means `{}`) or, for GET, the query string.
+//! Anything that does not fit the endpoint's parameter type is INVALID_PARAM, never a 500.
+
+use super::ApiError;
+use actix_web::web::Bytes;
+use serde::de::DeserializeOwned;
+
+/// Parses a POST body into the endpoint's parameters.
+pub fn from_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    let text: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
+    let mut de = serde_json::Deserializer::from_slice(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let param = if path == "." { "body".to_string() } else { path };
+        ApiError::invalid_param(&param, e.into_inner().to_string())
+    })
+}
+
+/// Parses a GET query string into the endpoint's parameters.
+pub fn from_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    serde_urlencoded::from_str(query).map_err(|e| ApiError::invalid_param("query", e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    struct P {
+        #[serde(default)]
+        limit: Option<u32>,
+    }
+
+    #[test]
+    fn empty_body_is_empty_object_and_errors_name_the_param() {
+        assert!(from_body::<P>(&Bytes::from_static(b"")).unwrap().limit.is_none());
+        let e = from_body::<P>(&Bytes::from_static(br#"{"limit":"x"}"#)).unwrap_err();
+        assert_eq!(e.body()["error"]["info"]["param"], "limit");
+        let e = from_body::<P>(&Bytes::from_static(b"{bad")).unwrap_err();
+        assert_eq!(e.body()["error"]["code"], "INVALID_PARAM");
+        assert_eq!(from_query::<P>("limit=5").unwrap().limit, Some(5));
+    }
+}

@@ -1,0 +1,265 @@
+//! Shared helpers for the integration tests: they drive the real `misskey-rs` binary against a
+//! real PostgreSQL and Redis (a fresh database per test), and, where a test must stop a
+//! dependency, against PostgreSQL and Redis processes of its own.
+#![allow(dead_code)]
+
+pub mod procs;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_misskey-rs");
+
+/// Superuser URL of the shared test PostgreSQL.
+pub fn pg_admin_url() -> String {
+    std::env::var("MISSKEY_RS_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("MISSKEY_RS_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn unique(tag: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("{tag}_{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed), nanos % 100_000)
+}
+
+/// A directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("mkrs-{}", unique(tag)));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn psql(url: &str, sql: &str) {
+    let out = Command::new("psql").arg(url).args(["-v", "ON_ERROR_STOP=1", "-qAtc", sql]).output().unwrap();
+    assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A database of its own on the shared PostgreSQL, dropped afterwards.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub fn new(tag: &str) -> Self {
+        let name = unique(tag).to_lowercase();
+        psql(&pg_admin_url(), &format!("CREATE DATABASE {name}"));
+        let base = pg_admin_url();
+        let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+        TestDb { name, url }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .arg(pg_admin_url())
+            .args(["-qAtc", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)])
+            .output();
+    }
+}
+
+/// Runs the binary to completion; returns (success, stdout, stderr).
+pub fn run(args: &[&str]) -> (bool, String, String) {
+    run_env(args, &[])
+}
+
+pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("MISSKEY_RS_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+/// An initialized instance (config file + migrated database with an admin) on a free port.
+pub struct Instance {
+    pub dir: TempDir,
+    pub db: Option<TestDb>,
+    pub config: PathBuf,
+    pub port: u16,
+}
+
+impl Instance {
+    /// `init` against a fresh database on the shared PostgreSQL.
+    pub fn init(tag: &str) -> Self {
+        let db = TestDb::new(tag);
+        let mut inst = Self::init_with(tag, &db.url, &redis_url(), &[]);
+        inst.db = Some(db);
+        inst
+    }
+
+    pub fn init_with(tag: &str, db_url: &str, redis_url: &str, extra: &[&str]) -> Self {
+        let dir = TempDir::new(tag);
+        let port = free_port();
+        let config = dir.path().join("config.toml");
+        let listen = format!("127.0.0.1:{port}");
+        let data = dir.path().join("data");
+        let mut args = vec![
+            "--config",
+            config.to_str().unwrap(),
+            "init",
+            "--yes",
+            "--domain",
+            "localhost",
+            "--tls",
+            "off",
+            "--listen",
+            &listen,
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--db-url",
+            db_url,
+            "--redis-url",
+            redis_url,
+            "--admin-username",
+            "admin",
+            "--admin-password",
+            "adminpass123",
+        ];
+        args.extend_from_slice(extra);
+        let (ok, out, err) = run(&args);
+        assert!(ok, "init failed:\n{out}\n{err}");
+        Instance { dir, db: None, config, port }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        let mut all = vec!["--config", self.config.to_str().unwrap()];
+        all.extend_from_slice(args);
+        run(&all)
+    }
+
+    pub fn serve(&self) -> Server {
+        Server::start(&self.config, &[], self.base())
+    }
+}
+
+/// A running `serve`, killed on drop.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub log: PathBuf,
+}
+
+impl Server {
+    pub fn start(config: &Path, extra: &[&str], base: String) -> Self {
+        let log = config.with_file_name(format!("serve-{}.log", unique("log")));
+        let f = std::fs::File::create(&log).unwrap();
+        let child = Command::new(BIN)
+            .arg("--config")
+            .arg(config)
+            .arg("serve")
+            .args(extra)
+            .env("MISSKEY_RS_LOG_FORMAT", "human")
+            .env_remove("MISSKEY_RS_CONFIG")
+            .stdout(f.try_clone().unwrap())
+            .stderr(f)
+            .spawn()
+            .unwrap();
+        Server { child, base, log }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st;
+            }
+            assert!(Instant::now() < deadline, "serve did not stop on SIGTERM:\n{}", self.log_text());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// reqwest is built without a default TLS provider; tests use ring like the server.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+pub fn client() -> reqwest::Client {
+    install_crypto();
+    reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap()
+}
+
+/// GET a path; (status, body). Connection errors come back as status 0.
+pub async fn get(base: &str, path: &str) -> (u16, String) {
+    match client().get(format!("{base}{path}")).send().await {
+        Ok(r) => {
+            let s = r.status().as_u16();
+            (s, r.text().await.unwrap_or_default())
+        }
+        Err(_) => (0, String::new()),
+    }
+}
+
+/// POST JSON to an API endpoint; (status, parsed body).
+pub async fn api(base: &str, endpoint: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let r = client().post(format!("{base}/api/{endpoint}")).json(&body).send().await.unwrap();
+    let s = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (s, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+}
+
+/// Polls `path` until it answers `status`, or panics after `timeout` with the server log.
+pub async fn wait_status(server: &Server, path: &str, status: u16, timeout: Duration) -> Duration {
+    let t0 = Instant::now();
+    loop {
+        let (s, _) = get(&server.base, path).await;
+        if s == status {
+            return t0.elapsed();
+        }
+        assert!(
+            t0.elapsed() < timeout,
+            "{path} did not answer {status} within {timeout:?} (last {s}); log:\n{}",
+            server.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
