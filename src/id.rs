@@ -40,24 +40,15 @@ pub fn gen() -> String {
 
 /// The smallest id of the given instant: `untilDate`/`sinceDate` become id bounds with it.
 pub fn min_at(millis: i64) -> String {
-    format!(
-        "{}00000000",
-        base36((millis - TIME2000_MS).max(0) as u64, 8)
-    )
+    format!("{}00000000", base36((millis - TIME2000_MS).max(0) as u64, 8))
 }
 
 /// The creation time encoded in an aidx id, if it is one.
 pub fn parse_millis(id: &str) -> Option<i64> {
-    if id.len() != 16
-        || !id
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
-    {
+    if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()) {
         return None;
     }
-    i64::from_str_radix(&id[..8], 36)
-        .ok()
-        .map(|t| t + TIME2000_MS)
+    i64::from_str_radix(&id[..8], 36).ok().map(|t| t + TIME2000_MS)
 }
 
 #[cfg(test)]
@@ -69,9 +60,7 @@ mod tests {
         let now = 1_700_000_000_123;
         let id = gen_at(now);
         assert_eq!(id.len(), 16);
-        assert!(id
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()));
+        assert!(id.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()));
         assert_eq!(parse_millis(&id), Some(now));
         // Known value: 2000-01-01 + 36^7 ms starts with "10000000".
         assert!(gen_at(TIME2000_MS + 36i64.pow(7)).starts_with("10000000"));
@@ -83,8 +72,7 @@ mod tests {
         let b = gen_at(1_700_000_000_001);
         assert!(a < b);
         assert!(min_at(1_700_000_000_001) > a && min_at(1_700_000_000_001) <= b);
-        let ids: std::collections::HashSet<_> =
-            (0..10_000).map(|_| gen_at(1_700_000_000_000)).collect();
+        let ids: std::collections::HashSet<_> = (0..10_000).map(|_| gen_at(1_700_000_000_000)).collect();
         assert_eq!(ids.len(), 10_000);
     }
 

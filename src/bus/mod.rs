@@ -21,18 +21,11 @@ impl Redis {
         let timeout = Some(Duration::from_secs(3));
         pc.pool = Some(deadpool_redis::PoolConfig {
             max_size: cfg.redis.pool_size,
-            timeouts: deadpool_redis::Timeouts {
-                wait: timeout,
-                create: timeout,
-                recycle: timeout,
-            },
+            timeouts: deadpool_redis::Timeouts { wait: timeout, create: timeout, recycle: timeout },
             ..Default::default()
         });
         let pool = pc.create_pool(Some(Runtime::Tokio1))?;
-        Ok(Redis {
-            pool,
-            prefix: cfg.redis_prefix(),
-        })
+        Ok(Redis { pool, prefix: cfg.redis_prefix() })
     }
 
     /// A key or channel name with the instance prefix.
@@ -43,9 +36,7 @@ impl Redis {
     /// Round trip to the server; used by health checks.
     pub async fn ping(&self) -> anyhow::Result<()> {
         let mut conn = self.pool.get().await?;
-        let _: String = deadpool_redis::redis::cmd("PING")
-            .query_async(&mut conn)
-            .await?;
+        let _: String = deadpool_redis::redis::cmd("PING").query_async(&mut conn).await?;
         Ok(())
     }
 
@@ -63,10 +54,7 @@ impl Redis {
     /// The server's version string, for `doctor`.
     pub async fn server_version(&self) -> anyhow::Result<String> {
         let mut conn = self.pool.get().await?;
-        let info: String = deadpool_redis::redis::cmd("INFO")
-            .arg("server")
-            .query_async(&mut conn)
-            .await?;
+        let info: String = deadpool_redis::redis::cmd("INFO").arg("server").query_async(&mut conn).await?;
         Ok(info
             .lines()
             .find_map(|l| l.strip_prefix("redis_version:"))

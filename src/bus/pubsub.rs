@@ -61,18 +61,12 @@ impl PubSub {
                 let _ = fan.send(Message { channel, payload });
             }
         });
-        Ok(PubSub {
-            manager,
-            prefix: prefix.to_string(),
-            tx,
-        })
+        Ok(PubSub { manager, prefix: prefix.to_string(), tx })
     }
 
     /// Subscribes to a channel (without prefix); messages arrive on every receiver.
     pub async fn subscribe(&mut self, channel: &str) -> anyhow::Result<()> {
-        self.manager
-            .subscribe(format!("{}{}", self.prefix, channel))
-            .await?;
+        self.manager.subscribe(format!("{}{}", self.prefix, channel)).await?;
         Ok(())
     }
 

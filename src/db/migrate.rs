@@ -29,9 +29,7 @@ fn all_names() -> anyhow::Result<Vec<String>> {
 }
 
 async fn wrapper(url: &str) -> anyhow::Result<Wrapper> {
-    let conn = super::connect(url)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let conn = super::connect(url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Wrapper::from(conn))
 }
 
@@ -73,17 +71,14 @@ fn run_locked(
 ) -> anyhow::Result<Vec<String>> {
     conn.batch_execute(&format!("SELECT pg_advisory_lock({LOCK_KEY})"))?;
     let result = (|| {
-        let pending = conn
-            .pending_migrations(MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let pending = conn.pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("{e}"))?;
         let total = pending.len();
         let mut done = Vec::new();
         for (i, m) in pending.iter().enumerate() {
             let name = m.name().to_string();
             progress(i, total, &name);
             let t0 = Instant::now();
-            conn.run_migration(m)
-                .map_err(|e| anyhow::anyhow!("migration {name} failed: {e}"))?;
+            conn.run_migration(m).map_err(|e| anyhow::anyhow!("migration {name} failed: {e}"))?;
             tracing::info!(migration = %name, ms = t0.elapsed().as_millis() as u64, "applied migration");
             done.push(name);
         }
@@ -97,10 +92,5 @@ fn run_locked(
 
 /// Names of the migrations that `run` would apply.
 pub async fn pending(url: &str) -> anyhow::Result<Vec<String>> {
-    Ok(list(url)
-        .await?
-        .into_iter()
-        .filter(|m| !m.applied)
-        .map(|m| m.name)
-        .collect())
+    Ok(list(url).await?.into_iter().filter(|m| !m.applied).map(|m| m.name).collect())
 }

@@ -7,9 +7,7 @@ pub mod schema;
 use crate::config::DatabaseConfig;
 use diesel::ConnectionError;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
-};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::AsyncPgConnection;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
@@ -26,9 +24,7 @@ fn wants_tls(url: &str) -> bool {
 fn client_tls() -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth()
+    rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth()
 }
 
 /// Opens one connection, with TLS when the URL asks for it.
@@ -40,9 +36,7 @@ pub fn connect(url: &str) -> BoxFuture<'_, diesel::ConnectionResult<AsyncPgConne
             let (client, conn) = tokio_postgres::connect(url, tls).await.map_err(bad)?;
             AsyncPgConnection::try_from_client_and_connection(client, conn).await
         } else {
-            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-                .await
-                .map_err(bad)?;
+            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.map_err(bad)?;
             AsyncPgConnection::try_from_client_and_connection(client, conn).await
         }
     }

@@ -89,10 +89,4 @@ diesel::table! {
 diesel::joinable!(user_profiles -> users (user_id));
 diesel::joinable!(user_keypairs -> users (user_id));
 diesel::joinable!(access_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(
-    meta,
-    users,
-    user_profiles,
-    user_keypairs,
-    access_tokens
-);
+diesel::allow_tables_to_appear_in_same_query!(meta, users, user_profiles, user_keypairs, access_tokens);

@@ -19,11 +19,7 @@ pub async fn generate_rsa_pem() -> anyhow::Result<(String, String)> {
 
 /// A random alphanumeric string (Misskey's native tokens are 16 of these).
 pub fn random_token(len: usize) -> String {
-    rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect()
+    rand::thread_rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
 }
 
 pub async fn hash_password(password: &str) -> anyhow::Result<String> {
@@ -37,7 +33,5 @@ pub async fn hash_password(password: &str) -> anyhow::Result<String> {
 
 pub async fn verify_password(password: &str, hash: &str) -> bool {
     let (p, h) = (password.to_string(), hash.to_string());
-    tokio::task::spawn_blocking(move || bcrypt::verify(p, &h).unwrap_or(false))
-        .await
-        .unwrap_or(false)
+    tokio::task::spawn_blocking(move || bcrypt::verify(p, &h).unwrap_or(false)).await.unwrap_or(false)
 }

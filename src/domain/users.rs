@@ -42,27 +42,16 @@ pub struct CreatedUser {
 /// Makes sure the single `meta` row exists.
 pub async fn ensure_meta(conn: &mut AsyncPgConnection) -> Result<(), UserError> {
     diesel::insert_into(meta::table)
-        .values((
-            meta::id.eq("x"),
-            meta::created_at.eq(Utc::now()),
-            meta::updated_at.eq(Utc::now()),
-        ))
+        .values((meta::id.eq("x"), meta::created_at.eq(Utc::now()), meta::updated_at.eq(Utc::now())))
         .on_conflict_do_nothing()
         .execute(conn)
         .await?;
     Ok(())
 }
 
-async fn find_local_id(
-    conn: &mut AsyncPgConnection,
-    username: &str,
-) -> Result<Option<String>, UserError> {
+async fn find_local_id(conn: &mut AsyncPgConnection, username: &str) -> Result<Option<String>, UserError> {
     Ok(users::table
-        .filter(
-            users::username_lower
-                .eq(username.to_lowercase())
-                .and(users::host.is_null()),
-        )
+        .filter(users::username_lower.eq(username.to_lowercase()).and(users::host.is_null()))
         .select(users::id)
         .first(conn)
         .await
@@ -84,16 +73,7 @@ pub async fn create_local(
     }
     let hash = keys::hash_password(password).await?;
     let (public_key, private_key) = keys::generate_rsa_pem().await?;
-    insert_local(
-        conn,
-        username,
-        Some(hash),
-        admin,
-        false,
-        public_key,
-        private_key,
-    )
-    .await
+    insert_local(conn, username, Some(hash), admin, false, public_key, private_key).await
 }
 
 async fn insert_local(
@@ -110,9 +90,7 @@ async fn insert_local(
     conn.transaction::<_, UserError, _>(async move |conn| {
         {
             // Serializes concurrent first-account creation so exactly one becomes root.
-            diesel::sql_query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
-                .execute(conn)
-                .await?;
+            diesel::sql_query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE").execute(conn).await?;
             if find_local_id(conn, &username).await?.is_some() {
                 return Err(UserError::UsernameTaken(username));
             }
@@ -139,10 +117,7 @@ async fn insert_local(
                 .execute(conn)
                 .await?;
             diesel::insert_into(user_profiles::table)
-                .values((
-                    user_profiles::user_id.eq(&id),
-                    user_profiles::password.eq(password_hash),
-                ))
+                .values((user_profiles::user_id.eq(&id), user_profiles::password.eq(password_hash)))
                 .execute(conn)
                 .await?;
             diesel::insert_into(user_keypairs::table)
@@ -155,19 +130,11 @@ async fn insert_local(
                 .await?;
             if is_root {
                 diesel::update(meta::table.filter(meta::id.eq("x")))
-                    .set((
-                        meta::root_user_id.eq(&id),
-                        meta::setup_token_hash.eq(None::<String>),
-                    ))
+                    .set((meta::root_user_id.eq(&id), meta::setup_token_hash.eq(None::<String>)))
                     .execute(conn)
                     .await?;
             }
-            Ok(CreatedUser {
-                id,
-                username,
-                token: token.unwrap_or_default(),
-                is_root,
-            })
+            Ok(CreatedUser { id, username, token: token.unwrap_or_default(), is_root })
         }
     })
     .await
@@ -179,26 +146,14 @@ pub async fn ensure_instance_actor(conn: &mut AsyncPgConnection) -> Result<(), U
         return Ok(());
     }
     let (public_key, private_key) = keys::generate_rsa_pem().await?;
-    match insert_local(
-        conn,
-        INSTANCE_ACTOR,
-        None,
-        false,
-        true,
-        public_key,
-        private_key,
-    )
-    .await
-    {
+    match insert_local(conn, INSTANCE_ACTOR, None, false, true, public_key, private_key).await {
         Ok(_) | Err(UserError::UsernameTaken(_)) => Ok(()),
         Err(e) => Err(e),
     }
 }
 
 async fn require_local(conn: &mut AsyncPgConnection, username: &str) -> Result<String, UserError> {
-    find_local_id(conn, username)
-        .await?
-        .ok_or_else(|| UserError::NoSuchUser(username.into()))
+    find_local_id(conn, username).await?.ok_or_else(|| UserError::NoSuchUser(username.into()))
 }
 
 pub async fn reset_password(
@@ -224,11 +179,7 @@ pub enum Role {
     Moderator,
 }
 
-pub async fn promote(
-    conn: &mut AsyncPgConnection,
-    username: &str,
-    role: Role,
-) -> Result<(), UserError> {
+pub async fn promote(conn: &mut AsyncPgConnection, username: &str, role: Role) -> Result<(), UserError> {
     let id = require_local(conn, username).await?;
     let q = diesel::update(users::table.filter(users::id.eq(id)));
     match role {
@@ -244,18 +195,11 @@ pub async fn set_suspended(
     suspended: bool,
 ) -> Result<(), UserError> {
     let id = require_local(conn, username).await?;
-    let is_root: bool = users::table
-        .find(&id)
-        .select(users::is_root)
-        .first(conn)
-        .await?;
+    let is_root: bool = users::table.find(&id).select(users::is_root).first(conn).await?;
     if is_root && suspended {
         return Err(UserError::RootProtected);
     }
-    diesel::update(users::table.find(&id))
-        .set(users::is_suspended.eq(suspended))
-        .execute(conn)
-        .await?;
+    diesel::update(users::table.find(&id)).set(users::is_suspended.eq(suspended)).execute(conn).await?;
     // A suspended account's native token stops working at once.
     if suspended {
         diesel::update(users::table.find(&id))

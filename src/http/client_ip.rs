@@ -9,14 +9,9 @@ pub fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
     if !trusted.contains(&peer) {
         return Some(peer);
     }
-    let forwarded = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
+    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let from_header = forwarded.and_then(|h| {
-        h.rsplit(',')
-            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-            .find(|ip| !trusted.contains(ip))
+        h.rsplit(',').filter_map(|s| s.trim().parse::<IpAddr>().ok()).find(|ip| !trusted.contains(ip))
     });
     Some(from_header.unwrap_or(peer))
 }
@@ -33,18 +28,12 @@ mod tests {
             .peer_addr("10.0.0.1:5000".parse().unwrap())
             .insert_header(("x-forwarded-for", "6.6.6.6, 203.0.113.9"))
             .to_http_request();
-        assert_eq!(
-            client_ip(&req, &[proxy]),
-            Some("203.0.113.9".parse().unwrap())
-        );
+        assert_eq!(client_ip(&req, &[proxy]), Some("203.0.113.9".parse().unwrap()));
         assert_eq!(client_ip(&req, &[]), Some(proxy));
         let direct = TestRequest::default()
             .peer_addr("198.51.100.7:5000".parse().unwrap())
             .insert_header(("x-forwarded-for", "1.2.3.4"))
             .to_http_request();
-        assert_eq!(
-            client_ip(&direct, &[proxy]),
-            Some("198.51.100.7".parse().unwrap())
-        );
+        assert_eq!(client_ip(&direct, &[proxy]), Some("198.51.100.7".parse().unwrap()));
     }
 }

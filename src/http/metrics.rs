@@ -17,29 +17,18 @@ pub async fn record(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let t0 = Instant::now();
     let res = next.call(req).await?;
-    let route = res
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".into());
+    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
     let status = res.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "route" => route.clone(), "status" => status)
-        .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "route" => route)
-        .record(t0.elapsed().as_secs_f64());
+    metrics::counter!("http_requests_total", "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("http_request_duration_seconds", "route" => route).record(t0.elapsed().as_secs_f64());
     Ok(res)
 }
 
-async fn render(
-    req: HttpRequest,
-    data: web::Data<(PrometheusHandle, Arc<AppState>)>,
-) -> HttpResponse {
+async fn render(req: HttpRequest, data: web::Data<(PrometheusHandle, Arc<AppState>)>) -> HttpResponse {
     let (handle, state) = data.get_ref();
     let token = &state.config.metrics.token;
     if !token.is_empty() {
-        let given = req
-            .headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok());
+        let given = req.headers().get("authorization").and_then(|v| v.to_str().ok());
         if given != Some(format!("Bearer {token}").as_str()) {
             return HttpResponse::Unauthorized().finish();
         }
@@ -50,29 +39,22 @@ async fn render(
     metrics::gauge!("db_pool_waiting").set(st.waiting as f64);
     metrics::gauge!("postgres_up").set(if state.health.postgres_up() { 1.0 } else { 0.0 });
     metrics::gauge!("redis_up").set(if state.health.redis_up() { 1.0 } else { 0.0 });
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(handle.render())
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(handle.render())
 }
 
 /// Installs the recorder and starts the metrics listener.
 pub fn start(state: Arc<AppState>) -> anyhow::Result<actix_web::dev::Server> {
     let handle = PrometheusBuilder::new()
-        .set_buckets(&[
-            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-        ])?
+        .set_buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5])?
         .install_recorder()?;
     let listen = state.config.metrics.listen.clone();
     let data = web::Data::new((handle, state));
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .route("/metrics", web::get().to(render))
-    })
-    .workers(1)
-    .disable_signals()
-    .bind(&listen)
-    .map_err(|e| anyhow::anyhow!("cannot listen for metrics on {listen}: {e}"))?
-    .run();
+    let server =
+        HttpServer::new(move || App::new().app_data(data.clone()).route("/metrics", web::get().to(render)))
+            .workers(1)
+            .disable_signals()
+            .bind(&listen)
+            .map_err(|e| anyhow::anyhow!("cannot listen for metrics on {listen}: {e}"))?
+            .run();
     Ok(server)
 }

@@ -24,7 +24,6 @@ pub struct AppState {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/livez", web::get().to(health::livez))
-        .route("/readyz", web::get().to(health::readyz));
+    cfg.route("/livez", web::get().to(health::livez)).route("/readyz", web::get().to(health::readyz));
     crate::api::configure(cfg);
 }

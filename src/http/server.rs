@@ -9,17 +9,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 async fn redirect_to_https(req: HttpRequest, base: web::Data<String>) -> HttpResponse {
-    let target = format!(
-        "{}{}",
-        base.get_ref(),
-        req.uri()
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/")
-    );
-    HttpResponse::PermanentRedirect()
-        .insert_header(("Location", target))
-        .finish()
+    let target =
+        format!("{}{}", base.get_ref(), req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"));
+    HttpResponse::PermanentRedirect().insert_header(("Location", target)).finish()
 }
 
 /// Answers every route but `/livez` and `/readyz` with 503 while migrations run.
@@ -27,9 +19,7 @@ async fn migration_gate(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .expect("state registered");
+    let state = req.app_data::<web::Data<AppState>>().expect("state registered");
     if let Err(reason @ crate::supervise::NotReady::Migrating { .. }) = state.health.ready() {
         let path = req.path();
         if path != "/livez" && path != "/readyz" {
@@ -45,11 +35,11 @@ async fn migration_gate(
 
 fn bind_err(addr: &str, e: std::io::Error) -> anyhow::Error {
     if e.kind() == std::io::ErrorKind::AddrInUse {
-        anyhow::anyhow!(
-            "cannot listen on {addr}: the port is already in use (another server running?)"
-        )
+        anyhow::anyhow!("cannot listen on {addr}: the port is already in use (another server running?)")
     } else if e.kind() == std::io::ErrorKind::PermissionDenied {
-        anyhow::anyhow!("cannot listen on {addr}: permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)")
+        anyhow::anyhow!(
+            "cannot listen on {addr}: permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
+        )
     } else {
         anyhow::anyhow!("cannot listen on {addr}: {e}")
     }
@@ -74,10 +64,7 @@ pub async fn run(state: Arc<AppState>) -> anyhow::Result<()> {
     } else {
         cfg.http.workers
     };
-    let server = HttpServer::new(app)
-        .workers(workers)
-        .disable_signals()
-        .shutdown_timeout(20);
+    let server = HttpServer::new(app).workers(workers).disable_signals().shutdown_timeout(20);
 
     let mut file_resolver = None;
     let (server, main_addr) = match cfg.tls.mode {
@@ -92,25 +79,14 @@ pub async fn run(state: Arc<AppState>) -> anyhow::Result<()> {
             file_resolver = Some(resolver.clone());
             let tls = crate::tls::server_config_with(resolver);
             let addr = cfg.http.https_listen.clone();
-            (
-                server
-                    .bind_rustls_0_23(&addr, tls)
-                    .map_err(|e| bind_err(&addr, e))?,
-                addr,
-            )
+            (server.bind_rustls_0_23(&addr, tls).map_err(|e| bind_err(&addr, e))?, addr)
         }
         TlsMode::Acme => {
             let resolver = crate::tls::acme::start(&cfg)?;
             let mut tls = crate::tls::server_config_with(resolver);
-            tls.alpn_protocols
-                .push(rustls_acme::acme::ACME_TLS_ALPN_NAME.to_vec());
+            tls.alpn_protocols.push(rustls_acme::acme::ACME_TLS_ALPN_NAME.to_vec());
             let addr = cfg.http.https_listen.clone();
-            (
-                server
-                    .bind_rustls_0_23(&addr, tls)
-                    .map_err(|e| bind_err(&addr, e))?,
-                addr,
-            )
+            (server.bind_rustls_0_23(&addr, tls).map_err(|e| bind_err(&addr, e))?, addr)
         }
     };
     let main = server.run();
@@ -122,9 +98,7 @@ pub async fn run(state: Arc<AppState>) -> anyhow::Result<()> {
         let base = web::Data::new(cfg.url.clone());
         let addr = cfg.http.redirect_listen.clone();
         let redirect = HttpServer::new(move || {
-            App::new()
-                .app_data(base.clone())
-                .default_service(web::to(redirect_to_https))
+            App::new().app_data(base.clone()).default_service(web::to(redirect_to_https))
         })
         .workers(1)
         .disable_signals()

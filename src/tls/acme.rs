@@ -17,8 +17,7 @@ pub fn cache_dir(cfg: &Config) -> std::path::PathBuf {
 pub fn start(cfg: &Config) -> anyhow::Result<Arc<ResolvesServerCertAcme>> {
     let client = Arc::new(super::client_config(cfg.tls.acme_ca_file.as_deref())?);
     let dir = cache_dir(cfg);
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
     let mut state = AcmeConfig::new_with_client_config([cfg.hostname()], client)
         .contact_push(format!("mailto:{}", cfg.tls.acme_email))
         .directory(&cfg.tls.acme_directory)

@@ -26,8 +26,7 @@ fn load(cert: &Path, key: &Path) -> anyhow::Result<CertifiedKey> {
     let signer = rustls::crypto::ring::sign::any_supported_type(&key)
         .map_err(|e| anyhow::anyhow!("unsupported private key: {e}"))?;
     let ck = CertifiedKey::new(certs, signer);
-    ck.keys_match()
-        .map_err(|e| anyhow::anyhow!("certificate and key do not match: {e}"))?;
+    ck.keys_match().map_err(|e| anyhow::anyhow!("certificate and key do not match: {e}"))?;
     Ok(ck)
 }
 
@@ -64,11 +63,6 @@ impl FileResolver {
 
 impl ResolvesServerCert for FileResolver {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(
-            self.current
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone(),
-        )
+        Some(self.current.read().unwrap_or_else(|e| e.into_inner()).clone())
     }
 }

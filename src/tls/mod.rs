@@ -22,17 +22,11 @@ pub fn client_config(extra_ca: Option<&std::path::Path>) -> anyhow::Result<rustl
                 .map_err(|e| anyhow::anyhow!("{}: unusable CA certificate: {e}", path.display()))?;
         }
     }
-    Ok(rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth())
+    Ok(rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth())
 }
 
-pub fn server_config_with(
-    resolver: std::sync::Arc<dyn rustls::server::ResolvesServerCert>,
-) -> ServerConfig {
-    let mut c = ServerConfig::builder()
-        .with_no_client_auth()
-        .with_cert_resolver(resolver);
+pub fn server_config_with(resolver: std::sync::Arc<dyn rustls::server::ResolvesServerCert>) -> ServerConfig {
+    let mut c = ServerConfig::builder().with_no_client_auth().with_cert_resolver(resolver);
     c.alpn_protocols = alpn();
     c
 }
