@@ -19,7 +19,7 @@ pub struct ApiError {
     pub code: &'static str,
     pub id: &'static str,
     pub message: String,
-    pub info: Option<Value>,
+    pub info: Option<Box<Value>>,
 }
 
 impl ApiError {
@@ -41,7 +41,7 @@ impl ApiError {
     }
 
     pub fn with_info(mut self, info: Value) -> Self {
-        self.info = Some(info);
+        self.info = Some(Box::new(info));
         self
     }
 
@@ -121,7 +121,7 @@ impl ApiError {
         };
         let mut e = json!({ "message": self.message, "code": self.code, "id": self.id, "kind": kind });
         if let Some(info) = &self.info {
-            e["info"] = info.clone();
+            e["info"] = (**info).clone();
         }
         json!({ "error": e })
     }

@@ -1,4 +1,5 @@
 //! `meta`: instance information for clients (MetaLite, or MetaDetailed unless `detail: false`).
+//! Every client asks for it on start, so the rendered JSON is cached in-process for a moment.
 
 use super::{params, ApiError};
 use crate::db::schema::{meta, users};
@@ -8,6 +9,8 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use serde_json::json;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -31,17 +34,39 @@ struct MetaRow {
     root_user_id: Option<String>,
 }
 
+/// How long a rendered `meta` is served before it is read again from the database.
+const CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// The last rendered bodies, `[lite, detailed]`.
+#[derive(Default)]
+pub struct Cache(RwLock<[Option<(Instant, web::Bytes)>; 2]>);
+
 pub async fn post(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let p: Params = params::from_body(&body)?;
-    render(&state, p.detail.unwrap_or(true)).await
+    respond(&state, p.detail.unwrap_or(true)).await
 }
 
 pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let p: Params = params::from_query(req.query_string())?;
-    render(&state, p.detail.unwrap_or(true)).await
+    respond(&state, p.detail.unwrap_or(true)).await
 }
 
-async fn render(state: &AppState, detail: bool) -> Result<HttpResponse, ApiError> {
+async fn respond(state: &AppState, detail: bool) -> Result<HttpResponse, ApiError> {
+    let slot = usize::from(detail);
+    let cached = state.meta_cache.0.read().unwrap_or_else(|e| e.into_inner())[slot].clone();
+    let body = match cached {
+        Some((at, body)) if at.elapsed() < CACHE_TTL => body,
+        _ => {
+            let body = web::Bytes::from(serde_json::to_vec(&render(state, detail).await?).expect("json"));
+            state.meta_cache.0.write().unwrap_or_else(|e| e.into_inner())[slot] =
+                Some((Instant::now(), body.clone()));
+            body
+        }
+    };
+    Ok(HttpResponse::Ok().content_type("application/json").body(body))
+}
+
+async fn render(state: &AppState, detail: bool) -> Result<serde_json::Value, ApiError> {
     let mut conn = state.db.get().await?;
     let row: Option<MetaRow> = meta::table
         .filter(meta::id.eq("x"))
@@ -106,5 +131,5 @@ async fn render(state: &AppState, detail: bool) -> Result<HttpResponse, ApiError
             "miauth": true,
         });
     }
-    Ok(HttpResponse::Ok().json(out))
+    Ok(out)
 }

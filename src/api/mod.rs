@@ -2,7 +2,7 @@
 //! thin; every error leaves through [`ApiError`].
 
 pub mod error;
-mod meta;
+pub mod meta;
 pub mod params;
 mod ping;
 

@@ -78,7 +78,14 @@ async fn serve(loaded: Loaded, role: Role) -> anyhow::Result<()> {
         run_migrations: role != Role::Worker,
     });
     let trusted_proxies = cfg.http.trusted_proxies.iter().filter_map(|p| p.parse().ok()).collect();
-    let state = Arc::new(AppState { config: cfg.clone(), db, redis, health, trusted_proxies });
+    let state = Arc::new(AppState {
+        config: cfg.clone(),
+        db,
+        redis,
+        health,
+        trusted_proxies,
+        meta_cache: Default::default(),
+    });
 
     let result = if role == Role::Worker {
         crate::supervise::notify::ready();

@@ -186,8 +186,8 @@ pub fn minimal_toml(config: &Config) -> String {
     let mut out = Table::new();
     for leaf in leaves().1 {
         let cur = get_path(&current, &leaf.path);
-        if cur.is_some() && cur != get_path(&defaults, &leaf.path) {
-            set_path(&mut out, &leaf.path, cur.expect("checked").clone());
+        if let Some(v) = cur.filter(|v| Some(*v) != get_path(&defaults, &leaf.path)) {
+            set_path(&mut out, &leaf.path, v.clone());
         }
     }
     toml::to_string(&out).expect("table serializes")

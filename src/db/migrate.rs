@@ -12,7 +12,7 @@ use std::time::Instant;
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// Arbitrary constant identifying the migration lock among advisory locks.
-const LOCK_KEY: i64 = 0x6d6b_7273_6d69_67; // "mkrsmig"
+const LOCK_KEY: i64 = 0x006d_6b72_736d_6967; // "mkrsmig"
 
 type Wrapper = AsyncConnectionWrapper<AsyncPgConnection>;
 

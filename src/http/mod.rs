@@ -21,6 +21,7 @@ pub struct AppState {
     pub redis: Redis,
     pub health: Arc<Health>,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub meta_cache: crate::api::meta::Cache,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -13,12 +13,11 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_misskey-rs");
 
 /// Superuser URL of the shared test PostgreSQL.
 pub fn pg_admin_url() -> String {
-    std::env::var("MISSKEY_RS_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("MKRS_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub fn redis_url() -> String {
-    std::env::var("MISSKEY_RS_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())
+    std::env::var("MKRS_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())
 }
 
 pub fn free_port() -> u16 {

@@ -1,0 +1,67 @@
+#!/bin/sh
+# Runs every check of the project on a fresh Debian machine: installs what is missing (Debian
+# packages, the musl target), makes sure PostgreSQL and Redis are running, then formatting,
+# clippy, all tests (against the real PostgreSQL and Redis), the static musl release build,
+# the installer test and the .deb.
+set -eu
+cd "$(dirname "$0")/.."
+step() { printf '\n=== %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+step "packages"
+missing=""
+for pkg in postgresql redis-server musl-tools pebble file; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+fi
+if command -v rustup >/dev/null; then
+    rustup target list --installed | grep -q x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
+    rustup component list --installed | grep -q clippy || rustup component add clippy rustfmt
+fi
+
+step "PostgreSQL and Redis"
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    cluster=$(ls /etc/postgresql | sort -V | tail -n 1)
+    as_root pg_ctlcluster --skip-systemctl-redirect "$cluster" main start
+    for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.2; done
+fi
+export MKRS_TEST_PG=${MKRS_TEST_PG:-postgres://postgres@127.0.0.1:5432/postgres}
+if ! psql "$MKRS_TEST_PG" -qAtc 'SELECT 1' >/dev/null 2>&1; then
+    # A fresh Debian cluster asks for a password over TCP: give the test superuser one.
+    as_root su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\""
+    export MKRS_TEST_PG=postgres://postgres:postgres@127.0.0.1:5432/postgres
+fi
+psql "$MKRS_TEST_PG" -qAtc 'SELECT version()'
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+    for _ in $(seq 1 50); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 0.2; done
+fi
+redis-cli -h 127.0.0.1 -p 6379 ping
+
+step "format and lint"
+cargo fmt --check
+cargo clippy --all-targets --locked -- -D warnings
+
+step "tests (PostgreSQL and Redis are real)"
+cargo test --locked
+
+step "static release binary"
+cargo build --release --locked --target x86_64-unknown-linux-musl
+bin=target/x86_64-unknown-linux-musl/release/misskey-rs
+file "$bin"
+file "$bin" | grep -Eq "static(-pie)? linked|statically linked"
+ls -l "$bin"
+
+step "installer"
+tests/install_test.sh "$bin"
+
+step "package"
+deb=$(packaging/build-deb.sh "$bin")
+dpkg-deb -c "$deb" | grep -q "./usr/bin/misskey-rs"
+dpkg-deb -c "$deb" | grep -q "misskey-rs.service"
+echo "$deb ok"
+
+printf '\nall checks passed\n'
