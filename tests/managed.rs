@@ -109,4 +109,17 @@ async fn managed_children_are_started_restarted_and_stopped() {
     assert!(status.success());
     assert!(pid_of(&format!("postgres -D {}", pg_dir.display())).is_none(), "postgres stopped with serve");
     assert!(pid_of(&format!("redis-server.*{redis_port}")).is_none(), "redis stopped with serve");
+
+    // Even when misskey-rs is killed outright, its children do not outlive it.
+    let mut server = Server::start(&config, &extra, format!("http://127.0.0.1:{port}"));
+    wait_status(&server, "/readyz", 200, Duration::from_secs(30)).await;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let t0 = std::time::Instant::now();
+    while pid_of(&format!("postgres -D {}", pg_dir.display())).is_some()
+        || pid_of(&format!("redis-server.*{redis_port}")).is_some()
+    {
+        assert!(t0.elapsed() < Duration::from_secs(15), "managed children outlived a killed serve");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -60,8 +60,9 @@ tests/install_test.sh "$bin"
 
 step "package"
 deb=$(packaging/build-deb.sh "$bin")
-dpkg-deb -c "$deb" | grep -q "./usr/bin/misskey-rs"
-dpkg-deb -c "$deb" | grep -q "misskey-rs.service"
+contents=$(dpkg-deb -c "$deb")
+echo "$contents" | grep -q "./usr/bin/misskey-rs"
+echo "$contents" | grep -q "misskey-rs.service"
 echo "$deb ok"
 
 printf '\nall checks passed\n'

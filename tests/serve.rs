@@ -100,3 +100,24 @@ async fn concurrent_migrations_apply_once() {
     let total = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).unwrap().count();
     assert_eq!(applied, total, "each migration applied by exactly one process: {outs:?}");
 }
+
+#[tokio::test]
+async fn metrics_listener_counts_requests_and_wants_its_token() {
+    let inst = Instance::init("metrics");
+    let mport = free_port();
+    let listen = format!("metrics.listen=\"127.0.0.1:{mport}\"");
+    let server = Server::start(
+        &inst.config,
+        &["--set", "metrics.enabled=true", "--set", &listen, "--set", "metrics.token=\"scrape-me\""],
+        inst.base(),
+    );
+    wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
+    assert_eq!(api(&server.base, "meta", json!({})).await.0, 200);
+    let url = format!("http://127.0.0.1:{mport}/metrics");
+    assert_eq!(client().get(&url).send().await.unwrap().status().as_u16(), 401);
+    let text = client().get(&url).bearer_auth("scrape-me").send().await.unwrap().text().await.unwrap();
+    assert!(text.contains(r#"http_requests_total{route="/api/meta",status="200"} 1"#), "{text}");
+    assert!(text.contains("http_request_duration_seconds_bucket"), "{text}");
+    assert!(text.contains("postgres_up 1") && text.contains("redis_up 1"), "{text}");
+    assert!(text.contains("db_pool_connections"), "{text}");
+}

@@ -37,9 +37,19 @@ struct MetaRow {
 /// How long a rendered `meta` is served before it is read again from the database.
 const CACHE_TTL: Duration = Duration::from_secs(1);
 
-/// The last rendered bodies, `[lite, detailed]`.
+/// The last rendered bodies, `[lite, detailed]`; one request refreshes while the others wait.
 #[derive(Default)]
-pub struct Cache(RwLock<[Option<(Instant, web::Bytes)>; 2]>);
+pub struct Cache {
+    slots: RwLock<[Option<(Instant, web::Bytes)>; 2]>,
+    refresh: tokio::sync::Mutex<()>,
+}
+
+impl Cache {
+    fn fresh(&self, slot: usize) -> Option<web::Bytes> {
+        let slots = self.slots.read().unwrap_or_else(|e| e.into_inner());
+        slots[slot].as_ref().filter(|(at, _)| at.elapsed() < CACHE_TTL).map(|(_, b)| b.clone())
+    }
+}
 
 pub async fn post(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let p: Params = params::from_body(&body)?;
@@ -53,14 +63,21 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
 
 async fn respond(state: &AppState, detail: bool) -> Result<HttpResponse, ApiError> {
     let slot = usize::from(detail);
-    let cached = state.meta_cache.0.read().unwrap_or_else(|e| e.into_inner())[slot].clone();
-    let body = match cached {
-        Some((at, body)) if at.elapsed() < CACHE_TTL => body,
-        _ => {
-            let body = web::Bytes::from(serde_json::to_vec(&render(state, detail).await?).expect("json"));
-            state.meta_cache.0.write().unwrap_or_else(|e| e.into_inner())[slot] =
-                Some((Instant::now(), body.clone()));
-            body
+    let cache = &state.meta_cache;
+    let body = match cache.fresh(slot) {
+        Some(body) => body,
+        None => {
+            let _one = cache.refresh.lock().await;
+            match cache.fresh(slot) {
+                Some(body) => body,
+                None => {
+                    let body =
+                        web::Bytes::from(serde_json::to_vec(&render(state, detail).await?).expect("json"));
+                    cache.slots.write().unwrap_or_else(|e| e.into_inner())[slot] =
+                        Some((Instant::now(), body.clone()));
+                    body
+                }
+            }
         }
     };
     Ok(HttpResponse::Ok().content_type("application/json").body(body))

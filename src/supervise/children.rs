@@ -210,6 +210,15 @@ fn spawn(spec: &ChildSpec) -> std::io::Result<Child> {
     // A new process group: a Ctrl-C on the terminal reaches only misskey-rs, which then stops
     // the children in order.
     cmd.process_group(0);
+    let death_signal = spec.stop_signal;
+    // SAFETY: prctl is async-signal-safe; it only sets a flag of the new process. If misskey-rs
+    // dies without stopping its children (SIGKILL, crash), they are told to stop as well.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, death_signal as libc::c_ulong);
+            Ok(())
+        });
+    }
     let mut child = cmd.spawn()?;
     let name = spec.name;
     if let Some(out) = child.stdout.take() {
