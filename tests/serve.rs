@@ -54,16 +54,7 @@ async fn a_fresh_database_is_migrated_by_serve_and_reports_setup() {
     let db = TestDb::new("fresh");
     let dir = TempDir::new("fresh");
     let port = free_port();
-    let config = dir.path().join("c.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "url = \"http://localhost:{port}\"\ndata_dir = \"{}\"\n[http]\nlisten = \"127.0.0.1:{port}\"\n[database]\nurl = \"{}\"\n",
-            dir.path().display(),
-            db.url
-        ),
-    )
-    .unwrap();
+    let config = write_config(dir.path(), port, &db.url, &redis_url());
     let (ok, out, _) = run(&["--config", config.to_str().unwrap(), "migrate", "--dry-run"]);
     assert!(ok && out.contains("would apply"), "{out}");
     let server = Server::start(&config, &[], format!("http://127.0.0.1:{port}"));

@@ -53,16 +53,7 @@ async fn starts_while_postgres_is_down_and_migrates_when_it_comes_up() {
     pg.stop();
     let dir = TempDir::new("late");
     let port = free_port();
-    let config = dir.path().join("c.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "url = \"http://localhost:{port}\"\n[http]\nlisten = \"127.0.0.1:{port}\"\n[database]\nurl = \"{}\"\n[redis]\nurl = \"{}\"\n",
-            pg.url("misskey"),
-            redis.url()
-        ),
-    )
-    .unwrap();
+    let config = write_config(dir.path(), port, &pg.url("misskey"), &redis.url());
     let server = Server::start(&config, &[], format!("http://127.0.0.1:{port}"));
     wait_status(&server, "/livez", 200, Duration::from_secs(10)).await;
     let (s, body) = get(&server.base, "/readyz").await;

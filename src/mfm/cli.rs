@@ -1,5 +1,14 @@
 //! Handler for the `misskey-rs mfm …` subcommands; the main crate's clap
-//! wiring builds an [`MfmCommand`] and prints what [`run_cli`] returns.
+//! wiring builds an [`MfmCommand`] (or hands the raw arguments to
+//! [`MfmCommand::from_args`]) and prints what [`run_cli`] returns, reading
+//! all of stdin as `input`. Command line shape (tests/mfm_parity.rs relies on
+//! `parse --jsonl [--simple]`):
+//!
+//! ```text
+//! misskey-rs mfm parse [--jsonl] [--simple] [--nest-limit N]
+//! misskey-rs mfm html  [--jsonl] [--base-url URL]
+//! misskey-rs mfm plain [--jsonl]
+//! ```
 //!
 //! With `jsonl`, the input holds one JSON string per line and the output one
 //! result per line (a JSON tree for `parse`, a JSON string for `html` and
@@ -16,6 +25,39 @@ pub enum MfmCommand {
     Html { jsonl: bool, base_url: String },
     /// Print plain text.
     Plain { jsonl: bool },
+}
+
+impl MfmCommand {
+    /// Parses the arguments after `mfm` (e.g. `["parse", "--jsonl"]`).
+    pub fn from_args<S: AsRef<str>>(args: &[S]) -> Result<MfmCommand, String> {
+        let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+        let (sub, rest) = args.split_first().ok_or("usage: mfm parse|html|plain [--jsonl] …")?;
+        let (mut jsonl, mut simple, mut nest_limit, mut base_url) = (false, false, None, None);
+        let mut it = rest.iter();
+        while let Some(&a) = it.next() {
+            match a {
+                "--jsonl" => jsonl = true,
+                "--simple" if *sub == "parse" => simple = true,
+                "--nest-limit" if *sub == "parse" => {
+                    let n = it.next().ok_or("--nest-limit needs a number")?;
+                    nest_limit = Some(n.parse().map_err(|_| format!("bad --nest-limit {n:?}"))?);
+                }
+                "--base-url" if *sub == "html" => {
+                    base_url = Some(it.next().ok_or("--base-url needs a URL")?.to_string())
+                }
+                _ => return Err(format!("unknown argument {a:?} for mfm {sub}")),
+            }
+        }
+        match *sub {
+            "parse" => Ok(MfmCommand::Parse { jsonl, simple, nest_limit }),
+            "html" => Ok(MfmCommand::Html {
+                jsonl,
+                base_url: base_url.unwrap_or_else(|| "https://localhost".into()),
+            }),
+            "plain" => Ok(MfmCommand::Plain { jsonl }),
+            other => Err(format!("unknown mfm command {other:?} (expected parse, html or plain)")),
+        }
+    }
 }
 
 /// Runs `cmd` over `input` (stdin) and returns what to print on stdout.

@@ -40,7 +40,7 @@ pub fn parse(input: &str) -> Vec<Node> {
 }
 
 /// Parses MFM like mfm-js `parse(input, { nestLimit })`. Limits above
-/// [`parser::MAX_NEST_LIMIT`] (64) are treated as 64 to bound recursion.
+/// 64 are treated as 64, to bound recursion (see tests/mfm/KNOWN_DIFFERENCES.md).
 pub fn parse_with_nest_limit(input: &str, nest_limit: u32) -> Vec<Node> {
     parser::Parser::new(input, nest_limit).parse_all(parser::FULL, 0)
 }

@@ -135,8 +135,12 @@ impl Parser<'_> {
         let q = self.block_start(p)?;
         // Most lines have no button word at all: reject them with one pass.
         let line = &self.b[q..self.ascii_run(q, |b| b != b'\r' && b != b'\n')];
-        let has_word = |w: &[u8]| line.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
-        if !has_word(b"search") && !has_word("検索".as_bytes()) {
+        let has_word = line.iter().enumerate().any(|(i, &b)| match b {
+            b's' | b'S' => line[i..].get(..6).is_some_and(|w| w.eq_ignore_ascii_case(b"search")),
+            0xe6 => line[i..].starts_with("検索".as_bytes()),
+            _ => false,
+        });
+        if !has_word {
             return None;
         }
         let mut e = q;

@@ -32,6 +32,7 @@ fn json_shape() {
 #[test]
 fn html_basic() {
     assert_eq!(html("a\nb"), "a<br>b");
+    assert_eq!(html("a\r\nb\rc\n"), "a<br>b<br>c<br>");
     assert_eq!(
         html("**b** <i>i</i> ~~s~~ <small>m</small>"),
         "<b>b</b> <i>i</i> <del>s</del> <small>m</small>"
@@ -153,6 +154,15 @@ fn cli_jsonl() {
         run_cli(MfmCommand::Html { jsonl: false, base_url: "https://l.example".into() }, "**x**").unwrap();
     assert_eq!(out, "<b>x</b>\n");
     assert!(run_cli(MfmCommand::Plain { jsonl: true }, "not json").is_err());
+    assert_eq!(
+        MfmCommand::from_args(&["parse", "--jsonl", "--simple"]),
+        Ok(MfmCommand::Parse { jsonl: true, simple: true, nest_limit: None })
+    );
+    assert_eq!(
+        MfmCommand::from_args(&["html", "--base-url", "https://x.example"]),
+        Ok(MfmCommand::Html { jsonl: false, base_url: "https://x.example".into() })
+    );
+    assert!(MfmCommand::from_args(&["parse", "--bogus"]).is_err());
 }
 
 /// Adversarial inputs: no panic, and bounded time (generous for debug builds).

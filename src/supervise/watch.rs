@@ -22,44 +22,96 @@ pub struct Deps {
     pub run_migrations: bool,
 }
 
-async fn probe_pg(db: &DbPool) -> Result<(), String> {
-    let fut = async {
-        let mut conn = db.get().await.map_err(|e| e.to_string())?;
-        diesel::sql_query("SELECT 1").execute(&mut conn).await.map_err(|e| e.to_string())?;
-        Ok(())
-    };
-    tokio::time::timeout(PROBE_TIMEOUT, fut).await.unwrap_or_else(|_| Err("timed out".into()))
+/// One dependency as the watcher sees it.
+trait Dependency {
+    const NAME: &'static str;
+    async fn probe(&self) -> Result<(), String>;
+    /// Work due once the dependency answers (migrations); an error is retried with backoff.
+    async fn on_up(&self) -> Result<(), String>;
+    fn set_up(&self, up: bool);
+    /// Drops idle pooled connections so that none left over from before an outage is reused.
+    fn drop_idle(&self);
 }
 
-async fn pg_loop(d: Deps) {
+struct Postgres(Deps);
+struct RedisDep(Deps);
+
+impl Dependency for Postgres {
+    const NAME: &'static str = "postgres";
+
+    async fn probe(&self) -> Result<(), String> {
+        let mut conn = self.0.db.get().await.map_err(|e| e.to_string())?;
+        diesel::sql_query("SELECT 1").execute(&mut conn).await.map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    async fn on_up(&self) -> Result<(), String> {
+        if self.0.health.is_migrated() {
+            return Ok(());
+        }
+        migrate(&self.0).await.map_err(|e| format!("{e:#}"))
+    }
+
+    fn set_up(&self, up: bool) {
+        self.0.health.set_postgres(up);
+    }
+
+    fn drop_idle(&self) {
+        self.0.db.retain(|_, _| false);
+    }
+}
+
+impl Dependency for RedisDep {
+    const NAME: &'static str = "redis";
+
+    async fn probe(&self) -> Result<(), String> {
+        self.0.redis.ping().await.map_err(|e| e.to_string())
+    }
+
+    async fn on_up(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn set_up(&self, up: bool) {
+        self.0.health.set_redis(up);
+    }
+
+    fn drop_idle(&self) {
+        self.0.redis.pool.retain(|_, _| false);
+    }
+}
+
+/// Probes forever: every second while up, with capped jittered backoff while down. Logs each
+/// change of state once.
+async fn watch<D: Dependency>(dep: D, health: Arc<Health>) {
     let mut backoff = Backoff::new(BACKOFF_CAP);
     let mut last: Option<bool> = None;
     loop {
-        let result = probe_pg(&d.db).await;
+        let result = tokio::time::timeout(PROBE_TIMEOUT, dep.probe())
+            .await
+            .unwrap_or_else(|_| Err("timed out".into()));
         let up = result.is_ok();
         if last != Some(up) {
             match &result {
-                Ok(()) => tracing::info!("postgres is reachable"),
-                Err(e) => {
-                    tracing::warn!(error = %e, "postgres is unreachable; retrying with backoff")
-                }
+                Ok(()) => tracing::info!("{} is reachable", D::NAME),
+                Err(e) => tracing::warn!(error = %e, "{} is unreachable; retrying with backoff", D::NAME),
             }
             last = Some(up);
         }
-        if up && !d.health.is_migrated() {
-            if let Err(e) = migrate(&d).await {
-                tracing::error!(error = %e, "migrations failed; retrying");
+        if up {
+            if let Err(e) = dep.on_up().await {
+                tracing::error!(error = %e, "{}: not ready yet; retrying", D::NAME);
                 tokio::time::sleep(backoff.next_delay()).await;
                 continue;
             }
         }
-        d.health.set_postgres(up);
-        notify::status(&d.health);
+        dep.set_up(up);
+        notify::status(&health);
         if up {
             backoff.reset();
             tokio::time::sleep(PROBE_EVERY).await;
         } else {
-            d.db.retain(|_, _| false);
+            dep.drop_idle();
             tokio::time::sleep(backoff.next_delay()).await;
         }
     }
@@ -86,35 +138,8 @@ async fn migrate(d: &Deps) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn redis_loop(d: Deps) {
-    let mut backoff = Backoff::new(BACKOFF_CAP);
-    let mut last: Option<bool> = None;
-    loop {
-        let result = tokio::time::timeout(PROBE_TIMEOUT, d.redis.ping())
-            .await
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("timed out")));
-        let up = result.is_ok();
-        if last != Some(up) {
-            match &result {
-                Ok(()) => tracing::info!("redis is reachable"),
-                Err(e) => tracing::warn!(error = %e, "redis is unreachable; retrying with backoff"),
-            }
-            last = Some(up);
-        }
-        d.health.set_redis(up);
-        notify::status(&d.health);
-        if up {
-            backoff.reset();
-            tokio::time::sleep(PROBE_EVERY).await;
-        } else {
-            d.redis.pool.retain(|_, _| false);
-            tokio::time::sleep(backoff.next_delay()).await;
-        }
-    }
-}
-
 /// Starts both watchers on the current runtime.
 pub fn spawn_watchers(d: Deps) {
-    tokio::spawn(pg_loop(d.clone()));
-    tokio::spawn(redis_loop(d));
+    tokio::spawn(watch(Postgres(d.clone()), d.health.clone()));
+    tokio::spawn(watch(RedisDep(d.clone()), d.health.clone()));
 }

@@ -81,6 +81,18 @@ impl Drop for TestDb {
     }
 }
 
+/// Writes a minimal config for a plain-HTTP server on 127.0.0.1:`port`.
+pub fn write_config(dir: &Path, port: u16, db_url: &str, redis_url: &str) -> PathBuf {
+    let config = dir.join("c.toml");
+    let text = format!(
+        "url = \"http://localhost:{port}\"\ndata_dir = \"{}\"\n[http]\nlisten = \"127.0.0.1:{port}\"\n\
+         [database]\nurl = \"{db_url}\"\n[redis]\nurl = \"{redis_url}\"\n",
+        dir.display()
+    );
+    std::fs::write(&config, text).unwrap();
+    config
+}
+
 /// Runs the binary to completion; returns (success, stdout, stderr).
 pub fn run(args: &[&str]) -> (bool, String, String) {
     run_env(args, &[])
