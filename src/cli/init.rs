@@ -222,14 +222,57 @@ fn check_port_free(addr: &str) -> Result<(), String> {
     }
 }
 
+/// Addresses of this machine's network interfaces.
+fn local_addresses() -> Vec<std::net::IpAddr> {
+    let mut out = Vec::new();
+    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills a list that is walked read-only and then freed exactly once.
+    unsafe {
+        if libc::getifaddrs(&mut head) != 0 {
+            return out;
+        }
+        let mut cur = head;
+        while !cur.is_null() {
+            let sa = (*cur).ifa_addr;
+            if !sa.is_null() {
+                match (*sa).sa_family as i32 {
+                    libc::AF_INET => {
+                        let v4 = &*(sa as *const libc::sockaddr_in);
+                        out.push(std::net::Ipv4Addr::from(u32::from_be(v4.sin_addr.s_addr)).into());
+                    }
+                    libc::AF_INET6 => {
+                        let v6 = &*(sa as *const libc::sockaddr_in6);
+                        out.push(std::net::Ipv6Addr::from(v6.sin6_addr.s6_addr).into());
+                    }
+                    _ => {}
+                }
+            }
+            cur = (*cur).ifa_next;
+        }
+        libc::freeifaddrs(head);
+    }
+    out
+}
+
+/// ACME needs the CA to reach this host by its name: warn when the name does not resolve, or
+/// resolves only to addresses this machine does not have (fine behind NAT or a proxy).
 async fn check_domain(c: &Config) {
     let host = c.hostname();
-    let found = tokio::net::lookup_host((host.as_str(), 443))
-        .await
-        .map(|a| a.map(|a| a.ip().to_string()).collect::<Vec<_>>());
+    let found =
+        tokio::net::lookup_host((host.as_str(), 443)).await.map(|a| a.map(|a| a.ip()).collect::<Vec<_>>());
     match found {
         Ok(addrs) => {
-            eprintln!("{host} resolves to {}", addrs.join(", "));
+            let local = local_addresses();
+            let shown: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+            if addrs.iter().any(|a| local.contains(a)) {
+                eprintln!("{host} resolves to this machine ({})", shown.join(", "));
+            } else {
+                eprintln!(
+                    "warning: {host} resolves to {}, which is not an address of this machine; \
+                     that is fine behind NAT, otherwise fix the DNS record before `serve`",
+                    shown.join(", ")
+                );
+            }
         }
         Err(_) => eprintln!(
             "warning: {host} does not resolve; the certificate authority must reach this host at {host}, so add a DNS record before `serve`"
@@ -396,5 +439,13 @@ async fn finish_db(c: &Config, admin: Option<(String, String)>) -> anyhow::Resul
             users::set_setup_token(&mut conn, &token).await?;
             Ok(Some(token))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn loopback_is_a_local_address() {
+        assert!(super::local_addresses().contains(&std::net::Ipv4Addr::LOCALHOST.into()));
     }
 }

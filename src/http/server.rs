@@ -149,3 +149,58 @@ async fn wait_for_shutdown(files: Option<Arc<crate::tls::files::FileResolver>>) 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test;
+
+    fn state() -> Arc<AppState> {
+        let cfg: crate::config::Config = toml::from_str("url = \"https://t.example\"").unwrap();
+        Arc::new(AppState {
+            db: crate::db::build_pool(&cfg.database).unwrap(),
+            redis: crate::bus::Redis::new(&cfg).unwrap(),
+            config: Arc::new(cfg),
+            health: Default::default(),
+            trusted_proxies: vec![],
+            meta_cache: Default::default(),
+        })
+    }
+
+    #[actix_web::test]
+    async fn every_route_but_the_probes_answers_migrating() {
+        let st = state();
+        st.health.set_postgres(true);
+        st.health.set_migration_progress(2, 5);
+        let app = test::init_service(
+            App::new().app_data(web::Data::from(st.clone())).wrap(from_fn(migration_gate)).configure(routes),
+        )
+        .await;
+        for path in ["/api/meta", "/anything"] {
+            let res = test::call_service(&app, test::TestRequest::post().uri(path).to_request()).await;
+            assert_eq!(res.status().as_u16(), 503, "{path}");
+            assert_eq!(test::read_body(res).await, "migrating 2/5");
+        }
+        let live = test::call_service(&app, test::TestRequest::get().uri("/livez").to_request()).await;
+        assert_eq!(live.status().as_u16(), 200);
+        let ready = test::call_service(&app, test::TestRequest::get().uri("/readyz").to_request()).await;
+        assert_eq!(ready.status().as_u16(), 503);
+        let body: serde_json::Value = test::read_body_json(ready).await;
+        assert_eq!(body["status"], "migrating 2/5");
+    }
+
+    #[actix_web::test]
+    async fn api_answers_503_in_misskey_format_while_a_dependency_is_down() {
+        let st = state();
+        st.health.set_postgres(true);
+        st.health.set_migrated();
+        let app =
+            test::init_service(App::new().app_data(web::Data::from(st.clone())).configure(routes)).await;
+        let res = test::call_service(&app, test::TestRequest::post().uri("/api/meta").to_request()).await;
+        assert_eq!(res.status().as_u16(), 503);
+        assert_eq!(res.headers().get("retry-after").unwrap(), "1");
+        let body: serde_json::Value = test::read_body_json(res).await;
+        assert_eq!(body["error"]["code"], "SERVICE_UNAVAILABLE");
+        assert_eq!(body["error"]["info"]["reason"], "redis unreachable");
+    }
+}
