@@ -55,8 +55,15 @@ file "$bin"
 file "$bin" | grep -Eq "static(-pie)? linked|statically linked"
 ls -l "$bin"
 
-step "installer"
+step "installer and systemd unit"
 tests/install_test.sh "$bin"
+if command -v systemd-analyze >/dev/null; then
+    unit_dir=$(mktemp -d)
+    sed "s|/usr/bin/misskey-rs|$(realpath "$bin")|" systemd/misskey-rs.service > "$unit_dir/misskey-rs.service"
+    systemd-analyze verify "$unit_dir/misskey-rs.service"
+    systemd-analyze security --offline=true "$unit_dir/misskey-rs.service" | tail -n 1
+    rm -rf "$unit_dir"
+fi
 
 step "package"
 deb=$(packaging/build-deb.sh "$bin")
