@@ -10,6 +10,7 @@ pub mod domain;
 pub mod http;
 pub mod id;
 pub mod logging;
+pub mod mfm;
 pub mod supervise;
 pub mod tls;
 

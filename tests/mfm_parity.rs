@@ -7,8 +7,7 @@
 //! byte for byte for at least MIN_PARITY of the inputs. Remaining accepted
 //! differences are listed in tests/mfm/KNOWN_DIFFERENCES.md.
 //!
-//! Needs node: runs `npm ci` in tests/mfm when node_modules is missing, and
-//! skips (with a message) only when node/npm are not installed at all.
+//! Needs node and npm: runs `npm ci` in tests/mfm when node_modules is missing.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -72,10 +71,10 @@ fn compare(corpus: &str, simple: bool) -> (usize, usize) {
 
 #[test]
 fn mfm_parity_with_mfm_js() {
-    if !have("node") || !have("npm") {
-        eprintln!("SKIP mfm_parity_with_mfm_js: node and npm are required to run the mfm-js reference");
-        return;
-    }
+    assert!(
+        have("node") && have("npm"),
+        "node and npm run the mfm-js reference: apt-get install nodejs npm (tests/run-all.sh does)"
+    );
     let dir = mfm_dir();
     if !dir.join("node_modules").join("mfm-js").exists() {
         let status = Command::new("npm")

@@ -17,6 +17,11 @@ if [ -n "$missing" ]; then
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
 fi
+# Node runs the mfm-js reference for the MFM parity test.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
+fi
 if command -v rustup >/dev/null; then
     rustup target list --installed | grep -q x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
     rustup component list --installed | grep -q clippy || rustup component add clippy rustfmt
@@ -47,6 +52,14 @@ cargo clippy --all-targets --locked -- -D warnings
 
 step "tests (PostgreSQL and Redis are real)"
 cargo test --locked
+
+step "fuzzing the MFM parser (bounded)"
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
+fuzz_log=$(mktemp)
+if ! (cd fuzz && cargo fuzz run mfm -s none -- -max_total_time="${MFM_FUZZ_SECONDS:-60}") >"$fuzz_log" 2>&1; then
+    tail -n 40 "$fuzz_log"; echo "the MFM fuzzer found a crash (input under fuzz/artifacts/)"; exit 1
+fi
+tail -n 1 "$fuzz_log"; rm -f "$fuzz_log"
 
 step "static release binary"
 cargo build --release --locked --target x86_64-unknown-linux-musl

@@ -42,6 +42,13 @@ pub enum Command {
     /// Administrative tasks.
     #[command(subcommand)]
     Admin(admin::Cmd),
+    /// Show how MFM text parses and renders: reads stdin.
+    /// `mfm parse [--jsonl] [--simple] [--nest-limit N]` prints mfm-js's node tree as JSON,
+    /// `mfm html [--jsonl] [--base-url URL]` the ActivityPub HTML, `mfm plain [--jsonl]` plain text.
+    Mfm {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+        args: Vec<String>,
+    },
     /// Exit 0 when the running server answers /readyz (1 otherwise); for containers.
     HealthCheck(health_check::Args),
     /// Print the version.
@@ -85,6 +92,7 @@ pub fn main() -> ExitCode {
         Command::Doctor => doctor::run(&cli),
         Command::Admin(c) => admin::run(&cli, c),
         Command::HealthCheck(a) => health_check::run(&cli, a),
+        Command::Mfm { args } => mfm(args),
         Command::Version => {
             println!("misskey-rs {}", crate::VERSION);
             Ok(())
@@ -97,6 +105,15 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn mfm(args: &[String]) -> Result<(), String> {
+    use std::io::{Read, Write};
+    let cmd = crate::mfm::cli::MfmCommand::from_args(args)?;
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input).map_err(|e| format!("reading stdin: {e}"))?;
+    let out = crate::mfm::cli::run_cli(cmd, &input)?;
+    std::io::stdout().write_all(out.as_bytes()).map_err(|e| e.to_string())
 }
 
 /// Errors as one readable line (anyhow's chain joined).

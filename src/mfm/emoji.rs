@@ -74,6 +74,11 @@ pub(crate) fn may_start(c: char) -> bool {
 /// Length in bytes of the emoji regex match at the start of `s`, if any.
 pub(crate) fn match_at(s: &str) -> Option<usize> {
     let first = s.chars().next()?;
+    // The only emoji starting with an ASCII character are keycaps (`#`, `*`,
+    // digits), which continue with U+FE0F or U+20E3.
+    if first.is_ascii() && !s[1..].starts_with(['\u{fe0f}', '\u{20e3}']) {
+        return None;
+    }
     let mut buf = [0u16; 2];
     let idx = FIRST.binary_search_by_key(&(first as u32), |e| e.0).ok()?;
     // UTF-16 window plus the byte offset at which each code unit starts.

@@ -7,6 +7,7 @@
 //! Parsing uses html5ever (fragment mode, as a browser would).
 
 use crate::mfm::extract::normalize_for_search;
+use crate::mfm::html_probe::{probe, MAX_TREE_COST};
 use crate::mfm::rules_block::js_trim;
 use html5ever::tendril::TendrilSink;
 use html5ever::{local_name, ns, parse_fragment, ParseOpts, QualName};
@@ -25,6 +26,12 @@ pub struct ApTag {
 
 /// Converts note HTML to MFM.
 pub fn from_html(html: &str, tags: &[ApTag]) -> String {
+    // html5ever's tree builder does O(open elements) work per tag, so very
+    // deep markup costs quadratic time: hostile input gets plain text only.
+    let probe = probe(html);
+    if probe.cost > MAX_TREE_COST {
+        return js_trim(&probe.text).to_string();
+    }
     let dom = parse_fragment(
         RcDom::default(),
         ParseOpts::default(),
@@ -39,7 +46,7 @@ pub fn from_html(html: &str, tags: &[ApTag]) -> String {
         .filter_map(|t| t.name.as_deref())
         .map(|n| normalize_for_search(n.trim_start_matches('#')))
         .collect();
-    let mut conv = Converter { tags, hashtags, out: String::new() };
+    let mut conv = Converter { tags, depth: 0, hashtags, out: String::new() };
     // The fragment's nodes sit under a synthetic <html> root.
     for root in dom.document.children.borrow().iter() {
         conv.children(root);
@@ -47,8 +54,12 @@ pub fn from_html(html: &str, tags: &[ApTag]) -> String {
     js_trim(&conv.out).to_string()
 }
 
+/// Elements nested deeper than this are flattened to their text (bounds recursion).
+const MAX_DEPTH: usize = 128;
+
 struct Converter<'a> {
     tags: &'a [ApTag],
+    depth: usize,
     /// Normalized hashtag names (without '#').
     hashtags: Vec<String>,
     out: String,
@@ -77,16 +88,16 @@ fn text_of(h: &Handle) -> String {
     s
 }
 
+/// Iterative, so arbitrarily deep markup cannot overflow the stack.
 fn collect_text(h: &Handle, s: &mut String) {
-    match &h.data {
-        NodeData::Text { contents } => s.push_str(&contents.borrow()),
-        NodeData::Element { name, .. } if &*name.local == "br" => s.push('\n'),
-        NodeData::Element { .. } => {
-            for c in h.children.borrow().iter() {
-                collect_text(c, s);
-            }
+    let mut stack = vec![h.clone()];
+    while let Some(n) = stack.pop() {
+        match &n.data {
+            NodeData::Text { contents } => s.push_str(&contents.borrow()),
+            NodeData::Element { name, .. } if &*name.local == "br" => s.push('\n'),
+            NodeData::Element { .. } => stack.extend(n.children.borrow().iter().rev().cloned()),
+            _ => {}
         }
-        _ => {}
     }
 }
 
@@ -117,11 +128,17 @@ fn url_prefix_len(s: &str) -> Option<usize> {
 
 impl Converter<'_> {
     fn children(&mut self, h: &Handle) {
+        if self.depth >= MAX_DEPTH {
+            collect_text(h, &mut self.out);
+            return;
+        }
+        self.depth += 1;
         let mut after_br = false;
         for c in h.children.borrow().iter() {
             self.node(c, after_br);
             after_br = tag_name(c).as_deref() == Some("br");
         }
+        self.depth -= 1;
     }
 
     fn node(&mut self, h: &Handle, after_br: bool) {

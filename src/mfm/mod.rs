@@ -12,6 +12,7 @@ mod emoji;
 mod emoji_table;
 pub mod extract;
 pub mod from_html;
+mod html_probe;
 mod lexer;
 pub mod node;
 mod parser;

@@ -13,10 +13,11 @@
 //! - nested element ends and "scan until closing marker" results are memoised
 //!   per (kind, depth, flag, position), with path compression, so every
 //!   position is walked O(kinds × depth) times in total;
-//! - scans over raw characters use lazily built next-stop tables.
+//! - scans over raw characters use lazily built next-stop tables, and an
+//!   element scan with no closing marker ahead returns the end at once.
 
 use crate::mfm::node::Node;
-pub(crate) use crate::mfm::scan::{CharScan, Scan, CHAR_SCANS};
+pub(crate) use crate::mfm::scan::{CharScan, Scan, STOP_TABLES};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -177,7 +178,8 @@ pub(crate) struct Parser<'a> {
     pub(crate) scan_memo: IntMap<u32>,
     /// (pos, depth) -> url rule result.
     pub(crate) url_memo: IntMap<Option<(u32, bool)>>,
-    pub(crate) char_stops: [Option<Vec<u32>>; CHAR_SCANS],
+    /// Lazily built next-stop tables (see scan.rs).
+    pub(crate) stop_tables: [Option<Vec<u32>>; STOP_TABLES],
     /// Scratch stack for scan path compression.
     pub(crate) path: Vec<u32>,
 }
@@ -195,7 +197,7 @@ impl<'a> Parser<'a> {
             elem_memo: IntMap::default(),
             scan_memo: IntMap::default(),
             url_memo: IntMap::default(),
-            char_stops: Default::default(),
+            stop_tables: Default::default(),
             path: Vec::new(),
         }
     }

@@ -31,12 +31,20 @@ pub(crate) enum CharScan {
     MathBlockBody,
     MathInline,
 }
-pub(crate) const CHAR_SCANS: usize = 6;
+const CHAR_SCANS: usize = 6;
+const SCANS: usize = 10;
+/// Next-stop tables: one per character-level scan, then one per element scan.
+pub(crate) const STOP_TABLES: usize = CHAR_SCANS + SCANS;
 
 impl Parser<'_> {
     /// `(notMatch(stop) nest(inline))*` from `start` with elements at depth
     /// `d`: returns where it stops (a closing position, or the input end).
     pub(crate) fn scan(&mut self, kind: Scan, start: usize, d: u32, ll: bool) -> usize {
+        // No closing marker anywhere ahead: the scan can only run to the end
+        // (this makes runs of unclosed openers cheap at every depth).
+        if self.next_stop(CHAR_SCANS + kind as usize, start, |me, p| me.scan_stop(kind, p)) >= self.len() {
+            return self.len();
+        }
         let kid = kind as u64 + 1;
         let mut path = std::mem::take(&mut self.path);
         path.clear();
@@ -79,17 +87,22 @@ impl Parser<'_> {
 
     /// First position >= `from` where the char-level scan `kind` stops, or the input end.
     pub(crate) fn char_stop(&mut self, kind: CharScan, from: usize) -> usize {
-        let i = kind as usize;
-        if self.char_stops[i].is_none() {
+        self.next_stop(kind as usize, from, |me, p| me.char_scan_stop(kind, p))
+    }
+
+    /// First char boundary >= `from` where `stop` holds (or the input end),
+    /// from a table built on first use by one backward pass.
+    fn next_stop(&mut self, slot: usize, from: usize, stop: impl Fn(&Self, usize) -> bool) -> usize {
+        if self.stop_tables[slot].is_none() {
             let n = self.len();
             let mut t = vec![n as u32; n + 1];
             for q in (0..n).rev() {
-                let stop = self.s.is_char_boundary(q) && self.char_scan_stop(kind, q);
-                t[q] = if stop { q as u32 } else { t[q + 1] };
+                let hit = self.s.is_char_boundary(q) && stop(self, q);
+                t[q] = if hit { q as u32 } else { t[q + 1] };
             }
-            self.char_stops[i] = Some(t);
+            self.stop_tables[slot] = Some(t);
         }
-        self.char_stops[i].as_ref().map_or(self.len(), |t| t[from] as usize)
+        self.stop_tables[slot].as_ref().map_or(self.len(), |t| t[from.min(self.len())] as usize)
     }
 
     fn char_scan_stop(&self, kind: CharScan, p: usize) -> bool {

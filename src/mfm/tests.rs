@@ -142,6 +142,9 @@ fn from_html_mastodon() {
     );
     assert_eq!(from_html("<ruby>漢字<rp>(</rp><rt>かんじ</rt><rp>)</rp></ruby>", &[]), "$[ruby 漢字 かんじ]");
     assert_eq!(from_html("<p>x<script>alert(1)</script></p>", &[]), "x");
+    // Deep markup is flattened past a depth limit instead of recursing.
+    let deep = "<div>".repeat(5000) + "deep" + &"</div>".repeat(5000);
+    assert!(from_html(&deep, &[]).ends_with("deep"));
 }
 
 #[test]
@@ -183,11 +186,13 @@ fn adversarial_inputs_are_fast() {
         "~~a\n",
     ];
     for u in units {
-        let s = u.repeat(3000 / u.len() + 1);
-        let t = std::time::Instant::now();
-        let nodes = parse(&s);
-        let _ = to_html(&nodes, &HtmlContext::new("https://l.example"));
-        assert!(t.elapsed().as_millis() < 1500, "{u:?} took {:?}", t.elapsed());
+        for closer in ["", "]", "</b>", "</center>"] {
+            let s = u.repeat(3000 / u.len() + 1) + closer;
+            let t = std::time::Instant::now();
+            let nodes = parse(&s);
+            let _ = to_html(&nodes, &HtmlContext::new("https://l.example"));
+            assert!(t.elapsed().as_millis() < 1500, "{u:?} took {:?}", t.elapsed());
+        }
     }
     for n in [0, 1, 5, 100] {
         let _ = parse_with_nest_limit(&"<b>$[x ".repeat(200), n);
