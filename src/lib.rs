@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! misskey-rs: a Misskey-compatible fediverse server in one binary. The binary is a thin
 //! wrapper over this library, which integration tests and benchmarks use as well.
 

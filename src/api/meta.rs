@@ -3,6 +3,7 @@
 
 use super::{params, ApiError};
 use crate::db::schema::{meta, users};
+use crate::domain::policies::RolePolicies;
 use crate::http::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
@@ -33,6 +34,11 @@ struct MetaRow {
     disable_registration: bool,
     root_user_id: Option<String>,
 }
+
+/// Longest note text, in characters, as on Misskey.
+pub const MAX_NOTE_TEXT_LENGTH: usize = 3000;
+/// Largest drive file accepted, in bytes (Misskey's default).
+pub const MAX_FILE_SIZE: u64 = 250 * 1024 * 1024;
 
 /// How long a rendered `meta` is served before it is read again from the database.
 const CACHE_TTL: Duration = Duration::from_secs(1);
@@ -108,6 +114,9 @@ async fn render(state: &AppState, detail: bool) -> Result<serde_json::Value, Api
         disable_registration: true,
         root_user_id: None,
     });
+    let url = &state.config.url;
+    // Features this server does not offer (captcha, ads, e-mail, push, translation, URL
+    // previews, object storage) are reported as off, so clients hide them.
     let mut out = json!({
         "maintainerName": m.maintainer_name,
         "maintainerEmail": m.maintainer_email,
@@ -115,16 +124,58 @@ async fn render(state: &AppState, detail: bool) -> Result<serde_json::Value, Api
         "providesTarball": false,
         "name": m.name,
         "shortName": null,
-        "uri": state.config.url,
+        "uri": url,
         "description": m.description,
         "langs": m.lang_default.map(|l| vec![l]).unwrap_or_default(),
+        "tosUrl": null,
+        "repositoryUrl": null,
+        "feedbackUrl": null,
+        "defaultDarkTheme": null,
+        "defaultLightTheme": null,
+        "clientOptions": {
+            "entrancePageStyle": "classic",
+            "showTimelineForVisitor": true,
+            "showActivitiesForVisitor": true,
+        },
         "disableRegistration": m.disable_registration,
         "emailRequiredForSignup": false,
-        "maxNoteTextLength": 3000,
+        "enableHcaptcha": false,
+        "hcaptchaSiteKey": null,
+        "enableMcaptcha": false,
+        "mcaptchaSiteKey": null,
+        "mcaptchaInstanceUrl": null,
+        "enableRecaptcha": false,
+        "recaptchaSiteKey": null,
+        "enableTurnstile": false,
+        "turnstileSiteKey": null,
+        "enableTestcaptcha": false,
+        "googleAnalyticsMeasurementId": null,
+        "swPublickey": null,
+        "mascotImageUrl": format!("{url}/assets/ai.png"),
+        "bannerUrl": null,
+        "serverErrorImageUrl": null,
+        "infoImageUrl": null,
+        "notFoundImageUrl": null,
+        "iconUrl": null,
+        "maxNoteTextLength": MAX_NOTE_TEXT_LENGTH,
+        "ads": [],
+        "notesPerOneAd": 0,
         "enableEmail": false,
         "enableServiceWorker": false,
         "translatorAvailable": false,
+        "sentryForFrontend": null,
+        "mediaProxy": format!("{url}/proxy"),
+        "enableUrlPreview": false,
+        "backgroundImageUrl": null,
+        "impressumUrl": null,
+        "logoImageUrl": null,
+        "privacyPolicyUrl": null,
+        "inquiryUrl": null,
         "serverRules": [],
+        "themeColor": null,
+        "policies": RolePolicies::default(),
+        "noteSearchableScope": "local",
+        "maxFileSize": MAX_FILE_SIZE,
         "federation": "all",
     });
     if detail {
@@ -145,8 +196,16 @@ async fn render(state: &AppState, detail: bool) -> Result<serde_json::Value, Api
             "emailRequiredForSignup": false,
             "localTimeline": true,
             "globalTimeline": true,
+            "hcaptcha": false,
+            "turnstile": false,
+            "recaptcha": false,
+            "objectStorage": false,
+            "serviceWorker": false,
             "miauth": true,
         });
+        out["proxyAccountName"] = json!(null);
+        out["cacheRemoteFiles"] = json!(false);
+        out["cacheRemoteSensitiveFiles"] = json!(false);
     }
     Ok(out)
 }
