@@ -320,7 +320,19 @@ async fn setup_database(a: &Args, c: &Config) -> anyhow::Result<String> {
 /// Creates the instance database inside a fresh managed cluster (which starts with only `postgres`).
 async fn create_managed_db(url: &str, role: &str) -> anyhow::Result<()> {
     let admin_url = url.rsplit_once('/').map(|(base, _)| format!("{base}/postgres")).unwrap_or_default();
-    let mut conn = crate::db::connect(&admin_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Accepting TCP connections comes before accepting queries ("the database system is
+    // starting up"), so retry for a while.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut conn = loop {
+        match crate::db::connect(&admin_url).await {
+            Ok(c) => break c,
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                tracing::debug!(error = %e, "managed PostgreSQL not ready yet");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => anyhow::bail!("the managed PostgreSQL does not accept connections: {e}"),
+        }
+    };
     use diesel_async::RunQueryDsl;
     diesel::sql_query(format!("CREATE DATABASE \"{role}\" ENCODING 'UTF8' TEMPLATE template0"))
         .execute(&mut conn)
