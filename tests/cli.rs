@@ -146,18 +146,10 @@ fn admin_user_commands() {
     let (ok, _, err) = inst.cli(&["admin", "user", "suspend", "--username", "nobody"]);
     assert!(!ok && err.contains("no local user"), "{err}");
     let db = &inst.db.as_ref().unwrap().url;
-    let flags = std::process::Command::new("psql")
-        .arg(db)
-        .args(["-qAtc", "SELECT is_moderator, is_suspended, is_admin FROM users WHERE username = 'alice'"])
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&flags.stdout).trim(), "t|t|f");
-    let root = std::process::Command::new("psql")
-        .arg(db)
-        .args(["-qAtc", "SELECT u.username FROM meta m JOIN users u ON u.id = m.root_user_id"])
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&root.stdout).trim(), "admin");
+    let flags = psql(db, "SELECT is_moderator, is_suspended, is_admin FROM users WHERE username = 'alice'");
+    assert_eq!(flags, "t|t|f");
+    let root = psql(db, "SELECT u.username FROM meta m JOIN users u ON u.id = m.root_user_id");
+    assert_eq!(root, "admin");
 }
 
 #[test]

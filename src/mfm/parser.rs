@@ -34,41 +34,21 @@ pub(crate) enum Out {
     Node(Node),
 }
 
-/// Rule identifiers, in mfm-js's alternative order.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Rule {
-    UnicodeEmoji,
-    Center,
-    Small,
-    PlainTag,
-    BoldTag,
-    ItalicTag,
-    StrikeTag,
-    UrlAlt,
-    Big,
-    BoldAsta,
-    ItalicAsta,
-    BoldUnder,
-    ItalicUnder,
-    CodeBlock,
-    InlineCode,
-    Quote,
-    MathBlock,
-    MathInline,
-    StrikeWave,
-    Fn,
-    Mention,
-    Hashtag,
-    EmojiCode,
-    Link,
-    Url,
-    Search,
-    Text,
+/// Declares the rules once: the enum, and `FULL`, every rule in declaration order.
+macro_rules! rules {
+    ($($rule:ident),* $(,)?) => {
+        /// Rule identifiers, in mfm-js's alternative order.
+        #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+        pub(crate) enum Rule {
+            $($rule),*
+        }
+
+        /// All rules, in mfm-js's order of alternatives for full parsing.
+        pub(crate) const FULL: &[Rule] = &[$(Rule::$rule),*];
+    };
 }
 
-use Rule::*;
-
-pub(crate) const FULL: &[Rule] = &[
+rules![
     UnicodeEmoji,
     Center,
     Small,
@@ -97,6 +77,9 @@ pub(crate) const FULL: &[Rule] = &[
     Search,
     Text,
 ];
+
+use Rule::*;
+
 pub(crate) const INLINE: &[Rule] = &[
     UnicodeEmoji,
     Small,

@@ -51,9 +51,11 @@ impl Drop for TempDir {
     }
 }
 
-pub fn psql(url: &str, sql: &str) {
+/// Runs SQL with psql; returns its unaligned output, trimmed.
+pub fn psql(url: &str, sql: &str) -> String {
     let out = Command::new("psql").arg(url).args(["-v", "ON_ERROR_STOP=1", "-qAtc", sql]).output().unwrap();
     assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// A database of its own on the shared PostgreSQL, dropped afterwards.
