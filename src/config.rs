@@ -40,6 +40,22 @@ pub struct Config {
     pub log: LogConfig,
     /// Prometheus metrics.
     pub metrics: MetricsConfig,
+    /// The client API.
+    pub api: ApiConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Enforce Misskey's per-endpoint rate limits (scaled by the `rateLimitFactor` role policy).
+    /// Turn off only on test instances and for load tests.
+    pub rate_limits: bool,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig { rate_limits: true }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -171,6 +187,7 @@ impl Default for Config {
             managed: ManagedConfig::default(),
             log: LogConfig::default(),
             metrics: MetricsConfig::default(),
+            api: ApiConfig::default(),
         }
     }
 }

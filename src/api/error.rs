@@ -40,6 +40,85 @@ impl ApiError {
         }
     }
 
+    /// An endpoint-specific client error (HTTP 400), with Misskey's code and id.
+    pub fn client(code: &'static str, id: &'static str, message: impl Into<String>) -> Self {
+        ApiError::new(400, Kind::Client, code, id, message)
+    }
+
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = StatusCode::from_u16(status).expect("valid status");
+        self
+    }
+
+    /// An app token without the permission the endpoint's `kind` names.
+    pub fn permission_denied() -> Self {
+        ApiError::new(
+            403,
+            Kind::Permission,
+            "PERMISSION_DENIED",
+            "1370e5b7-d4eb-4566-bb1d-7748ee6a1838",
+            "Your app does not have the necessary permissions to use this endpoint.",
+        )
+    }
+
+    /// A `secure` endpoint called with an app token.
+    pub fn access_denied() -> Self {
+        ApiError::new(
+            400,
+            Kind::Permission,
+            "ACCESS_DENIED",
+            "56f35758-7dd5-468b-8439-5d6fb8ec9b8e",
+            "This endpoint is only available to the official client.",
+        )
+    }
+
+    pub fn role_denied(moderator: bool) -> Self {
+        let id = if moderator {
+            "d33d5333-db36-423d-a8f9-1a2b9549da41"
+        } else {
+            "c3d38592-54c0-429d-be96-5636b0431a61"
+        };
+        ApiError::new(
+            403,
+            Kind::Permission,
+            "ROLE_PERMISSION_DENIED",
+            id,
+            "You are not assigned to a required role.",
+        )
+    }
+
+    /// A role policy forbids the action (e.g. local timeline unavailable).
+    pub fn policy_denied() -> Self {
+        ApiError::new(
+            403,
+            Kind::Permission,
+            "ROLE_PERMISSION_DENIED",
+            "7f86f06f-7e15-4057-8561-f4b6d4ac755a",
+            "Your role does not allow this.",
+        )
+    }
+
+    pub fn suspended() -> Self {
+        ApiError::new(
+            403,
+            Kind::Permission,
+            "YOUR_ACCOUNT_SUSPENDED",
+            "a8c724b3-6e9c-4b46-b1a8-bc3ed6258370",
+            "Your account has been suspended.",
+        )
+    }
+
+    pub fn rate_limited(reset_ms: u64) -> Self {
+        ApiError::new(
+            429,
+            Kind::Client,
+            "RATE_LIMIT_EXCEEDED",
+            "d5826d14-3982-4d2e-8011-b9e9f02499ef",
+            "Rate limit exceeded. Please try again later.",
+        )
+        .with_info(json!({ "resetMs": reset_ms, "resetSec": reset_ms.div_ceil(1000) }))
+    }
+
     pub fn with_info(mut self, info: Value) -> Self {
         self.info = Some(Box::new(info));
         self
@@ -154,6 +233,10 @@ impl ResponseError for ApiError {
         }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             res.insert_header(("Retry-After", "1"));
+        }
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            let secs = self.info.as_ref().and_then(|i| i["resetSec"].as_u64()).unwrap_or(1);
+            res.insert_header(("Retry-After", secs.to_string()));
         }
         res.json(self.body())
     }

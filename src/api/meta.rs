@@ -1,27 +1,25 @@
 //! `meta`: instance information for clients (MetaLite, or MetaDetailed unless `detail: false`).
 //! Every client asks for it on start, so the rendered JSON is cached in-process for a moment.
 
-use super::{params, ApiError};
+use super::endpoint::{Ctx, Out};
+use super::ApiError;
 use crate::db::schema::{meta, users};
-use crate::domain::policies::RolePolicies;
 use crate::http::AppState;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::web;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Params {
+    /// MetaDetailed (default) or MetaLite.
     #[serde(default)]
     detail: Option<bool>,
-    /// Token fields are accepted and ignored: meta needs no credential.
-    #[serde(default)]
-    #[allow(dead_code)]
-    i: Option<String>,
 }
 
 #[derive(Queryable)]
@@ -57,17 +55,11 @@ impl Cache {
     }
 }
 
-pub async fn post(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let p: Params = params::from_body(&body)?;
-    respond(&state, p.detail.unwrap_or(true)).await
+pub async fn meta(ctx: Ctx, p: Params) -> Result<Out, ApiError> {
+    Ok(Out::Bytes(respond(&ctx.state, p.detail.unwrap_or(true)).await?))
 }
 
-pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let p: Params = params::from_query(req.query_string())?;
-    respond(&state, p.detail.unwrap_or(true)).await
-}
-
-async fn respond(state: &AppState, detail: bool) -> Result<HttpResponse, ApiError> {
+async fn respond(state: &AppState, detail: bool) -> Result<web::Bytes, ApiError> {
     let slot = usize::from(detail);
     let cache = &state.meta_cache;
     let body = match cache.fresh(slot) {
@@ -86,7 +78,7 @@ async fn respond(state: &AppState, detail: bool) -> Result<HttpResponse, ApiErro
             }
         }
     };
-    Ok(HttpResponse::Ok().content_type("application/json").body(body))
+    Ok(body)
 }
 
 async fn render(state: &AppState, detail: bool) -> Result<serde_json::Value, ApiError> {
@@ -173,7 +165,7 @@ async fn render(state: &AppState, detail: bool) -> Result<serde_json::Value, Api
         "inquiryUrl": null,
         "serverRules": [],
         "themeColor": null,
-        "policies": RolePolicies::default(),
+        "policies": &*state.api.policies(state).await?,
         "noteSearchableScope": "local",
         "maxFileSize": MAX_FILE_SIZE,
         "federation": "all",

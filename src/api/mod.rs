@@ -1,18 +1,76 @@
-//! Misskey's client API: `POST /api/<endpoint>` (and GET where Misskey allows it). Handlers are
-//! thin; every error leaves through [`ApiError`].
+//! Misskey's client API: `POST /api/<endpoint>` (and GET where Misskey allows it). Every endpoint
+//! is declared in [`endpoints::all`]; [`dispatch`] resolves the caller, applies rate limits,
+//! credential, role and permission checks from the declaration, then calls the handler.
+//! Every error leaves through [`ApiError`].
 
+mod accounts;
+mod apps;
+pub mod auth;
+pub mod endpoint;
+mod endpoints;
 pub mod error;
+mod following;
 pub mod meta;
+mod notes;
+mod notifications;
+mod openapi;
+pub mod pack;
 pub mod params;
 mod ping;
+pub mod ratelimit;
+mod relations;
+mod timelines;
+mod users;
 
+pub use apps::miauth_page;
 pub use error::ApiError;
 
+use crate::domain::policies::RolePolicies;
 use crate::http::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
+use endpoint::{Ctx, Endpoint, Out, Role};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, RwLock};
+use std::time::{Duration, Instant};
+
+/// Per-process caches of the API layer.
+#[derive(Default)]
+pub struct Caches {
+    pub tokens: auth::TokenCache,
+    policies: RwLock<Option<(Instant, Arc<RolePolicies>)>>,
+}
+
+const POLICY_TTL: Duration = Duration::from_secs(2);
+
+impl Caches {
+    /// The instance's base role policies (Misskey's defaults plus admin overrides).
+    pub async fn policies(&self, state: &AppState) -> Result<Arc<RolePolicies>, ApiError> {
+        if let Some((at, p)) = self.policies.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            if at.elapsed() < POLICY_TTL {
+                return Ok(p.clone());
+            }
+        }
+        let mut conn = state.db.get().await?;
+        let p = Arc::new(crate::domain::settings::policies(&mut conn).await?);
+        *self.policies.write().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), p.clone()));
+        Ok(p)
+    }
+
+    pub fn forget_policies(&self) {
+        *self.policies.write().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+static REGISTRY: LazyLock<HashMap<&'static str, Endpoint>> =
+    LazyLock::new(|| endpoints::all().into_iter().map(|e| (e.name, e)).collect());
+
+/// Every declared endpoint, by name.
+pub fn registry() -> &'static HashMap<&'static str, Endpoint> {
+    &REGISTRY
+}
 
 /// Answers 503 in Misskey's format while the server is not ready (dependency down, migrating).
 async fn gate(
@@ -27,17 +85,90 @@ async fn gate(
     Ok(next.call(req).await?.map_into_boxed_body())
 }
 
-async fn unknown() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::unknown_endpoint())
+async fn dispatch(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let name = req.match_info().query("endpoint").trim_end_matches('/');
+    let ep = REGISTRY.get(name).ok_or_else(ApiError::unknown_endpoint)?;
+    let value = if req.method() == actix_web::http::Method::GET {
+        if !ep.allow_get {
+            return Ok(HttpResponse::MethodNotAllowed().insert_header(("Allow", "POST")).finish());
+        }
+        params::query_value(req.query_string())?
+    } else {
+        params::body_value(&body)?
+    };
+    let header = req.headers().get("authorization").and_then(|h| h.to_str().ok());
+    let me = match auth::token_of(header, &value)? {
+        Some(t) => Some(
+            auth::resolve(&state.db, &state.api.tokens, &t)
+                .await?
+                .ok_or_else(ApiError::authentication_failed)?,
+        ),
+        None => None,
+    };
+    let ip = crate::http::client_ip::client_ip(&req, &state.trusted_proxies)
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    authorize(&state, ep, me.as_deref(), ip).await?;
+    let ctx = Ctx { state: state.clone(), me, ip };
+    Ok(match (ep.call)(ctx, value).await? {
+        Out::Json(v) => HttpResponse::Ok().json(v),
+        Out::Bytes(b) => HttpResponse::Ok().content_type("application/json").body(b),
+        Out::Empty => HttpResponse::NoContent().finish(),
+    })
+}
+
+/// Misskey's order of checks: rate limit, credential, suspension, role, app permission, secure.
+async fn authorize(
+    state: &AppState,
+    ep: &Endpoint,
+    me: Option<&auth::Me>,
+    ip: std::net::IpAddr,
+) -> Result<(), ApiError> {
+    if let (Some(limit), true) = (ep.limit, state.config.api.rate_limits) {
+        let factor = match me {
+            Some(_) => state.api.policies(state).await?.rate_limit_factor,
+            None => 1.0,
+        };
+        let actor = me.map(|m| m.id.clone()).unwrap_or_else(|| ip.to_string());
+        ratelimit::check(&state.redis, ep.name, &actor, limit, factor).await?;
+    }
+    if ep.credential || ep.role != Role::Anyone {
+        let me = me.ok_or_else(ApiError::credential_required)?;
+        if me.is_suspended {
+            return Err(ApiError::suspended());
+        }
+        match ep.role {
+            Role::Admin if !(me.is_root || me.is_admin) => return Err(ApiError::role_denied(false)),
+            Role::Moderator if !me.is_staff() => return Err(ApiError::role_denied(true)),
+            _ => {}
+        }
+    }
+    if let Some(me) = me.filter(|m| !m.is_native()) {
+        if ep.secure {
+            return Err(ApiError::access_denied());
+        }
+        let allowed = match ep.kind {
+            Some(kind) => me.may(kind),
+            None => !ep.credential,
+        };
+        if !allowed {
+            return Err(ApiError::permission_denied());
+        }
+    }
+    Ok(())
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
+    cfg.route("/api.json", web::get().to(openapi::serve)).service(
         web::scope("/api")
             .wrap(from_fn(gate))
-            .route("/meta", web::post().to(meta::post))
-            .route("/meta", web::get().to(meta::get))
-            .route("/ping", web::post().to(ping::ping))
-            .default_service(web::to(unknown)),
+            .route("/miauth/{session}/check", web::post().to(apps::miauth_check))
+            .route("/signin-flow", web::post().to(accounts::signin_flow))
+            .route("/{endpoint:.*}", web::post().to(dispatch))
+            .route("/{endpoint:.*}", web::get().to(dispatch))
+            .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::unknown_endpoint()) })),
     );
 }

@@ -16,6 +16,46 @@ pub fn from_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     })
 }
 
+/// Parses a request body into a JSON value (an empty body means `{}`); it must be an object.
+pub fn body_value(body: &Bytes) -> Result<serde_json::Value, ApiError> {
+    let text: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
+    let v: serde_json::Value =
+        serde_json::from_slice(text).map_err(|e| ApiError::invalid_param("body", e.to_string()))?;
+    if !v.is_object() {
+        return Err(ApiError::invalid_param("body", "the body must be a JSON object"));
+    }
+    Ok(v)
+}
+
+/// Turns a GET query string into a JSON object; values that read as booleans or numbers become
+/// those (as Misskey casts GET parameters), the rest stay strings.
+pub fn query_value(query: &str) -> Result<serde_json::Value, ApiError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query).map_err(|e| ApiError::invalid_param("query", e.to_string()))?;
+    let mut map = serde_json::Map::new();
+    for (k, v) in pairs {
+        let value = match v.as_str() {
+            "true" => serde_json::Value::Bool(true),
+            "false" => serde_json::Value::Bool(false),
+            s if !s.is_empty() && s.len() < 16 && s.bytes().all(|b| b.is_ascii_digit()) => {
+                serde_json::Value::Number(s.parse::<u64>().expect("digits").into())
+            }
+            _ => serde_json::Value::String(v),
+        };
+        map.insert(k, value);
+    }
+    Ok(serde_json::Value::Object(map))
+}
+
+/// Deserializes the endpoint's parameters from the request's JSON value.
+pub fn from_value<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let param = if path == "." { "body".to_string() } else { path };
+        ApiError::invalid_param(&param, e.into_inner().to_string())
+    })
+}
+
 /// Parses a GET query string into the endpoint's parameters.
 pub fn from_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     serde_urlencoded::from_str(query).map_err(|e| ApiError::invalid_param("query", e.to_string()))

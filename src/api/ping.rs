@@ -1,7 +1,13 @@
 //! `ping`: the server's clock, for clients measuring latency.
 
-use actix_web::HttpResponse;
+use super::endpoint::{Ctx, Out};
+use super::ApiError;
+use schemars::JsonSchema;
+use serde::Deserialize;
 
-pub async fn ping() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "pong": chrono::Utc::now().timestamp_millis() }))
+#[derive(Deserialize, JsonSchema)]
+pub struct Params {}
+
+pub async fn ping(_ctx: Ctx, _: Params) -> Result<Out, ApiError> {
+    Ok(serde_json::json!({ "pong": chrono::Utc::now().timestamp_millis() }).into())
 }

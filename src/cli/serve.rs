@@ -85,6 +85,7 @@ async fn serve(loaded: Loaded, role: Role) -> anyhow::Result<()> {
         health,
         trusted_proxies,
         meta_cache: Default::default(),
+        api: Default::default(),
     });
 
     let result = if role == Role::Worker {

@@ -1,4 +1,4 @@
-// Diesel table definitions, matching migrations/ (checked by tests/db.rs against the live schema).
+// Diesel table definitions, matching migrations/.
 
 diesel::table! {
     meta (id) {
@@ -13,6 +13,7 @@ diesel::table! {
         setup_token_hash -> Nullable<Varchar>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        policies -> Jsonb,
     }
 }
 
@@ -43,6 +44,11 @@ diesel::table! {
         inbox -> Nullable<Varchar>,
         shared_inbox -> Nullable<Varchar>,
         followers_uri -> Nullable<Varchar>,
+        avatar_url -> Nullable<Varchar>,
+        banner_url -> Nullable<Varchar>,
+        is_explorable -> Bool,
+        hide_online_status -> Bool,
+        emojis -> Array<Text>,
     }
 }
 
@@ -60,6 +66,24 @@ diesel::table! {
         fields -> Jsonb,
         two_factor_enabled -> Bool,
         two_factor_secret -> Nullable<Varchar>,
+        pinned_note_ids -> Array<Text>,
+        muted_words -> Jsonb,
+        hard_muted_words -> Jsonb,
+        muted_instances -> Jsonb,
+        followed_message -> Nullable<Varchar>,
+        public_reactions -> Bool,
+        following_visibility -> Varchar,
+        followers_visibility -> Varchar,
+        auto_accept_followed -> Bool,
+        careful_bot -> Bool,
+        no_crawle -> Bool,
+        prevent_ai_learning -> Bool,
+        always_mark_nsfw -> Bool,
+        auto_sensitive -> Bool,
+        inject_featured_note -> Bool,
+        receive_announcement_email -> Bool,
+        notification_recieve_config -> Jsonb,
+        email_notification_types -> Jsonb,
     }
 }
 
@@ -83,10 +107,227 @@ diesel::table! {
         description -> Nullable<Varchar>,
         icon_url -> Nullable<Varchar>,
         permission -> Array<Text>,
+        session -> Nullable<Varchar>,
+        hash -> Nullable<Varchar>,
+        fetched -> Bool,
+    }
+}
+
+diesel::table! {
+    notes (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        updated_at -> Nullable<Timestamptz>,
+        user_id -> Varchar,
+        user_host -> Nullable<Varchar>,
+        reply_id -> Nullable<Varchar>,
+        renote_id -> Nullable<Varchar>,
+        reply_user_id -> Nullable<Varchar>,
+        renote_user_id -> Nullable<Varchar>,
+        thread_id -> Nullable<Varchar>,
+        text -> Nullable<Text>,
+        cw -> Nullable<Varchar>,
+        visibility -> Varchar,
+        local_only -> Bool,
+        visible_user_ids -> Array<Text>,
+        mentions -> Array<Text>,
+        tags -> Array<Text>,
+        emojis -> Array<Text>,
+        file_ids -> Array<Text>,
+        has_poll -> Bool,
+        reaction_acceptance -> Nullable<Varchar>,
+        reactions -> Jsonb,
+        renote_count -> Int4,
+        replies_count -> Int4,
+        uri -> Nullable<Varchar>,
+        url -> Nullable<Varchar>,
+    }
+}
+
+diesel::table! {
+    polls (note_id) {
+        note_id -> Varchar,
+        expires_at -> Nullable<Timestamptz>,
+        multiple -> Bool,
+        choices -> Array<Text>,
+        votes -> Array<Int4>,
+        ended_notified -> Bool,
+    }
+}
+
+diesel::table! {
+    poll_votes (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        user_id -> Varchar,
+        note_id -> Varchar,
+        choice -> Int4,
+    }
+}
+
+diesel::table! {
+    following (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        follower_id -> Varchar,
+        followee_id -> Varchar,
+        follower_host -> Nullable<Varchar>,
+        followee_host -> Nullable<Varchar>,
+        with_replies -> Bool,
+        notify -> Nullable<Varchar>,
+    }
+}
+
+diesel::table! {
+    follow_requests (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        follower_id -> Varchar,
+        followee_id -> Varchar,
+    }
+}
+
+diesel::table! {
+    note_reactions (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        user_id -> Varchar,
+        note_id -> Varchar,
+        reaction -> Varchar,
+    }
+}
+
+diesel::table! {
+    note_favorites (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        user_id -> Varchar,
+        note_id -> Varchar,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        notifiee_id -> Varchar,
+        notifier_id -> Nullable<Varchar>,
+        #[sql_name = "type"]
+        kind -> Varchar,
+        note_id -> Nullable<Varchar>,
+        reaction -> Nullable<Varchar>,
+        message -> Nullable<Text>,
+        is_read -> Bool,
+    }
+}
+
+diesel::table! {
+    mutings (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+        muter_id -> Varchar,
+        mutee_id -> Varchar,
+    }
+}
+
+diesel::table! {
+    renote_mutings (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        muter_id -> Varchar,
+        mutee_id -> Varchar,
+    }
+}
+
+diesel::table! {
+    blockings (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        blocker_id -> Varchar,
+        blockee_id -> Varchar,
+    }
+}
+
+diesel::table! {
+    user_lists (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        user_id -> Varchar,
+        name -> Varchar,
+        is_public -> Bool,
+    }
+}
+
+diesel::table! {
+    user_list_members (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        user_list_id -> Varchar,
+        user_id -> Varchar,
+        with_replies -> Bool,
+    }
+}
+
+diesel::table! {
+    apps (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        user_id -> Nullable<Varchar>,
+        secret -> Varchar,
+        name -> Varchar,
+        description -> Varchar,
+        permission -> Array<Text>,
+        callback_url -> Nullable<Varchar>,
+    }
+}
+
+diesel::table! {
+    auth_sessions (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        token -> Varchar,
+        user_id -> Nullable<Varchar>,
+        app_id -> Varchar,
+    }
+}
+
+diesel::table! {
+    abuse_user_reports (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        target_user_id -> Varchar,
+        reporter_id -> Varchar,
+        comment -> Varchar,
+        resolved -> Bool,
     }
 }
 
 diesel::joinable!(user_profiles -> users (user_id));
 diesel::joinable!(user_keypairs -> users (user_id));
 diesel::joinable!(access_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(meta, users, user_profiles, user_keypairs, access_tokens);
+diesel::joinable!(notes -> users (user_id));
+diesel::joinable!(user_list_members -> user_lists (user_list_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    meta,
+    users,
+    user_profiles,
+    user_keypairs,
+    access_tokens,
+    notes,
+    polls,
+    poll_votes,
+    following,
+    follow_requests,
+    note_reactions,
+    note_favorites,
+    notifications,
+    mutings,
+    renote_mutings,
+    blockings,
+    user_lists,
+    user_list_members,
+    apps,
+    auth_sessions,
+    abuse_user_reports,
+);

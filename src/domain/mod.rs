@@ -1,5 +1,11 @@
 //! The rules of the instance, shared by the API, ActivityPub and the CLI.
 
+pub mod follows;
 pub mod keys;
+pub mod notes;
+pub mod notify;
 pub mod policies;
+pub mod search;
+pub mod settings;
 pub mod users;
+pub mod visibility;

@@ -1,10 +1,11 @@
 //! Role policies: what a user may do and how much. Until roles exist every user gets the
 //! instance's base policies, whose defaults are Misskey's.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct RolePolicies {
     pub gtl_available: bool,
     pub ltl_available: bool,
@@ -44,7 +45,7 @@ pub struct RolePolicies {
     pub can_import_muting: bool,
     pub can_import_user_lists: bool,
     /// "available", "readonly" or "unavailable".
-    pub chat_availability: &'static str,
+    pub chat_availability: String,
     pub note_draft_limit: u32,
     pub scheduled_note_limit: u32,
     pub watermark_available: bool,
@@ -90,10 +91,46 @@ impl Default for RolePolicies {
             can_import_following: false,
             can_import_muting: false,
             can_import_user_lists: false,
-            chat_availability: "available",
+            chat_availability: "available".into(),
             note_draft_limit: 10,
             scheduled_note_limit: 1,
             watermark_available: true,
         }
+    }
+}
+
+impl RolePolicies {
+    /// Misskey's defaults with the instance's overrides applied. Overrides name policies by their
+    /// Misskey key; unknown keys or values of the wrong type are an error naming the key.
+    pub fn with_overrides(overrides: &Value) -> Result<Self, String> {
+        let mut base = serde_json::to_value(RolePolicies::default()).expect("serializable");
+        let Some(map) = overrides.as_object() else {
+            return Err("policies must be an object".into());
+        };
+        for (k, v) in map {
+            let Some(slot) = base.get_mut(k) else {
+                return Err(format!("unknown policy {k:?}"));
+            };
+            *slot = v.clone();
+        }
+        serde_json::from_value(base).map_err(|e| format!("invalid policy value: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_apply_and_bad_keys_are_named() {
+        let p = RolePolicies::with_overrides(&serde_json::json!({ "rateLimitFactor": 0, "pinLimit": 3 }))
+            .unwrap();
+        assert_eq!(p.rate_limit_factor, 0.0);
+        assert_eq!(p.pin_limit, 3);
+        assert!(p.ltl_available);
+        assert!(RolePolicies::with_overrides(&serde_json::json!({ "nope": 1 }))
+            .unwrap_err()
+            .contains("nope"));
+        assert!(RolePolicies::with_overrides(&serde_json::json!({ "pinLimit": "x" })).is_err());
     }
 }

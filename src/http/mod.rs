@@ -2,6 +2,7 @@
 
 pub mod client_ip;
 mod health;
+mod identicon;
 pub mod metrics;
 mod server;
 
@@ -22,9 +23,13 @@ pub struct AppState {
     pub health: Arc<Health>,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub meta_cache: crate::api::meta::Cache,
+    pub api: crate::api::Caches,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/livez", web::get().to(health::livez)).route("/readyz", web::get().to(health::readyz));
+    cfg.route("/livez", web::get().to(health::livez))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/identicon/{acct}", web::get().to(identicon::serve))
+        .route("/miauth/{session}", web::get().to(crate::api::miauth_page));
     crate::api::configure(cfg);
 }

@@ -164,6 +164,7 @@ mod tests {
             health: Default::default(),
             trusted_proxies: vec![],
             meta_cache: Default::default(),
+            api: Default::default(),
         })
     }
 

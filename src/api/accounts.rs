@@ -1,0 +1,639 @@
+//! Accounts: the first admin (admin/accounts/create), signup, signin-flow, `i`, i/update,
+//! token regeneration, pinned notes, base role policies.
+
+use super::endpoint::{Ctx, Out};
+use super::pack::users::{self as pack_users, UserRow};
+use super::ApiError;
+use crate::db::schema::{meta, user_profiles, users};
+use crate::domain::users::{self as dom_users, UserError};
+use crate::domain::{keys, settings};
+use crate::http::AppState;
+use actix_web::{web, HttpResponse};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Usernames only the administrator may hand out (Misskey's default preserved list).
+pub const PRESERVED_USERNAMES: &[&str] = &[
+    "admin",
+    "administrator",
+    "root",
+    "system",
+    "maintainer",
+    "host",
+    "mod",
+    "moderator",
+    "owner",
+    "superuser",
+    "staff",
+    "auth",
+    "i",
+    "me",
+    "everyone",
+    "all",
+    "mention",
+    "mentions",
+    "example",
+    "user",
+    "users",
+    "account",
+    "accounts",
+    "official",
+    "help",
+    "helps",
+    "support",
+    "supports",
+    "info",
+    "information",
+    "informations",
+    "announce",
+    "announces",
+    "announcement",
+    "announcements",
+    "notice",
+    "notification",
+    "notifications",
+    "dev",
+    "developer",
+    "developers",
+    "tech",
+    "misskey",
+];
+
+fn user_error(e: UserError) -> ApiError {
+    match e {
+        UserError::InvalidUsername(_) => ApiError::invalid_param("username", e.to_string()),
+        UserError::WeakPassword => ApiError::invalid_param("password", e.to_string()),
+        UserError::UsernameTaken(_) => ApiError::client(
+            "USED_USERNAME",
+            "b4a8e6d2-5f3c-4e1a-9c7b-2d6f8a0e4c13",
+            "This username is already taken.",
+        ),
+        other => ApiError::internal(other),
+    }
+}
+
+/// MeDetailed of a fresh account, with its native token (signup and admin/accounts/create).
+async fn me_with_token(ctx: &Ctx, id: &str, token: &str) -> Result<Value, ApiError> {
+    let mut conn = ctx.db().await?;
+    let row =
+        pack_users::load_one(&mut conn, id).await?.ok_or_else(|| ApiError::internal("account vanished"))?;
+    let policies = ctx.state.api.policies(&ctx.state).await?;
+    let mut v = pack_users::me_detailed(&mut conn, &ctx.state.config.url, &row, &policies).await?;
+    v["token"] = json!(token);
+    Ok(v)
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateAccount {
+    username: String,
+    password: String,
+    setup_password: Option<String>,
+}
+
+pub async fn admin_create(ctx: Ctx, p: CreateAccount) -> Result<Out, ApiError> {
+    let mut conn = ctx.db().await?;
+    let m: Option<(Option<String>, Option<String>)> = meta::table
+        .filter(meta::id.eq("x"))
+        .select((meta::root_user_id, meta::setup_token_hash))
+        .first(&mut conn)
+        .await
+        .optional()?;
+    let (root, setup_hash) = m.unwrap_or((None, None));
+    let denied =
+        || ApiError::client("ACCESS_DENIED", "1fb7cb09-d46a-4fff-b8df-057708cce513", "Access denied.");
+    match (&root, ctx.me.as_deref()) {
+        (None, None) => {
+            if let Some(hash) = setup_hash {
+                let given = p.setup_password.clone().unwrap_or_default();
+                if !keys::verify_password(&given, &hash).await {
+                    return Err(ApiError::client(
+                        "INCORRECT_INITIAL_PASSWORD",
+                        "97147c55-1ae1-4f6f-91d6-e1c3e0e76d62",
+                        "The setup token is incorrect (use the one `misskey-rs init` printed).",
+                    ));
+                }
+            }
+        }
+        (Some(_), Some(me)) if me.is_native() && (me.is_root || me.is_admin) => {}
+        _ => return Err(denied()),
+    }
+    let created =
+        dom_users::create_local(&mut conn, &p.username, &p.password, false).await.map_err(user_error)?;
+    drop(conn);
+    Ok(me_with_token(&ctx, &created.id, &created.token).await?.into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Signup {
+    username: String,
+    password: String,
+    #[allow(dead_code)]
+    host: Option<String>,
+    invitation_code: Option<String>,
+    #[allow(dead_code)]
+    email_address: Option<String>,
+}
+
+pub async fn signup(ctx: Ctx, p: Signup) -> Result<Out, ApiError> {
+    let mut conn = ctx.db().await?;
+    let (closed, root): (bool, Option<String>) = meta::table
+        .filter(meta::id.eq("x"))
+        .select((meta::disable_registration, meta::root_user_id))
+        .first(&mut conn)
+        .await
+        .optional()?
+        .unwrap_or((true, None));
+    if closed {
+        // Invitation codes are an admin feature still to come; until then a closed instance is closed.
+        let msg = if p.invitation_code.is_some() {
+            "Invalid invitation code."
+        } else {
+            "Registration is closed on this server."
+        };
+        return Err(ApiError::client("REGISTRATION_CLOSED", "8a0b6c2e-7d1f-4c3a-9e5b-1f2d3c4b5a69", msg));
+    }
+    if root.is_some() && PRESERVED_USERNAMES.contains(&p.username.to_lowercase().as_str()) {
+        return Err(ApiError::client(
+            "DENIED_USERNAME",
+            "f2b7c9d4-3e8a-4b1c-a6d5-9e0f1a2b3c4d",
+            "This username is reserved.",
+        ));
+    }
+    let created =
+        dom_users::create_local(&mut conn, &p.username, &p.password, false).await.map_err(user_error)?;
+    drop(conn);
+    Ok(me_with_token(&ctx, &created.id, &created.token).await?.into())
+}
+
+#[derive(Deserialize)]
+pub struct SigninBody {
+    username: Option<Value>,
+    password: Option<Value>,
+    #[allow(dead_code)]
+    token: Option<Value>,
+}
+
+fn signin_error(status: u16, id: &str) -> HttpResponse {
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("status"))
+        .json(json!({ "error": { "id": id } }))
+}
+
+/// `POST /api/signin-flow`: Misskey's step-wise sign-in. Without a password it says what comes
+/// next; with the right password it answers `{finished: true, id, i}`.
+pub async fn signin_flow(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let b: SigninBody = super::params::from_body(&body)?;
+    let Some(Value::String(username)) = b.username else {
+        return Err(ApiError::invalid_param("username", "a username is required"));
+    };
+    let mut conn = state.db.get().await?;
+    // (id, suspended, system, token, password hash, two-factor)
+    type SigninRow = (String, bool, bool, Option<String>, Option<String>, bool);
+    let row: Option<SigninRow> = users::table
+        .inner_join(user_profiles::table)
+        .filter(users::username_lower.eq(username.to_lowercase()).and(users::host.is_null()))
+        .select((
+            users::id,
+            users::is_suspended,
+            users::is_system,
+            users::token,
+            user_profiles::password,
+            user_profiles::two_factor_enabled,
+        ))
+        .first(&mut conn)
+        .await
+        .optional()?;
+    let Some((id, suspended, system, token, hash, two_factor)) = row else {
+        return Ok(signin_error(404, "6cc579cc-885d-43d8-95c2-b8c7fc963280"));
+    };
+    if system {
+        return Ok(signin_error(404, "6cc579cc-885d-43d8-95c2-b8c7fc963280"));
+    }
+    if suspended {
+        return Ok(signin_error(403, "e03a5f46-d309-4865-9b69-56282d94e1eb"));
+    }
+    let password = match b.password {
+        None | Some(Value::Null) => {
+            let next = if two_factor { "password" } else { "captcha" };
+            return Ok(HttpResponse::Ok().json(json!({ "finished": false, "next": next })));
+        }
+        Some(Value::String(p)) => p,
+        Some(_) => return Err(ApiError::invalid_param("password", "must be a string")),
+    };
+    let ok = match &hash {
+        Some(h) => keys::verify_password(&password, h).await,
+        None => false,
+    };
+    if !ok {
+        return Ok(signin_error(403, "932c904e-9460-45b7-9ce6-7ed33be7eb2c"));
+    }
+    diesel::update(users::table.find(&id))
+        .set(users::last_active_date.eq(chrono::Utc::now()))
+        .execute(&mut conn)
+        .await?;
+    crate::domain::notify::send(
+        &mut conn,
+        crate::domain::notify::Notice {
+            notifiee: &id,
+            notifier: None,
+            kind: "login",
+            note_id: None,
+            reaction: None,
+            message: None,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "finished": true, "id": id, "i": token })))
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub struct NoParams {}
+
+pub async fn i(ctx: Ctx, _: NoParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    let mut conn = ctx.db().await?;
+    let row = pack_users::load_one(&mut conn, &me).await?.ok_or_else(ApiError::authentication_failed)?;
+    let policies = ctx.state.api.policies(&ctx.state).await?;
+    Ok(pack_users::me_detailed(&mut conn, &ctx.state.config.url, &row, &policies).await?.into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub struct Field {
+    name: String,
+    value: String,
+}
+
+/// Fields of i/update; absent fields stay as they are, `null` clears nullable ones.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateParams {
+    #[serde(default, deserialize_with = "nullable")]
+    name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    location: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    birthday: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    lang: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    followed_message: Option<Option<String>>,
+    fields: Option<Vec<Field>>,
+    is_locked: Option<bool>,
+    is_explorable: Option<bool>,
+    hide_online_status: Option<bool>,
+    public_reactions: Option<bool>,
+    careful_bot: Option<bool>,
+    auto_accept_followed: Option<bool>,
+    no_crawle: Option<bool>,
+    prevent_ai_learning: Option<bool>,
+    is_bot: Option<bool>,
+    is_cat: Option<bool>,
+    inject_featured_note: Option<bool>,
+    receive_announcement_email: Option<bool>,
+    always_mark_nsfw: Option<bool>,
+    auto_sensitive: Option<bool>,
+    following_visibility: Option<String>,
+    followers_visibility: Option<String>,
+    muted_words: Option<Vec<Value>>,
+    hard_muted_words: Option<Vec<Value>>,
+    muted_instances: Option<Vec<String>>,
+    notification_recieve_config: Option<Value>,
+    email_notification_types: Option<Vec<String>>,
+    /// Drive files arrive with their own issue; until then avatars and banners cannot be set.
+    #[serde(default)]
+    avatar_id: Option<Value>,
+    #[serde(default)]
+    banner_id: Option<Value>,
+}
+
+fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Ok(Some(Option::<String>::deserialize(d)?))
+}
+
+fn max_len(param: &str, v: &Option<Option<String>>, max: usize) -> Result<Option<Option<String>>, ApiError> {
+    match v {
+        Some(Some(s)) if s.chars().count() > max => {
+            Err(ApiError::invalid_param(param, format!("must be at most {max} characters")))
+        }
+        Some(Some(s)) if s.trim().is_empty() => Ok(Some(None)),
+        other => Ok(other.clone()),
+    }
+}
+
+fn words(param: &str, v: &Option<Vec<Value>>, limit: u32) -> Result<Option<Value>, ApiError> {
+    let Some(list) = v else { return Ok(None) };
+    let mut total = 0usize;
+    for w in list {
+        match w {
+            Value::String(s) => total += s.len(),
+            Value::Array(parts) if parts.iter().all(Value::is_string) => {
+                total += parts.iter().map(|p| p.as_str().map_or(0, str::len)).sum::<usize>()
+            }
+            _ => {
+                return Err(ApiError::invalid_param(param, "each entry is a word list or a /regexp/ string"))
+            }
+        }
+    }
+    if total > limit as usize {
+        return Err(ApiError::client(
+            "TOO_MANY_MUTED_WORDS",
+            "010665b1-a211-42d2-bc64-8f6609d79785",
+            "Too many muted words.",
+        ));
+    }
+    Ok(Some(Value::Array(list.clone())))
+}
+
+pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    if p.avatar_id.as_ref().is_some_and(|v| !v.is_null())
+        || p.banner_id.as_ref().is_some_and(|v| !v.is_null())
+    {
+        return Err(ApiError::client(
+            "NO_SUCH_AVATAR",
+            "539f3a45-f215-4f81-a9a8-31293640207f",
+            "No such avatar file.",
+        ));
+    }
+    let name = max_len("name", &p.name, 50)?;
+    let description = max_len("description", &p.description, 1500)?;
+    let location = max_len("location", &p.location, 50)?;
+    let followed_message = max_len("followedMessage", &p.followed_message, 256)?;
+    let birthday = match &p.birthday {
+        Some(Some(b)) => {
+            if chrono::NaiveDate::parse_from_str(b, "%Y-%m-%d").is_err() || b.len() != 10 {
+                return Err(ApiError::invalid_param("birthday", "must be YYYY-MM-DD"));
+            }
+            Some(Some(b.clone()))
+        }
+        other => other.clone(),
+    };
+    let lang = max_len("lang", &p.lang, 32)?;
+    for (param, v) in
+        [("followingVisibility", &p.following_visibility), ("followersVisibility", &p.followers_visibility)]
+    {
+        if v.as_deref().is_some_and(|v| !["public", "followers", "private"].contains(&v)) {
+            return Err(ApiError::invalid_param(param, "must be public, followers or private"));
+        }
+    }
+    let fields = match &p.fields {
+        None => None,
+        Some(f) if f.len() > 16 => return Err(ApiError::invalid_param("fields", "at most 16 fields")),
+        Some(f) => Some(Value::Array(
+            f.iter()
+                .filter(|x| !x.name.trim().is_empty())
+                .map(|x| {
+                    json!({ "name": x.name.chars().take(255).collect::<String>(), "value": x.value.chars().take(255).collect::<String>() })
+                })
+                .collect(),
+        )),
+    };
+    let policies = ctx.state.api.policies(&ctx.state).await?;
+    let muted = words("mutedWords", &p.muted_words, policies.word_mute_limit)?;
+    let hard_muted = words("hardMutedWords", &p.hard_muted_words, policies.word_mute_limit)?;
+    let mut conn = ctx.db().await?;
+    // One UPDATE per table, only for the fields given.
+    let mut u: Vec<(&str, Value)> = vec![];
+    if let Some(v) = name {
+        u.push(("name", json!(v)));
+    }
+    for (col, v) in [
+        ("is_locked", p.is_locked),
+        ("is_explorable", p.is_explorable),
+        ("hide_online_status", p.hide_online_status),
+        ("is_bot", p.is_bot),
+        ("is_cat", p.is_cat),
+    ] {
+        if let Some(v) = v {
+            u.push((col, json!(v)));
+        }
+    }
+    let mut pr: Vec<(&str, Value)> = vec![];
+    for (col, v) in [
+        ("description", description),
+        ("location", location),
+        ("birthday", birthday),
+        ("lang", lang),
+        ("followed_message", followed_message),
+    ] {
+        if let Some(v) = v {
+            pr.push((col, json!(v)));
+        }
+    }
+    for (col, v) in [
+        ("public_reactions", p.public_reactions),
+        ("careful_bot", p.careful_bot),
+        ("auto_accept_followed", p.auto_accept_followed),
+        ("no_crawle", p.no_crawle),
+        ("prevent_ai_learning", p.prevent_ai_learning),
+        ("inject_featured_note", p.inject_featured_note),
+        ("receive_announcement_email", p.receive_announcement_email),
+        ("always_mark_nsfw", p.always_mark_nsfw),
+        ("auto_sensitive", p.auto_sensitive),
+    ] {
+        if let Some(v) = v {
+            pr.push((col, json!(v)));
+        }
+    }
+    for (col, v) in
+        [("following_visibility", &p.following_visibility), ("followers_visibility", &p.followers_visibility)]
+    {
+        if let Some(v) = v {
+            pr.push((col, json!(v)));
+        }
+    }
+    for (col, v) in [
+        ("fields", fields),
+        ("muted_words", muted),
+        ("hard_muted_words", hard_muted),
+        ("muted_instances", p.muted_instances.map(|m| json!(m))),
+        ("notification_recieve_config", p.notification_recieve_config.filter(Value::is_object)),
+        ("email_notification_types", p.email_notification_types.map(|m| json!(m))),
+    ] {
+        if let Some(v) = v {
+            pr.push((col, json!({ "__jsonb": v })));
+        }
+    }
+    update_columns(&mut conn, "users", "id", &me, &u).await?;
+    update_columns(&mut conn, "user_profiles", "user_id", &me, &pr).await?;
+    if !u.is_empty() || !pr.is_empty() {
+        diesel::update(users::table.find(&me))
+            .set(users::updated_at.eq(chrono::Utc::now()))
+            .execute(&mut conn)
+            .await?;
+    }
+    let row = pack_users::load_one(&mut conn, &me).await?.ok_or_else(ApiError::authentication_failed)?;
+    Ok(pack_users::me_detailed(&mut conn, &ctx.state.config.url, &row, &policies).await?.into())
+}
+
+/// `UPDATE table SET col = value, … WHERE key = id` from a JSON object of typed values: the
+/// row is rewritten in one statement through `jsonb_populate_record`, so each value is cast by
+/// PostgreSQL to its column's type.
+async fn update_columns(
+    conn: &mut diesel_async::AsyncPgConnection,
+    table: &str,
+    key: &str,
+    id: &str,
+    cols: &[(&str, Value)],
+) -> Result<(), ApiError> {
+    if cols.is_empty() {
+        return Ok(());
+    }
+    let mut obj = serde_json::Map::new();
+    let mut sets = vec![];
+    for (c, v) in cols {
+        let v = match v.get("__jsonb") {
+            Some(inner) => inner.clone(),
+            None => v.clone(),
+        };
+        obj.insert((*c).to_string(), v);
+        sets.push(format!("{c} = r.{c}"));
+    }
+    let sql = format!(
+        "UPDATE {table} t SET {} FROM jsonb_populate_record(NULL::{table}, $1) r WHERE t.{key} = $2",
+        sets.join(", ")
+    );
+    diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Jsonb, _>(Value::Object(obj))
+        .bind::<diesel::sql_types::Varchar, _>(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn regenerate_token(ctx: Ctx, p: PasswordParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    let mut conn = ctx.db().await?;
+    check_password(&mut conn, &me, &p.password).await?;
+    diesel::update(users::table.find(&me))
+        .set(users::token.eq(Some(keys::random_token(16))))
+        .execute(&mut conn)
+        .await?;
+    ctx.state.api.tokens.forget_user(&me);
+    Ok(().into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub struct PasswordParams {
+    password: String,
+}
+
+async fn check_password(
+    conn: &mut diesel_async::AsyncPgConnection,
+    me: &str,
+    password: &str,
+) -> Result<(), ApiError> {
+    let hash: Option<String> =
+        user_profiles::table.find(me).select(user_profiles::password).first(conn).await?;
+    if !keys::verify_password(password, hash.as_deref().unwrap_or("")).await {
+        return Err(ApiError::client(
+            "INCORRECT_PASSWORD",
+            "0f2ba1cd-0a3d-4ac9-9b3a-0d8a1e2f3b4c",
+            "Incorrect password.",
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PinParams {
+    note_id: String,
+}
+
+pub async fn pin(ctx: Ctx, p: PinParams) -> Result<Out, ApiError> {
+    pin_or_unpin(ctx, p.note_id, true).await
+}
+
+pub async fn unpin(ctx: Ctx, p: PinParams) -> Result<Out, ApiError> {
+    pin_or_unpin(ctx, p.note_id, false).await
+}
+
+async fn pin_or_unpin(ctx: Ctx, note_id: String, pin: bool) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    let mut conn = ctx.db().await?;
+    let note = super::pack::notes::load_one(&mut conn, &note_id).await?.filter(|n| n.user_id == me);
+    if note.is_none() {
+        return Err(if pin {
+            ApiError::client("NO_SUCH_NOTE", "56734f8b-3928-431e-bf80-6ff87df40cb3", "No such note.")
+        } else {
+            ApiError::client("NO_SUCH_NOTE", "454170ce-9d63-4a43-9da1-ea10afe81e21", "No such note.")
+        });
+    }
+    let mut pinned: Vec<String> =
+        user_profiles::table.find(&me).select(user_profiles::pinned_note_ids).first(&mut conn).await?;
+    if pin {
+        if pinned.contains(&note_id) {
+            return Err(ApiError::client(
+                "ALREADY_PINNED",
+                "8b18c2b7-68fe-4edb-9892-c0cbaeb6c913",
+                "That note has already been pinned.",
+            ));
+        }
+        let limit = ctx.state.api.policies(&ctx.state).await?.pin_limit as usize;
+        if pinned.len() >= limit {
+            return Err(ApiError::client(
+                "PIN_LIMIT_EXCEEDED",
+                "72dab508-c64d-498f-8740-a8eec1ba385a",
+                "You can not pin notes any more.",
+            ));
+        }
+        pinned.insert(0, note_id);
+    } else {
+        pinned.retain(|n| *n != note_id);
+    }
+    diesel::update(user_profiles::table.find(&me))
+        .set(user_profiles::pinned_note_ids.eq(&pinned))
+        .execute(&mut conn)
+        .await?;
+    let row: UserRow =
+        pack_users::load_one(&mut conn, &me).await?.ok_or_else(ApiError::authentication_failed)?;
+    let policies = ctx.state.api.policies(&ctx.state).await?;
+    Ok(pack_users::me_detailed(&mut conn, &ctx.state.config.url, &row, &policies).await?.into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub struct PoliciesParams {
+    policies: Value,
+}
+
+pub async fn update_default_policies(ctx: Ctx, p: PoliciesParams) -> Result<Out, ApiError> {
+    let mut conn = ctx.db().await?;
+    // Misskey merges the given policies into the stored ones.
+    let current: Value = meta::table
+        .filter(meta::id.eq("x"))
+        .select(meta::policies)
+        .first(&mut conn)
+        .await
+        .optional()?
+        .unwrap_or(json!({}));
+    let mut merged = current.as_object().cloned().unwrap_or_default();
+    let Some(given) = p.policies.as_object() else {
+        return Err(ApiError::invalid_param("policies", "must be an object"));
+    };
+    merged.extend(given.clone());
+    settings::set_policies(&mut conn, &Value::Object(merged)).await?;
+    ctx.state.api.forget_policies();
+    Ok(().into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AnnouncementsParams {
+    #[serde(flatten)]
+    page: super::timelines::Page,
+    #[allow(dead_code)]
+    is_active: Option<bool>,
+}
+
+/// Announcements are written by administrators (a later admin feature); none exist yet.
+pub async fn announcements(_ctx: Ctx, p: AnnouncementsParams) -> Result<Out, ApiError> {
+    p.page.bounds(10)?;
+    Ok(json!([]).into())
+}

@@ -1,0 +1,366 @@
+//! App tokens: MiAuth (`/miauth/:session` approval page, miauth/gen-token,
+//! `POST /api/miauth/:session/check`) and the legacy app flow (app/create, auth/session/*,
+//! auth/accept). Both end in an access token limited to a permission list.
+
+use super::endpoint::{Ctx, Out};
+use super::pack::users as pack_users;
+use super::ApiError;
+use crate::db::schema::{access_tokens, apps, auth_sessions};
+use crate::domain::keys;
+use crate::http::AppState;
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+fn check_permissions(list: &[String]) -> Result<(), ApiError> {
+    if let Some(bad) =
+        list.iter().find(|p| !(p.starts_with("read:") || p.starts_with("write:")) || p.len() > 64)
+    {
+        return Err(ApiError::invalid_param("permission", format!("unknown permission {bad:?}")));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GenTokenParams {
+    session: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
+    icon_url: Option<String>,
+    permission: Vec<String>,
+}
+
+pub async fn miauth_gen_token(ctx: Ctx, p: GenTokenParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    check_permissions(&p.permission)?;
+    let token = keys::random_token(32);
+    let mut conn = ctx.db().await?;
+    let n = diesel::insert_into(access_tokens::table)
+        .values((
+            access_tokens::id.eq(crate::id::gen()),
+            access_tokens::created_at.eq(Utc::now()),
+            access_tokens::last_used_at.eq(Utc::now()),
+            access_tokens::session.eq(&p.session),
+            access_tokens::user_id.eq(&me),
+            access_tokens::token.eq(&token),
+            access_tokens::hash.eq(&token),
+            access_tokens::name.eq(p.name.map(|s| s.chars().take(128).collect::<String>())),
+            access_tokens::description.eq(p.description.map(|s| s.chars().take(512).collect::<String>())),
+            access_tokens::icon_url.eq(p.icon_url.map(|s| s.chars().take(512).collect::<String>())),
+            access_tokens::permission.eq(&p.permission),
+        ))
+        .on_conflict_do_nothing()
+        .execute(&mut conn)
+        .await?;
+    if n == 0 {
+        return Err(ApiError::invalid_param("session", "this session already has a token"));
+    }
+    crate::domain::notify::send(
+        &mut conn,
+        crate::domain::notify::Notice {
+            notifiee: &me,
+            notifier: None,
+            kind: "createToken",
+            note_id: None,
+            reaction: None,
+            message: None,
+        },
+    )
+    .await?;
+    Ok(json!({ "token": token }).into())
+}
+
+/// `POST /api/miauth/{session}/check`: hands the token out once.
+pub async fn miauth_check(
+    state: web::Data<AppState>,
+    session: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.db.get().await?;
+    let row: Option<(String, String)> = diesel::update(
+        access_tokens::table
+            .filter(access_tokens::session.eq(session.as_str()).and(access_tokens::fetched.eq(false))),
+    )
+    .set(access_tokens::fetched.eq(true))
+    .returning((access_tokens::token, access_tokens::user_id))
+    .get_result(&mut conn)
+    .await
+    .optional()?;
+    let Some((token, user_id)) = row else {
+        return Ok(HttpResponse::Ok().json(json!({ "ok": false })));
+    };
+    let user = pack_users::load_one(&mut conn, &user_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("token owner vanished"))?;
+    let packed = pack_users::detailed(&mut conn, &state.config.url, None, &[user]).await?;
+    Ok(HttpResponse::Ok().json(json!({ "ok": true, "token": token, "user": packed.into_iter().next() })))
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// `GET /miauth/{session}`: a small approval page. It signs in with the account's password
+/// (signin-flow), then creates the token with miauth/gen-token and returns to the app.
+pub async fn miauth_page(
+    session: web::Path<String>,
+    query: web::Query<std::collections::HashMap<String, String>>,
+) -> HttpResponse {
+    let name = query.get("name").map(String::as_str).unwrap_or("An application");
+    let permission = query.get("permission").map(String::as_str).unwrap_or("");
+    let callback = query.get("callback").map(String::as_str).unwrap_or("");
+    let perms: String = permission
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("<li>{}</li>", html_escape(p)))
+        .collect();
+    let data = json!({ "session": session.as_str(), "name": name, "permission": permission, "callback": callback, "icon": query.get("icon") });
+    let data = serde_json::to_string(&data).unwrap_or_default().replace('<', "\\u003c");
+    let body = format!(
+        r#"<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Authorize {name_h}</title>
+<style>body{{font-family:sans-serif;max-width:28em;margin:3em auto;padding:0 1em}}input,button{{font-size:1em;margin:.3em 0;width:100%;padding:.4em}}</style>
+</head><body><h1>Authorize {name_h}?</h1><p>It asks for these permissions:</p><ul>{perms}</ul>
+<form id="f"><input id="u" placeholder="Username" autocomplete="username" required>
+<input id="p" type="password" placeholder="Password" autocomplete="current-password" required>
+<button>Allow</button></form><p id="msg" role="status"></p>
+<script>const d={data};
+const post=(ep,b)=>fetch('/api/'+ep,{{method:'POST',headers:{{'content-type':'application/json'}},body:JSON.stringify(b)}}).then(async r=>({{ok:r.ok,body:await r.json().catch(()=>null)}}));
+document.getElementById('f').onsubmit=async e=>{{e.preventDefault();const m=document.getElementById('msg');
+const s=await post('signin-flow',{{username:document.getElementById('u').value,password:document.getElementById('p').value}});
+if(!s.ok||!s.body.finished){{m.textContent='Sign-in failed.';return}}
+const t=await post('miauth/gen-token',{{i:s.body.i,session:d.session,name:d.name,iconUrl:d.icon,permission:d.permission.split(',').filter(Boolean)}});
+if(!t.ok){{m.textContent='Could not create the token.';return}}
+if(d.callback){{const u=new URL(d.callback);u.searchParams.set('session',d.session);location.href=u}}else m.textContent='Done. You can return to the app.'}};
+</script></body></html>"#,
+        name_h = html_escape(name),
+    );
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body)
+}
+
+// ---- legacy app flow ----
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppCreateParams {
+    name: String,
+    description: String,
+    permission: Vec<String>,
+    callback_url: Option<String>,
+}
+
+fn pack_app(
+    id: &str,
+    name: &str,
+    callback: Option<&str>,
+    permission: &[String],
+    secret: Option<&str>,
+) -> Value {
+    let mut v = json!({ "id": id, "name": name, "callbackUrl": callback, "permission": permission });
+    if let Some(s) = secret {
+        v["secret"] = json!(s);
+    }
+    v
+}
+
+pub async fn app_create(ctx: Ctx, p: AppCreateParams) -> Result<Out, ApiError> {
+    check_permissions(&p.permission)?;
+    if p.name.is_empty() || p.name.chars().count() > 128 {
+        return Err(ApiError::invalid_param("name", "must be 1 to 128 characters"));
+    }
+    let id = crate::id::gen();
+    let secret = keys::random_token(32);
+    let mut conn = ctx.db().await?;
+    diesel::insert_into(apps::table)
+        .values((
+            apps::id.eq(&id),
+            apps::created_at.eq(Utc::now()),
+            apps::user_id.eq(ctx.me_id()),
+            apps::secret.eq(&secret),
+            apps::name.eq(&p.name),
+            apps::description.eq(p.description.chars().take(512).collect::<String>()),
+            apps::permission.eq(&p.permission),
+            apps::callback_url.eq(&p.callback_url),
+        ))
+        .execute(&mut conn)
+        .await?;
+    Ok(pack_app(&id, &p.name, p.callback_url.as_deref(), &p.permission, Some(&secret)).into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppShowParams {
+    app_id: String,
+}
+
+type AppRow = (String, Option<String>, String, String, Vec<String>, Option<String>);
+
+fn app_cols() -> (apps::id, apps::user_id, apps::secret, apps::name, apps::permission, apps::callback_url) {
+    (apps::id, apps::user_id, apps::secret, apps::name, apps::permission, apps::callback_url)
+}
+
+pub async fn app_show(ctx: Ctx, p: AppShowParams) -> Result<Out, ApiError> {
+    let mut conn = ctx.db().await?;
+    let a: AppRow =
+        apps::table.find(&p.app_id).select(app_cols()).first(&mut conn).await.optional()?.ok_or_else(
+            || ApiError::client("NO_SUCH_APP", "dce83913-2dc6-4093-8a7b-71dbb11718a3", "No such app."),
+        )?;
+    let mine = ctx.me_id().is_some() && ctx.me_id() == a.1.as_deref();
+    let mut v = pack_app(&a.0, &a.3, a.5.as_deref(), &a.4, mine.then_some(a.2.as_str()));
+    if let Some(me) = ctx.me_id() {
+        let authorized: bool = diesel::select(diesel::dsl::exists(
+            access_tokens::table.filter(access_tokens::app_id.eq(&a.0).and(access_tokens::user_id.eq(me))),
+        ))
+        .get_result(&mut conn)
+        .await?;
+        v["isAuthorized"] = json!(authorized);
+    }
+    Ok(v.into())
+}
+
+async fn app_by_secret(ctx: &Ctx, secret: &str, err_id: &'static str) -> Result<AppRow, ApiError> {
+    let mut conn = ctx.db().await?;
+    apps::table
+        .filter(apps::secret.eq(secret))
+        .select(app_cols())
+        .first(&mut conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::client("NO_SUCH_APP", err_id, "No such app."))
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionGenerateParams {
+    app_secret: String,
+}
+
+pub async fn session_generate(ctx: Ctx, p: SessionGenerateParams) -> Result<Out, ApiError> {
+    let app = app_by_secret(&ctx, &p.app_secret, "92f93e63-428e-4f2f-a5a4-39e1407fe998").await?;
+    let token = keys::random_token(32);
+    let mut conn = ctx.db().await?;
+    diesel::insert_into(auth_sessions::table)
+        .values((
+            auth_sessions::id.eq(crate::id::gen()),
+            auth_sessions::created_at.eq(Utc::now()),
+            auth_sessions::token.eq(&token),
+            auth_sessions::app_id.eq(&app.0),
+        ))
+        .execute(&mut conn)
+        .await?;
+    Ok(json!({ "token": token, "url": format!("{}/auth/{token}", ctx.state.config.url) }).into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub struct SessionTokenParams {
+    token: String,
+}
+
+pub async fn session_show(ctx: Ctx, p: SessionTokenParams) -> Result<Out, ApiError> {
+    let mut conn = ctx.db().await?;
+    let s: Option<(String, String)> = auth_sessions::table
+        .filter(auth_sessions::token.eq(&p.token))
+        .select((auth_sessions::id, auth_sessions::app_id))
+        .first(&mut conn)
+        .await
+        .optional()?;
+    let (id, app_id) = s.ok_or_else(|| {
+        ApiError::client("NO_SUCH_SESSION", "bd72c97d-eba7-4adb-a467-f171b8847250", "No such session.")
+    })?;
+    let a: AppRow = apps::table.find(&app_id).select(app_cols()).first(&mut conn).await?;
+    Ok(json!({ "id": id, "token": p.token, "app": pack_app(&a.0, &a.3, a.5.as_deref(), &a.4, None) }).into())
+}
+
+pub async fn accept(ctx: Ctx, p: SessionTokenParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    let mut conn = ctx.db().await?;
+    let s: Option<(String, String)> = auth_sessions::table
+        .filter(auth_sessions::token.eq(&p.token))
+        .select((auth_sessions::id, auth_sessions::app_id))
+        .first(&mut conn)
+        .await
+        .optional()?;
+    let (sid, app_id) = s.ok_or_else(|| {
+        ApiError::client("NO_SUCH_SESSION", "9c72d8de-391a-43c1-9d06-08d29efde8df", "No such session.")
+    })?;
+    let a: AppRow = apps::table.find(&app_id).select(app_cols()).first(&mut conn).await?;
+    let exists: bool = diesel::select(diesel::dsl::exists(
+        access_tokens::table.filter(access_tokens::app_id.eq(&app_id).and(access_tokens::user_id.eq(&me))),
+    ))
+    .get_result(&mut conn)
+    .await?;
+    if !exists {
+        let access = keys::random_token(32);
+        let hash = hex(&Sha256::digest(format!("{access}{}", a.2).as_bytes()));
+        diesel::insert_into(access_tokens::table)
+            .values((
+                access_tokens::id.eq(crate::id::gen()),
+                access_tokens::created_at.eq(Utc::now()),
+                access_tokens::last_used_at.eq(Utc::now()),
+                access_tokens::app_id.eq(&app_id),
+                access_tokens::user_id.eq(&me),
+                access_tokens::token.eq(&access),
+                access_tokens::hash.eq(&hash),
+                access_tokens::name.eq(&a.3),
+                access_tokens::permission.eq(&a.4),
+            ))
+            .execute(&mut conn)
+            .await?;
+    }
+    diesel::update(auth_sessions::table.find(&sid))
+        .set(auth_sessions::user_id.eq(&me))
+        .execute(&mut conn)
+        .await?;
+    Ok(().into())
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserkeyParams {
+    app_secret: String,
+    token: String,
+}
+
+pub async fn session_userkey(ctx: Ctx, p: UserkeyParams) -> Result<Out, ApiError> {
+    let app = app_by_secret(&ctx, &p.app_secret, "fcab192a-2c5a-43b7-8ad8-9b7054d8d40d").await?;
+    let mut conn = ctx.db().await?;
+    let s: Option<(String, Option<String>)> = auth_sessions::table
+        .filter(auth_sessions::token.eq(&p.token).and(auth_sessions::app_id.eq(&app.0)))
+        .select((auth_sessions::id, auth_sessions::user_id))
+        .first(&mut conn)
+        .await
+        .optional()?;
+    let (sid, user) = s.ok_or_else(|| {
+        ApiError::client("NO_SUCH_SESSION", "5b5a1503-8bc8-4bd0-8054-dc189e8cdcb3", "No such session.")
+    })?;
+    let user = user.ok_or_else(|| {
+        ApiError::client(
+            "PENDING_SESSION",
+            "8c8a4145-02cc-4cca-8e66-29ba60445a8e",
+            "This session is not completed yet.",
+        )
+    })?;
+    let access: String = access_tokens::table
+        .filter(access_tokens::app_id.eq(&app.0).and(access_tokens::user_id.eq(&user)))
+        .select(access_tokens::token)
+        .first(&mut conn)
+        .await?;
+    diesel::delete(auth_sessions::table.find(&sid)).execute(&mut conn).await?;
+    let u =
+        pack_users::load_one(&mut conn, &user).await?.ok_or_else(|| ApiError::internal("user vanished"))?;
+    let packed = pack_users::detailed(&mut conn, &ctx.state.config.url, None, &[u]).await?;
+    Ok(json!({ "accessToken": access, "user": packed.into_iter().next() }).into())
+}

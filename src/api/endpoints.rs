@@ -1,0 +1,96 @@
+//! Every endpoint of the client API, with Misskey's flags: credential and permission `kind`,
+//! `secure`, role, rate limit, GET. Dispatch, checks and `/api.json` all read this table.
+
+use super::endpoint::{ep, Endpoint, HOUR, SEC};
+use super::{accounts, apps, following, meta, notes, notifications, ping, relations, timelines, users};
+
+pub fn all() -> Vec<Endpoint> {
+    vec![
+        // meta
+        ep("meta", meta::meta).get().doc("Instance information (MetaDetailed, or MetaLite with detail: false)."),
+        ep("ping", ping::ping).doc("The server's clock."),
+        ep("announcements", accounts::announcements).get().doc("Current announcements."),
+        // accounts and auth
+        ep("admin/accounts/create", accounts::admin_create)
+            .doc("Creates an account: the first administrator (with the setup token while no user exists), then admin-only."),
+        ep("signup", accounts::signup).limit(HOUR, 10).min_interval(SEC).doc("Registers a local account."),
+        ep("i", accounts::i).cred(Some("read:account")).doc("The caller's own account (MeDetailed)."),
+        ep("i/update", accounts::update).cred(Some("write:account")).limit(HOUR, 20).doc("Updates the caller's profile and settings."),
+        ep("i/regenerate-token", accounts::regenerate_token).cred(None).secure().limit(HOUR, 10).doc("Replaces the native token."),
+        ep("i/pin", accounts::pin).cred(Some("write:account")).doc("Pins one of the caller's notes."),
+        ep("i/unpin", accounts::unpin).cred(Some("write:account")).doc("Unpins a note."),
+        ep("i/favorites", notes::my_favorites).cred(Some("read:favorites")).doc("The caller's favorite notes."),
+        ep("admin/roles/update-default-policies", accounts::update_default_policies)
+            .admin()
+            .kind("write:admin:roles")
+            .doc("Changes the base role policies every user gets."),
+        ep("miauth/gen-token", apps::miauth_gen_token).cred(None).secure().doc("Creates a MiAuth app token (approval page)."),
+        ep("app/create", apps::app_create).doc("Registers an app for the legacy auth flow."),
+        ep("app/show", apps::app_show).doc("Shows an app."),
+        ep("auth/session/generate", apps::session_generate).doc("Starts a legacy auth session."),
+        ep("auth/session/show", apps::session_show).doc("Shows a legacy auth session."),
+        ep("auth/session/userkey", apps::session_userkey).doc("Completes a legacy auth session: the access token."),
+        ep("auth/accept", apps::accept).cred(None).secure().doc("Approves a legacy auth session."),
+        // notes
+        ep("notes/create", notes::create).cred(Some("write:notes")).limit(HOUR, 300).doc("Posts a note."),
+        ep("notes/delete", notes::delete).cred(Some("write:notes")).limit(HOUR, 300).min_interval(SEC).doc("Deletes a note."),
+        ep("notes/show", notes::show).doc("One note."),
+        ep("notes/children", notes::children).doc("Replies and quotes of a note."),
+        ep("notes/replies", notes::replies).doc("Replies to a note."),
+        ep("notes/renotes", notes::renotes).doc("Renotes of a note."),
+        ep("notes/unrenote", notes::unrenote).cred(Some("write:notes")).limit(HOUR, 300).min_interval(SEC).doc("Removes the caller's renotes of a note."),
+        ep("notes/conversation", notes::conversation).doc("The notes a note replies to."),
+        ep("notes/state", notes::state).cred(Some("read:account")).doc("Whether the caller favorited a note."),
+        ep("notes/search", notes::search_notes).doc("Full-text search over notes (Japanese too)."),
+        ep("notes/mentions", timelines::mentions).cred(Some("read:account")).doc("Notes mentioning the caller."),
+        ep("notes/timeline", timelines::home).cred(Some("read:account")).doc("Home timeline."),
+        ep("notes/local-timeline", timelines::local).doc("Local timeline."),
+        ep("notes/hybrid-timeline", timelines::hybrid).cred(Some("read:account")).doc("Social timeline: home and local."),
+        ep("notes/global-timeline", timelines::global).doc("Global timeline."),
+        ep("notes/user-list-timeline", timelines::user_list).cred(Some("read:account")).doc("Notes of a user list's members."),
+        ep("users/notes", timelines::user_notes).doc("A user's notes."),
+        ep("notes/reactions", notes::reactions).get().doc("Reactions to a note."),
+        ep("notes/reactions/create", notes::react).cred(Some("write:reactions")).limit(HOUR, 300).doc("Reacts to a note."),
+        ep("notes/reactions/delete", notes::unreact).cred(Some("write:reactions")).limit(HOUR, 60).min_interval(3 * SEC).doc("Removes the caller's reaction."),
+        ep("notes/polls/vote", notes::vote).cred(Some("write:votes")).doc("Votes in a poll."),
+        ep("notes/favorites/create", notes::favorite).cred(Some("write:favorites")).limit(HOUR, 20).doc("Favorites a note."),
+        ep("notes/favorites/delete", notes::unfavorite).cred(Some("write:favorites")).doc("Removes a favorite."),
+        // users
+        ep("users/show", users::show).doc("Users by id, ids, or username and host."),
+        ep("users/followers", users::followers).doc("A user's followers."),
+        ep("users/following", users::following_list).doc("Whom a user follows."),
+        ep("users/relation", users::relation).cred(Some("read:account")).doc("How the caller relates to users."),
+        ep("users/search", users::search).doc("Searches users by username and name."),
+        ep("users/lists/create", users::list_create).cred(Some("write:account")).doc("Creates a user list."),
+        ep("users/lists/list", users::list_list).kind("read:account").doc("User lists."),
+        ep("users/lists/show", users::list_show).kind("read:account").doc("One user list."),
+        ep("users/lists/update", users::list_update).cred(Some("write:account")).doc("Renames or publishes a list."),
+        ep("users/lists/delete", users::list_delete).cred(Some("write:account")).doc("Deletes a list."),
+        ep("users/lists/push", users::list_push).cred(Some("write:account")).limit(HOUR, 30).doc("Adds a user to a list."),
+        ep("users/lists/pull", users::list_pull).cred(Some("write:account")).doc("Removes a user from a list."),
+        ep("users/report-abuse", users::report_abuse).cred(Some("write:report-abuse")).limit(HOUR, 10).doc("Reports a user to the moderators."),
+        // following
+        ep("following/create", following::create).cred(Some("write:following")).limit(HOUR, 100).doc("Follows a user (or asks to)."),
+        ep("following/delete", following::delete).cred(Some("write:following")).limit(HOUR, 100).doc("Unfollows a user."),
+        ep("following/requests/list", following::requests_list).cred(Some("read:following")).doc("Follow requests to the caller."),
+        ep("following/requests/sent", following::requests_sent).cred(Some("read:following")).doc("Follow requests the caller sent."),
+        ep("following/requests/accept", following::accept).cred(Some("write:following")).doc("Accepts a follow request."),
+        ep("following/requests/reject", following::reject).cred(Some("write:following")).doc("Rejects a follow request."),
+        ep("following/requests/cancel", following::cancel).cred(Some("write:following")).doc("Withdraws a follow request."),
+        // mutes and blocks
+        ep("mute/create", relations::mute).cred(Some("write:mutes")).limit(HOUR, 20).doc("Mutes a user."),
+        ep("mute/delete", relations::unmute).cred(Some("write:mutes")).doc("Unmutes a user."),
+        ep("mute/list", relations::mute_list).cred(Some("read:mutes")).doc("Muted users."),
+        ep("renote-mute/create", relations::renote_mute).cred(Some("write:mutes")).limit(HOUR, 20).doc("Mutes a user's renotes."),
+        ep("renote-mute/delete", relations::renote_unmute).cred(Some("write:mutes")).doc("Unmutes a user's renotes."),
+        ep("renote-mute/list", relations::renote_mute_list).cred(Some("read:mutes")).doc("Users whose renotes are muted."),
+        ep("blocking/create", relations::block).cred(Some("write:blocks")).limit(HOUR, 20).doc("Blocks a user."),
+        ep("blocking/delete", relations::unblock).cred(Some("write:blocks")).limit(HOUR, 100).doc("Unblocks a user."),
+        ep("blocking/list", relations::block_list).cred(Some("read:blocks")).doc("Blocked users."),
+        // notifications
+        ep("i/notifications", notifications::list).cred(Some("read:notifications")).limit(30 * SEC, 30).doc("The caller's notifications."),
+        ep("i/notifications-grouped", notifications::grouped).cred(Some("read:notifications")).limit(30 * SEC, 30).doc("Notifications, reactions and renotes grouped."),
+        ep("notifications/mark-all-as-read", notifications::mark_all_read).cred(Some("write:notifications")).doc("Marks every notification read."),
+        ep("notifications/flush", notifications::flush).cred(Some("write:notifications")).doc("Deletes every notification."),
+    ]
+}

@@ -1,0 +1,751 @@
+//! notes/*: posting, deleting, showing and the lists around one note; reactions, polls,
+//! favorites and search.
+
+use super::endpoint::{Ctx, Out};
+use super::pack::notes::{self as pack_notes, NoteRow};
+use super::timelines::{self, Page, Related};
+use super::ApiError;
+use crate::db::schema::{note_favorites, note_reactions, notes, poll_votes, polls};
+use crate::domain::notes::{self as dom, NewNote, NewPoll};
+use crate::domain::notify::{self, Notice};
+use crate::domain::{search, visibility};
+use chrono::{TimeZone, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Text, Varchar};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PollParams {
+    choices: Vec<String>,
+    #[serde(default)]
+    multiple: bool,
+    expires_at: Option<i64>,
+    expired_after: Option<i64>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateParams {
+    #[serde(default)]
+    visibility: Option<String>,
+    #[serde(default)]
+    visible_user_ids: Vec<String>,
+    cw: Option<String>,
+    #[serde(default)]
+    local_only: bool,
+    reaction_acceptance: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    no_extract_mentions: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    no_extract_hashtags: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    no_extract_emojis: bool,
+    reply_id: Option<String>,
+    renote_id: Option<String>,
+    channel_id: Option<String>,
+    text: Option<String>,
+    file_ids: Option<Vec<String>>,
+    media_ids: Option<Vec<String>>,
+    poll: Option<PollParams>,
+}
+
+fn no_such_file() -> ApiError {
+    ApiError::client("NO_SUCH_FILE", "b6992544-63e7-67f0-fa7f-32444b1b5306", "Some files are not found.")
+}
+
+pub async fn create(ctx: Ctx, p: CreateParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    let visibility = p.visibility.unwrap_or_else(|| "public".into());
+    if !dom::VISIBILITIES.contains(&visibility.as_str()) {
+        return Err(ApiError::invalid_param("visibility", "must be public, home, followers or specified"));
+    }
+    if let Some(t) = &p.text {
+        let n = t.chars().count();
+        if n == 0 || n > crate::api::meta::MAX_NOTE_TEXT_LENGTH {
+            return Err(ApiError::invalid_param("text", "must be 1 to 3000 characters"));
+        }
+    }
+    if let Some(cw) = &p.cw {
+        if cw.is_empty() || cw.chars().count() > 100 {
+            return Err(ApiError::invalid_param("cw", "must be 1 to 100 characters"));
+        }
+    }
+    if let Some(ra) = &p.reaction_acceptance {
+        if !dom::REACTION_ACCEPTANCES.contains(&ra.as_str()) {
+            return Err(ApiError::invalid_param("reactionAcceptance", "unknown value"));
+        }
+    }
+    if p.channel_id.is_some() {
+        return Err(ApiError::client(
+            "NO_SUCH_CHANNEL",
+            "b1653923-5453-4edc-b786-7c4f39bb0bbb",
+            "No such channel.",
+        ));
+    }
+    // Drive files arrive with their own issue: until then no file id can exist.
+    if p.file_ids.as_ref().or(p.media_ids.as_ref()).is_some_and(|f| !f.is_empty()) {
+        return Err(no_such_file());
+    }
+    let poll = match p.poll {
+        None => None,
+        Some(pp) => {
+            if !(2..=10).contains(&pp.choices.len()) {
+                return Err(ApiError::invalid_param("poll.choices", "2 to 10 choices"));
+            }
+            if pp.choices.iter().any(|c| c.is_empty() || c.chars().count() > 50) {
+                return Err(ApiError::invalid_param("poll.choices", "each choice is 1 to 50 characters"));
+            }
+            let mut seen = std::collections::HashSet::new();
+            if !pp.choices.iter().all(|c| seen.insert(c)) {
+                return Err(ApiError::invalid_param("poll.choices", "choices must be unique"));
+            }
+            let expires_at = match (pp.expires_at, pp.expired_after) {
+                (Some(at), _) => Some(
+                    Utc.timestamp_millis_opt(at)
+                        .single()
+                        .ok_or_else(|| ApiError::invalid_param("poll.expiresAt", "not a time"))?,
+                ),
+                (None, Some(after)) if after >= 1 => Some(Utc::now() + chrono::Duration::milliseconds(after)),
+                (None, Some(_)) => {
+                    return Err(ApiError::invalid_param("poll.expiredAfter", "must be at least 1"))
+                }
+                (None, None) => None,
+            };
+            Some(NewPoll { choices: pp.choices, multiple: pp.multiple, expires_at })
+        }
+    };
+    if p.renote_id.is_none() && poll.is_none() && p.text.as_deref().is_none_or(|t| t.trim().is_empty()) {
+        return Err(ApiError::invalid_param("text", "a note needs text, a renote, files or a poll"));
+    }
+    let mut uniq = std::collections::HashSet::new();
+    if !p.visible_user_ids.iter().all(|u| uniq.insert(u)) {
+        return Err(ApiError::invalid_param("visibleUserIds", "ids must be unique"));
+    }
+    let policies = ctx.state.api.policies(&ctx.state).await?;
+    let mut visibility = visibility;
+    if visibility == "public" && !policies.can_public_note {
+        visibility = "home".into();
+    }
+    let host = ctx.state.config.host();
+    let mut conn = ctx.db().await?;
+    let row = dom::create(
+        &mut conn,
+        &host,
+        &me,
+        policies.mention_limit,
+        NewNote {
+            text: p.text,
+            cw: p.cw,
+            visibility,
+            visible_user_ids: p.visible_user_ids,
+            local_only: p.local_only,
+            reply_id: p.reply_id,
+            renote_id: p.renote_id,
+            poll,
+            reaction_acceptance: p.reaction_acceptance,
+        },
+    )
+    .await?;
+    let packed =
+        pack_notes::pack(&mut conn, &ctx.state.config.url, Some(&me), std::slice::from_ref(&row)).await?;
+    Ok(json!({ "createdNote": packed.into_iter().next() }).into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NoteIdParams {
+    note_id: String,
+}
+
+pub async fn delete(ctx: Ctx, p: NoteIdParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?;
+    let mut conn = ctx.db().await?;
+    let note = pack_notes::load_one(&mut conn, &p.note_id).await?.ok_or_else(|| {
+        ApiError::client("NO_SUCH_NOTE", "490be23f-8c1f-4796-819f-94cb4f9d1630", "No such note.")
+    })?;
+    if note.user_id != me.id && !me.is_staff() {
+        return Err(ApiError::client(
+            "ACCESS_DENIED",
+            "fe8d7103-0ea8-4ec3-814d-f8b401dc69e9",
+            "Access denied.",
+        ));
+    }
+    dom::delete(&mut conn, &note).await?;
+    Ok(().into())
+}
+
+async fn shown(ctx: &Ctx, id: &str, err: ApiError) -> Result<NoteRow, ApiError> {
+    let mut conn = ctx.db().await?;
+    visibility::visible_note(&mut conn, ctx.me_id(), id).await?.ok_or(err)
+}
+
+pub async fn show(ctx: Ctx, p: NoteIdParams) -> Result<Out, ApiError> {
+    let note = shown(
+        &ctx,
+        &p.note_id,
+        ApiError::client("NO_SUCH_NOTE", "24fcbfc6-2e37-42b6-8388-c29b3861a08d", "No such note."),
+    )
+    .await?;
+    let mut conn = ctx.db().await?;
+    let packed = pack_notes::pack(&mut conn, &ctx.state.config.url, ctx.me_id(), &[note]).await?;
+    Ok(packed.into_iter().next().unwrap_or(Value::Null).into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NotePageParams {
+    note_id: String,
+    #[serde(flatten)]
+    page: Page,
+}
+
+pub async fn children(ctx: Ctx, p: NotePageParams) -> Result<Out, ApiError> {
+    Ok(Value::Array(timelines::related(&ctx, &p.note_id, Related::Children, &p.page).await?).into())
+}
+
+pub async fn replies(ctx: Ctx, p: NotePageParams) -> Result<Out, ApiError> {
+    Ok(Value::Array(timelines::related(&ctx, &p.note_id, Related::Replies, &p.page).await?).into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RenotesParams {
+    note_id: String,
+    #[serde(flatten)]
+    page: Page,
+    #[serde(default)]
+    quote: bool,
+}
+
+pub async fn renotes(ctx: Ctx, p: RenotesParams) -> Result<Out, ApiError> {
+    shown(
+        &ctx,
+        &p.note_id,
+        ApiError::client("NO_SUCH_NOTE", "12908022-2e21-46cd-ba6a-3edaf6093f46", "No such note."),
+    )
+    .await?;
+    let kind = if p.quote { Related::QuotesOnly } else { Related::Renotes };
+    Ok(Value::Array(timelines::related(&ctx, &p.note_id, kind, &p.page).await?).into())
+}
+
+pub async fn unrenote(ctx: Ctx, p: NoteIdParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    shown(
+        &ctx,
+        &p.note_id,
+        ApiError::client("NO_SUCH_NOTE", "efd4a259-2442-496b-8dd7-b255aa1a160f", "No such note."),
+    )
+    .await?;
+    let mut conn = ctx.db().await?;
+    let mine: Vec<NoteRow> = notes::table
+        .filter(notes::renote_id.eq(&p.note_id).and(notes::user_id.eq(&me)))
+        .select(NoteRow::as_select())
+        .load(&mut conn)
+        .await?;
+    for n in mine.iter().filter(|n| n.is_pure_renote()) {
+        dom::delete(&mut conn, n).await?;
+    }
+    Ok(().into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationParams {
+    note_id: String,
+    limit: Option<u32>,
+    offset: Option<u32>,
+}
+
+/// The chain of notes the given note replies to, nearest first.
+pub async fn conversation(ctx: Ctx, p: ConversationParams) -> Result<Out, ApiError> {
+    let limit = p.limit.unwrap_or(10);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid_param("limit", "must be between 1 and 100"));
+    }
+    let note = shown(
+        &ctx,
+        &p.note_id,
+        ApiError::client("NO_SUCH_NOTE", "e1035875-9551-45ec-afa8-1ded1fcb53c8", "No such note."),
+    )
+    .await?;
+    let mut conn = ctx.db().await?;
+    let mut chain = vec![];
+    let mut next = note.reply_id.clone();
+    let mut skip = p.offset.unwrap_or(0);
+    while let Some(id) = next {
+        if chain.len() >= limit as usize {
+            break;
+        }
+        let Some(n) = visibility::visible_note(&mut conn, ctx.me_id(), &id).await? else { break };
+        next = n.reply_id.clone();
+        if skip > 0 {
+            skip -= 1;
+        } else {
+            chain.push(n);
+        }
+    }
+    Ok(Value::Array(pack_notes::pack(&mut conn, &ctx.state.config.url, ctx.me_id(), &chain).await?).into())
+}
+
+pub async fn state(ctx: Ctx, p: NoteIdParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    let mut conn = ctx.db().await?;
+    let fav: bool = diesel::select(diesel::dsl::exists(
+        note_favorites::table
+            .filter(note_favorites::user_id.eq(&me).and(note_favorites::note_id.eq(&p.note_id))),
+    ))
+    .get_result(&mut conn)
+    .await?;
+    Ok(json!({ "isFavorited": fav, "isMutedThread": false }).into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchParams {
+    query: String,
+    #[serde(flatten)]
+    page: Page,
+    user_id: Option<String>,
+    #[allow(dead_code)]
+    host: Option<String>,
+    #[allow(dead_code)]
+    channel_id: Option<String>,
+    #[allow(dead_code)]
+    offset: Option<u32>,
+}
+
+pub async fn search_notes(ctx: Ctx, p: SearchParams) -> Result<Out, ApiError> {
+    let policies = ctx.state.api.policies(&ctx.state).await?;
+    if !policies.can_search_notes && !ctx.me.as_ref().is_some_and(|m| m.is_staff()) {
+        return Err(ApiError::client(
+            "UNAVAILABLE",
+            "0b44998d-77aa-4427-80d0-d2c9b8523011",
+            "Search of notes unavailable.",
+        ));
+    }
+    let Some(tsq) = search::query(&p.query) else {
+        return Ok(json!([]).into());
+    };
+    let like = format!("%{}%", p.query.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    Ok(Value::Array(timelines::search(&ctx, &tsq, &like, p.user_id.as_deref(), &p.page).await?).into())
+}
+
+// ---- reactions ----
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReactionsParams {
+    note_id: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(flatten)]
+    page: Page,
+}
+
+pub async fn reactions(ctx: Ctx, p: ReactionsParams) -> Result<Out, ApiError> {
+    shown(
+        &ctx,
+        &p.note_id,
+        ApiError::client("NO_SUCH_NOTE", "263fff3d-d0e1-4af4-bea7-8408059b451a", "No such note."),
+    )
+    .await?;
+    let b = p.page.bounds(10)?;
+    let mut conn = ctx.db().await?;
+    let mut q = note_reactions::table.filter(note_reactions::note_id.eq(&p.note_id)).into_boxed();
+    if let Some(t) = &p.kind {
+        q = q.filter(note_reactions::reaction.eq(t.replace("@.:", ":")));
+    }
+    if let Some(lo) = &b.lower {
+        q = q.filter(note_reactions::id.gt(lo));
+    }
+    if let Some(hi) = &b.upper {
+        q = q.filter(note_reactions::id.lt(hi));
+    }
+    q = if b.ascending { q.order(note_reactions::id.asc()) } else { q.order(note_reactions::id.desc()) };
+    let rows: Vec<(String, chrono::DateTime<Utc>, String, String)> = q
+        .select((
+            note_reactions::id,
+            note_reactions::created_at,
+            note_reactions::user_id,
+            note_reactions::reaction,
+        ))
+        .limit(b.limit)
+        .load(&mut conn)
+        .await?;
+    let ids: Vec<String> = rows.iter().map(|r| r.2.clone()).collect();
+    let users = super::pack::users::load(&mut conn, &ids).await?;
+    let base = &ctx.state.config.url;
+    Ok(Value::Array(
+        rows.iter()
+            .filter_map(|(id, at, uid, r)| {
+                users.get(uid).map(|u| {
+                    json!({
+                        "id": id,
+                        "createdAt": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                        "user": super::pack::users::lite(base, u),
+                        "type": reaction_key(r),
+                    })
+                })
+            })
+            .collect(),
+    )
+    .into())
+}
+
+/// A stored reaction as clients see it: local custom emoji gain `@.`.
+fn reaction_key(r: &str) -> String {
+    if r.starts_with(':') && r.ends_with(':') && !r.contains('@') && r.len() > 2 {
+        format!("{}@.:", &r[..r.len() - 1])
+    } else {
+        r.to_string()
+    }
+}
+
+const FALLBACK_REACTION: &str = "\u{2764}";
+
+/// What a requested reaction becomes: a single Unicode emoji stays (without variation
+/// selectors), anything else becomes the fallback heart. Custom emoji arrive with the emoji
+/// feature; until one exists under a name, `:name:` falls back like on Misskey.
+fn normalize_reaction(r: &str, acceptance: Option<&str>) -> String {
+    if acceptance == Some("likeOnly") {
+        return FALLBACK_REACTION.into();
+    }
+    let stripped: String = r.chars().filter(|c| *c != '\u{FE0F}').collect();
+    let nodes = crate::mfm::parse_simple(r);
+    match nodes.as_slice() {
+        [crate::mfm::Node::UnicodeEmoji { .. }] => {
+            if stripped.is_empty() {
+                r.to_string()
+            } else {
+                stripped
+            }
+        }
+        _ => FALLBACK_REACTION.into(),
+    }
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReactParams {
+    note_id: String,
+    reaction: String,
+}
+
+pub async fn react(ctx: Ctx, p: ReactParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    let no_note =
+        || ApiError::client("NO_SUCH_NOTE", "033d0620-5bfe-4027-965d-980b0c85a3ea", "No such note.");
+    let mut conn = ctx.db().await?;
+    let note = pack_notes::load_one(&mut conn, &p.note_id).await?.ok_or_else(no_note)?;
+    if note.user_id != me && visibility::blocks(&mut conn, &note.user_id, &me).await? {
+        return Err(ApiError::client(
+            "YOU_HAVE_BEEN_BLOCKED",
+            "20ef5475-9f38-4e4c-bd33-de6d979498ec",
+            "You cannot react this note because you have been blocked by this user.",
+        ));
+    }
+    visibility::visible_note(&mut conn, Some(&me), &p.note_id).await?.ok_or_else(no_note)?;
+    if note.is_pure_renote() {
+        return Err(ApiError::client(
+            "CANNOT_REACT_TO_RENOTE",
+            "eaccdc08-ddef-43fe-908f-d108faad57f5",
+            "You cannot react to Renote.",
+        ));
+    }
+    let reaction = normalize_reaction(&p.reaction, note.reaction_acceptance.as_deref());
+    let note_id = note.id.clone();
+    let replaced = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            // The row lock on the note serializes reactions to it, so the map matches the rows.
+            let _: String = notes::table.find(&note_id).select(notes::id).for_update().first(conn).await?;
+            let existing: Option<String> = note_reactions::table
+                .filter(note_reactions::user_id.eq(&me).and(note_reactions::note_id.eq(&note_id)))
+                .select(note_reactions::reaction)
+                .first(conn)
+                .await
+                .optional()?;
+            if existing.as_deref() == Some(reaction.as_str()) {
+                return Err(ApiError::client(
+                    "ALREADY_REACTED",
+                    "71efcf98-86d6-4e2b-b2ad-9d032369366b",
+                    "You are already reacting to that note.",
+                ));
+            }
+            if let Some(old) = &existing {
+                remove_reaction(conn, &me, &note_id, old).await?;
+            }
+            diesel::insert_into(note_reactions::table)
+                .values((
+                    note_reactions::id.eq(crate::id::gen()),
+                    note_reactions::created_at.eq(Utc::now()),
+                    note_reactions::user_id.eq(&me),
+                    note_reactions::note_id.eq(&note_id),
+                    note_reactions::reaction.eq(&reaction),
+                ))
+                .execute(conn)
+                .await?;
+            bump_reaction(conn, &note_id, &reaction_key(&reaction), 1).await?;
+            Ok(existing.is_some())
+        })
+        .await?;
+    if !replaced {
+        let mut n = Notice::new(&note.user_id, &me, "reaction").note(&note.id);
+        n.reaction = Some(&reaction);
+        notify::send(&mut conn, n).await?;
+    }
+    Ok(().into())
+}
+
+async fn bump_reaction(
+    conn: &mut diesel_async::AsyncPgConnection,
+    note_id: &str,
+    key: &str,
+    by: i32,
+) -> Result<(), ApiError> {
+    diesel::sql_query(
+        "UPDATE notes SET reactions = CASE \
+           WHEN coalesce((reactions->>$1)::int, 0) + $3 <= 0 THEN reactions - $1 \
+           ELSE jsonb_set(reactions, ARRAY[$1], to_jsonb(coalesce((reactions->>$1)::int, 0) + $3)) END \
+         WHERE id = $2",
+    )
+    .bind::<Text, _>(key)
+    .bind::<Varchar, _>(note_id)
+    .bind::<diesel::sql_types::Integer, _>(by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn remove_reaction(
+    conn: &mut diesel_async::AsyncPgConnection,
+    me: &str,
+    note_id: &str,
+    reaction: &str,
+) -> Result<(), ApiError> {
+    diesel::delete(
+        note_reactions::table.filter(note_reactions::user_id.eq(me).and(note_reactions::note_id.eq(note_id))),
+    )
+    .execute(conn)
+    .await?;
+    bump_reaction(conn, note_id, &reaction_key(reaction), -1).await
+}
+
+pub async fn unreact(ctx: Ctx, p: NoteIdParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    let mut conn = ctx.db().await?;
+    let no_note =
+        || ApiError::client("NO_SUCH_NOTE", "764d9fce-f9f2-4a0e-92b1-6ceac9a7ad37", "No such note.");
+    visibility::visible_note(&mut conn, Some(&me), &p.note_id).await?.ok_or_else(no_note)?;
+    let note_id = p.note_id.clone();
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let _: String = notes::table.find(&note_id).select(notes::id).for_update().first(conn).await?;
+        let existing: Option<String> = note_reactions::table
+            .filter(note_reactions::user_id.eq(&me).and(note_reactions::note_id.eq(&note_id)))
+            .select(note_reactions::reaction)
+            .first(conn)
+            .await
+            .optional()?;
+        match existing {
+            None => Err(ApiError::client(
+                "NOT_REACTED",
+                "92f4426d-4196-4125-aa5b-02943e2ec8fc",
+                "You are not reacting to that note.",
+            )),
+            Some(r) => remove_reaction(conn, &me, &note_id, &r).await,
+        }
+    })
+    .await?;
+    Ok(().into())
+}
+
+// ---- polls ----
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VoteParams {
+    note_id: String,
+    choice: i32,
+}
+
+pub async fn vote(ctx: Ctx, p: VoteParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    let mut conn = ctx.db().await?;
+    let note = visibility::visible_note(&mut conn, Some(&me), &p.note_id).await?.ok_or_else(|| {
+        ApiError::client("NO_SUCH_NOTE", "ecafbd2e-c283-4d6d-aecb-1a0a33b75396", "No such note.")
+    })?;
+    if note.user_id != me && visibility::blocks(&mut conn, &note.user_id, &me).await? {
+        return Err(ApiError::client(
+            "YOU_HAVE_BEEN_BLOCKED",
+            "85a5377e-b1e9-4617-b0b9-5bea73331e49",
+            "You cannot vote this poll because you have been blocked by this user.",
+        ));
+    }
+    let poll: Option<(Option<chrono::DateTime<Utc>>, bool, Vec<String>)> = polls::table
+        .find(&note.id)
+        .select((polls::expires_at, polls::multiple, polls::choices))
+        .first(&mut conn)
+        .await
+        .optional()?;
+    let Some((expires_at, multiple, choices)) = poll else {
+        return Err(ApiError::client(
+            "NO_POLL",
+            "5f979967-52d9-4314-a911-1c673727f92f",
+            "The note does not attach a poll.",
+        ));
+    };
+    if expires_at.is_some_and(|t| t <= Utc::now()) {
+        return Err(ApiError::client(
+            "ALREADY_EXPIRED",
+            "1022a357-b085-4054-9083-8f8de358337e",
+            "The poll is already expired.",
+        ));
+    }
+    if p.choice < 0 || p.choice as usize >= choices.len() {
+        return Err(ApiError::client(
+            "INVALID_CHOICE",
+            "e0cc9a04-f2e8-41e4-a5f1-4127293260cc",
+            "Choice ID is invalid.",
+        ));
+    }
+    let note_id = note.id.clone();
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let _: String = polls::table.find(&note_id).select(polls::note_id).for_update().first(conn).await?;
+        let mine: Vec<i32> = poll_votes::table
+            .filter(poll_votes::user_id.eq(&me).and(poll_votes::note_id.eq(&note_id)))
+            .select(poll_votes::choice)
+            .load(conn)
+            .await?;
+        if (!multiple && !mine.is_empty()) || mine.contains(&p.choice) {
+            return Err(ApiError::client(
+                "ALREADY_VOTED",
+                "0963fc77-efac-419b-9424-b391608dc6d8",
+                "You have already voted.",
+            ));
+        }
+        diesel::insert_into(poll_votes::table)
+            .values((
+                poll_votes::id.eq(crate::id::gen()),
+                poll_votes::created_at.eq(Utc::now()),
+                poll_votes::user_id.eq(&me),
+                poll_votes::note_id.eq(&note_id),
+                poll_votes::choice.eq(p.choice),
+            ))
+            .execute(conn)
+            .await?;
+        diesel::sql_query("UPDATE polls SET votes[$1] = votes[$1] + 1 WHERE note_id = $2")
+            .bind::<diesel::sql_types::Integer, _>(p.choice + 1)
+            .bind::<Varchar, _>(&note_id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+    .await?;
+    Ok(().into())
+}
+
+// ---- favorites ----
+
+pub async fn favorite(ctx: Ctx, p: NoteIdParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    shown(
+        &ctx,
+        &p.note_id,
+        ApiError::client("NO_SUCH_NOTE", "6dd26674-e060-4816-909a-45ba3f4da458", "No such note."),
+    )
+    .await?;
+    let mut conn = ctx.db().await?;
+    let n = diesel::insert_into(note_favorites::table)
+        .values((
+            note_favorites::id.eq(crate::id::gen()),
+            note_favorites::created_at.eq(Utc::now()),
+            note_favorites::user_id.eq(&me),
+            note_favorites::note_id.eq(&p.note_id),
+        ))
+        .on_conflict_do_nothing()
+        .execute(&mut conn)
+        .await?;
+    if n == 0 {
+        return Err(ApiError::client(
+            "ALREADY_FAVORITED",
+            "a402c12b-34dd-41d2-97d8-4d2ffd96a1a6",
+            "The note has already been marked as a favorite.",
+        ));
+    }
+    Ok(().into())
+}
+
+pub async fn unfavorite(ctx: Ctx, p: NoteIdParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    let mut conn = ctx.db().await?;
+    if pack_notes::load_one(&mut conn, &p.note_id).await?.is_none() {
+        return Err(ApiError::client(
+            "NO_SUCH_NOTE",
+            "80848a2c-398f-4343-baa9-df1d57696c56",
+            "No such note.",
+        ));
+    }
+    let n = diesel::delete(
+        note_favorites::table
+            .filter(note_favorites::user_id.eq(&me).and(note_favorites::note_id.eq(&p.note_id))),
+    )
+    .execute(&mut conn)
+    .await?;
+    if n == 0 {
+        return Err(ApiError::client(
+            "NOT_FAVORITED",
+            "b625fc69-635e-45e9-86f4-dbefbef35af5",
+            "You have not marked that note a favorite.",
+        ));
+    }
+    Ok(().into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PageParams {
+    #[serde(flatten)]
+    page: Page,
+}
+
+pub async fn my_favorites(ctx: Ctx, p: PageParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    let b = p.page.bounds(10)?;
+    let mut conn = ctx.db().await?;
+    let mut q = note_favorites::table.filter(note_favorites::user_id.eq(&me)).into_boxed();
+    if let Some(lo) = &b.lower {
+        q = q.filter(note_favorites::id.gt(lo));
+    }
+    if let Some(hi) = &b.upper {
+        q = q.filter(note_favorites::id.lt(hi));
+    }
+    q = if b.ascending { q.order(note_favorites::id.asc()) } else { q.order(note_favorites::id.desc()) };
+    let favs: Vec<(String, chrono::DateTime<Utc>, String)> = q
+        .select((note_favorites::id, note_favorites::created_at, note_favorites::note_id))
+        .limit(b.limit)
+        .load(&mut conn)
+        .await?;
+    let ids: Vec<String> = favs.iter().map(|f| f.2.clone()).collect();
+    let packed = pack_notes::by_ids(&mut conn, &ctx.state.config.url, Some(&me), &ids).await?;
+    Ok(Value::Array(
+        favs.into_iter()
+            .filter_map(|(id, at, note_id)| {
+                packed.get(&note_id).map(|n| {
+                    json!({
+                        "id": id,
+                        "createdAt": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                        "noteId": note_id,
+                        "note": n,
+                    })
+                })
+            })
+            .collect(),
+    )
+    .into())
+}

@@ -1,0 +1,414 @@
+//! UserLite, UserDetailedNotMe and MeDetailed, as misskey-js's types define them. Relations are
+//! loaded per batch, never per user.
+
+use crate::api::ApiError;
+use crate::db::schema::{
+    blockings, follow_requests, following, mutings, renote_mutings, user_profiles, users,
+};
+use crate::domain::policies::RolePolicies;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::{json, Value};
+use std::collections::{HashMap, HashSet};
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub last_fetched_at: Option<DateTime<Utc>>,
+    pub last_active_date: Option<DateTime<Utc>>,
+    pub username: String,
+    pub host: Option<String>,
+    pub name: Option<String>,
+    pub followers_count: i32,
+    pub following_count: i32,
+    pub notes_count: i32,
+    pub is_suspended: bool,
+    pub is_locked: bool,
+    pub is_bot: bool,
+    pub is_cat: bool,
+    pub is_root: bool,
+    pub is_admin: bool,
+    pub is_moderator: bool,
+    pub is_system: bool,
+    pub uri: Option<String>,
+    pub avatar_url: Option<String>,
+    pub banner_url: Option<String>,
+    pub is_explorable: bool,
+    pub hide_online_status: bool,
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = user_profiles)]
+pub struct ProfileRow {
+    pub user_id: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub description: Option<String>,
+    pub location: Option<String>,
+    pub birthday: Option<String>,
+    pub lang: Option<String>,
+    pub url: Option<String>,
+    pub fields: Value,
+    pub two_factor_enabled: bool,
+    pub pinned_note_ids: Vec<String>,
+    pub muted_words: Value,
+    pub hard_muted_words: Value,
+    pub muted_instances: Value,
+    pub followed_message: Option<String>,
+    pub public_reactions: bool,
+    pub following_visibility: String,
+    pub followers_visibility: String,
+    pub auto_accept_followed: bool,
+    pub careful_bot: bool,
+    pub no_crawle: bool,
+    pub prevent_ai_learning: bool,
+    pub always_mark_nsfw: bool,
+    pub auto_sensitive: bool,
+    pub inject_featured_note: bool,
+    pub receive_announcement_email: bool,
+    pub notification_recieve_config: Value,
+    pub email_notification_types: Value,
+}
+
+/// Loads users by id (missing ids are skipped).
+pub async fn load(
+    conn: &mut AsyncPgConnection,
+    ids: &[String],
+) -> Result<HashMap<String, UserRow>, ApiError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<UserRow> =
+        users::table.filter(users::id.eq_any(ids)).select(UserRow::as_select()).load(conn).await?;
+    Ok(rows.into_iter().map(|u| (u.id.clone(), u)).collect())
+}
+
+pub async fn load_one(conn: &mut AsyncPgConnection, id: &str) -> Result<Option<UserRow>, ApiError> {
+    Ok(users::table.find(id).select(UserRow::as_select()).first(conn).await.optional()?)
+}
+
+pub fn avatar_url(base: &str, u: &UserRow) -> String {
+    match &u.avatar_url {
+        Some(a) => a.clone(),
+        None => {
+            let host = u.host.clone().unwrap_or_else(|| base.split("://").nth(1).unwrap_or(base).to_string());
+            format!("{base}/identicon/{}@{}", u.username.to_lowercase(), host)
+        }
+    }
+}
+
+fn online_status(u: &UserRow) -> &'static str {
+    if u.hide_online_status {
+        return "unknown";
+    }
+    match u.last_active_date {
+        None => "unknown",
+        Some(t) => {
+            let ago = Utc::now() - t;
+            if ago < chrono::Duration::minutes(10) {
+                "online"
+            } else if ago < chrono::Duration::days(3) {
+                "active"
+            } else {
+                "offline"
+            }
+        }
+    }
+}
+
+pub fn lite(base: &str, u: &UserRow) -> Value {
+    let mut v = json!({
+        "id": u.id,
+        "name": u.name,
+        "username": u.username,
+        "host": u.host,
+        "avatarUrl": avatar_url(base, u),
+        "avatarBlurhash": null,
+        "avatarDecorations": [],
+        "isBot": u.is_bot,
+        "isCat": u.is_cat,
+        "emojis": {},
+        "onlineStatus": online_status(u),
+        "badgeRoles": [],
+    });
+    if u.host.is_some() {
+        v["instance"] = json!({
+            "name": null, "softwareName": null, "softwareVersion": null,
+            "iconUrl": null, "faviconUrl": null, "themeColor": null,
+        });
+    }
+    v
+}
+
+/// How the viewer relates to each of a batch of users.
+#[derive(Default)]
+pub struct Relations {
+    following: HashMap<String, (bool, Option<String>)>,
+    followed: HashSet<String>,
+    requested: HashSet<String>,
+    requested_by: HashSet<String>,
+    blocking: HashSet<String>,
+    blocked: HashSet<String>,
+    muted: HashSet<String>,
+    renote_muted: HashSet<String>,
+}
+
+impl Relations {
+    pub async fn load(conn: &mut AsyncPgConnection, me: &str, ids: &[String]) -> Result<Self, ApiError> {
+        let mut r = Relations::default();
+        if ids.is_empty() {
+            return Ok(r);
+        }
+        let f: Vec<(String, bool, Option<String>)> = following::table
+            .filter(following::follower_id.eq(me).and(following::followee_id.eq_any(ids)))
+            .select((following::followee_id, following::with_replies, following::notify))
+            .load(conn)
+            .await?;
+        r.following = f.into_iter().map(|(id, w, n)| (id, (w, n))).collect();
+        r.followed = following::table
+            .filter(following::followee_id.eq(me).and(following::follower_id.eq_any(ids)))
+            .select(following::follower_id)
+            .load::<String>(conn)
+            .await?
+            .into_iter()
+            .collect();
+        r.requested = follow_requests::table
+            .filter(follow_requests::follower_id.eq(me).and(follow_requests::followee_id.eq_any(ids)))
+            .select(follow_requests::followee_id)
+            .load::<String>(conn)
+            .await?
+            .into_iter()
+            .collect();
+        r.requested_by = follow_requests::table
+            .filter(follow_requests::followee_id.eq(me).and(follow_requests::follower_id.eq_any(ids)))
+            .select(follow_requests::follower_id)
+            .load::<String>(conn)
+            .await?
+            .into_iter()
+            .collect();
+        r.blocking = blockings::table
+            .filter(blockings::blocker_id.eq(me).and(blockings::blockee_id.eq_any(ids)))
+            .select(blockings::blockee_id)
+            .load::<String>(conn)
+            .await?
+            .into_iter()
+            .collect();
+        r.blocked = blockings::table
+            .filter(blockings::blockee_id.eq(me).and(blockings::blocker_id.eq_any(ids)))
+            .select(blockings::blocker_id)
+            .load::<String>(conn)
+            .await?
+            .into_iter()
+            .collect();
+        r.muted = mutings::table
+            .filter(mutings::muter_id.eq(me).and(mutings::mutee_id.eq_any(ids)))
+            .select(mutings::mutee_id)
+            .load::<String>(conn)
+            .await?
+            .into_iter()
+            .collect();
+        r.renote_muted = renote_mutings::table
+            .filter(renote_mutings::muter_id.eq(me).and(renote_mutings::mutee_id.eq_any(ids)))
+            .select(renote_mutings::mutee_id)
+            .load::<String>(conn)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(r)
+    }
+
+    /// The relation fields of UserDetailedNotMe (and of users/relation).
+    pub fn of(&self, id: &str) -> serde_json::Map<String, Value> {
+        let f = self.following.get(id);
+        let mut m = serde_json::Map::new();
+        m.insert("isFollowing".into(), json!(f.is_some()));
+        m.insert("isFollowed".into(), json!(self.followed.contains(id)));
+        m.insert("hasPendingFollowRequestFromYou".into(), json!(self.requested.contains(id)));
+        m.insert("hasPendingFollowRequestToYou".into(), json!(self.requested_by.contains(id)));
+        m.insert("isBlocking".into(), json!(self.blocking.contains(id)));
+        m.insert("isBlocked".into(), json!(self.blocked.contains(id)));
+        m.insert("isMuted".into(), json!(self.muted.contains(id)));
+        m.insert("isRenoteMuted".into(), json!(self.renote_muted.contains(id)));
+        if let Some((with_replies, notify)) = f {
+            m.insert("notify".into(), json!(notify.as_deref().unwrap_or("none")));
+            m.insert("withReplies".into(), json!(with_replies));
+        }
+        m
+    }
+}
+
+async fn profiles(
+    conn: &mut AsyncPgConnection,
+    ids: &[String],
+) -> Result<HashMap<String, ProfileRow>, ApiError> {
+    let rows: Vec<ProfileRow> = user_profiles::table
+        .filter(user_profiles::user_id.eq_any(ids))
+        .select(ProfileRow::as_select())
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().map(|p| (p.user_id.clone(), p)).collect())
+}
+
+fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn detailed_one(base: &str, u: &UserRow, p: Option<&ProfileRow>, pinned: Vec<Value>) -> Value {
+    let mut v = lite(base, u);
+    let local = u.host.is_none();
+    let fields = p.map(|p| p.fields.clone()).unwrap_or_else(|| json!([]));
+    let extra = json!({
+        "url": null,
+        "uri": u.uri,
+        "movedTo": null,
+        "alsoKnownAs": null,
+        "createdAt": iso(u.created_at),
+        "updatedAt": u.updated_at.map(iso),
+        "lastFetchedAt": u.last_fetched_at.map(iso),
+        "bannerUrl": u.banner_url,
+        "bannerBlurhash": null,
+        "isLocked": u.is_locked,
+        "isSilenced": false,
+        "isSuspended": u.is_suspended,
+        "description": p.and_then(|p| p.description.clone()),
+        "location": p.and_then(|p| p.location.clone()),
+        "birthday": p.and_then(|p| p.birthday.clone()),
+        "lang": p.and_then(|p| p.lang.clone()),
+        "fields": fields,
+        "verifiedLinks": [],
+        "followersCount": u.followers_count,
+        "followingCount": u.following_count,
+        "notesCount": u.notes_count,
+        "pinnedNoteIds": p.map(|p| p.pinned_note_ids.clone()).unwrap_or_default(),
+        "pinnedNotes": pinned,
+        "pinnedPageId": null,
+        "pinnedPage": null,
+        "publicReactions": p.is_none_or(|p| p.public_reactions),
+        "followingVisibility": p.map(|p| p.following_visibility.as_str()).unwrap_or("public"),
+        "followersVisibility": p.map(|p| p.followers_visibility.as_str()).unwrap_or("public"),
+        "chatScope": "mutual",
+        "canChat": false,
+        "roles": [],
+        "memo": null,
+        "twoFactorEnabled": p.is_some_and(|p| p.two_factor_enabled),
+        "usePasswordLessLogin": false,
+        "securityKeys": false,
+    });
+    if local {
+        v["followedMessage"] = json!(p.and_then(|p| p.followed_message.clone()));
+    }
+    merge(&mut v, extra);
+    v
+}
+
+fn merge(v: &mut Value, extra: Value) {
+    if let (Some(o), Value::Object(e)) = (v.as_object_mut(), extra) {
+        o.extend(e);
+    }
+}
+
+/// UserDetailedNotMe for each user, in order; `me` adds the relation fields.
+pub async fn detailed(
+    conn: &mut AsyncPgConnection,
+    base: &str,
+    me: Option<&str>,
+    rows: &[UserRow],
+) -> Result<Vec<Value>, ApiError> {
+    let ids: Vec<String> = rows.iter().map(|u| u.id.clone()).collect();
+    let profs = profiles(conn, &ids).await?;
+    let pinned_ids: Vec<String> = profs.values().flat_map(|p| p.pinned_note_ids.iter().cloned()).collect();
+    let pinned = super::notes::by_ids(conn, base, me, &pinned_ids).await?;
+    let rel = match me {
+        Some(me) => Some(Relations::load(conn, me, &ids).await?),
+        None => None,
+    };
+    Ok(rows
+        .iter()
+        .map(|u| {
+            let p = profs.get(&u.id);
+            let pins: Vec<Value> = p
+                .map(|p| p.pinned_note_ids.iter().filter_map(|id| pinned.get(id).cloned()).collect())
+                .unwrap_or_default();
+            let mut v = detailed_one(base, u, p, pins);
+            if let (Some(rel), Some(me)) = (&rel, me) {
+                if me != u.id {
+                    merge(&mut v, Value::Object(rel.of(&u.id)));
+                }
+            }
+            v
+        })
+        .collect())
+}
+
+/// The caller's own account, MeDetailed.
+pub async fn me_detailed(
+    conn: &mut AsyncPgConnection,
+    base: &str,
+    u: &UserRow,
+    policies: &RolePolicies,
+) -> Result<Value, ApiError> {
+    use crate::db::schema::notifications;
+    let mut v = detailed(conn, base, None, std::slice::from_ref(u)).await?.remove(0);
+    let p: Option<ProfileRow> =
+        user_profiles::table.find(&u.id).select(ProfileRow::as_select()).first(conn).await.optional()?;
+    let unread: i64 = notifications::table
+        .filter(notifications::notifiee_id.eq(&u.id).and(notifications::is_read.eq(false)))
+        .count()
+        .get_result(conn)
+        .await?;
+    let pending: i64 = follow_requests::table
+        .filter(follow_requests::followee_id.eq(&u.id))
+        .count()
+        .get_result(conn)
+        .await?;
+    let p = p.as_ref();
+    let arr = |f: fn(&ProfileRow) -> &Value| p.map(|p| f(p).clone()).unwrap_or_else(|| json!([]));
+    merge(
+        &mut v,
+        json!({
+            "avatarId": null,
+            "bannerId": null,
+            "followedMessage": p.and_then(|p| p.followed_message.clone()),
+            "isModerator": u.is_moderator,
+            "isAdmin": u.is_admin || u.is_root,
+            "injectFeaturedNote": p.is_none_or(|p| p.inject_featured_note),
+            "receiveAnnouncementEmail": p.is_none_or(|p| p.receive_announcement_email),
+            "alwaysMarkNsfw": p.is_some_and(|p| p.always_mark_nsfw),
+            "autoSensitive": p.is_some_and(|p| p.auto_sensitive),
+            "carefulBot": p.is_some_and(|p| p.careful_bot),
+            "autoAcceptFollowed": p.is_none_or(|p| p.auto_accept_followed),
+            "noCrawle": p.is_some_and(|p| p.no_crawle),
+            "preventAiLearning": p.is_none_or(|p| p.prevent_ai_learning),
+            "isExplorable": u.is_explorable,
+            "isDeleted": false,
+            "twoFactorBackupCodesStock": "none",
+            "hideOnlineStatus": u.hide_online_status,
+            "hasUnreadSpecifiedNotes": false,
+            "hasUnreadMentions": false,
+            "hasUnreadAnnouncement": false,
+            "unreadAnnouncements": [],
+            "hasUnreadAntenna": false,
+            "hasUnreadChannel": false,
+            "hasUnreadChatMessages": false,
+            "hasUnreadNotification": unread > 0,
+            "hasPendingReceivedFollowRequest": pending > 0,
+            "unreadNotificationsCount": unread,
+            "mutedWords": arr(|p| &p.muted_words),
+            "hardMutedWords": arr(|p| &p.hard_muted_words),
+            "mutedInstances": arr(|p| &p.muted_instances),
+            "notificationRecieveConfig": p.map(|p| p.notification_recieve_config.clone()).unwrap_or_else(|| json!({})),
+            "emailNotificationTypes": p.map(|p| p.email_notification_types.clone()).unwrap_or_else(|| json!([])),
+            "achievements": [],
+            "loggedInDays": 0,
+            "policies": policies,
+            "email": p.and_then(|p| p.email.clone()),
+            "emailVerified": p.is_some_and(|p| p.email_verified),
+            "securityKeysList": [],
+        }),
+    );
+    Ok(v)
+}

@@ -1,0 +1,70 @@
+//! Per-endpoint rate limits as Misskey applies them: counters in Redis keyed by caller (user id,
+//! or client IP when anonymous) and endpoint. `max` is divided by the caller's
+//! `rateLimitFactor` and `minInterval` multiplied by it; a factor of 0 turns limits off.
+
+use super::endpoint::Limit;
+use super::ApiError;
+use crate::bus::Redis;
+
+/// KEYS[1] long-term counter, KEYS[2] min-interval marker; ARGV: duration ms, max, interval ms.
+/// Returns {0, 0} when allowed, otherwise {1, milliseconds until the limit resets}.
+const SCRIPT: &str = r#"
+local interval = tonumber(ARGV[3])
+if interval > 0 then
+  if redis.call('SET', KEYS[2], '1', 'PX', interval, 'NX') == false then
+    return {1, redis.call('PTTL', KEYS[2])}
+  end
+end
+local duration = tonumber(ARGV[1])
+if duration > 0 then
+  local n = redis.call('INCR', KEYS[1])
+  if n == 1 then redis.call('PEXPIRE', KEYS[1], duration) end
+  if n > tonumber(ARGV[2]) then
+    local ttl = redis.call('PTTL', KEYS[1])
+    if ttl < 0 then redis.call('PEXPIRE', KEYS[1], duration); ttl = duration end
+    return {1, ttl}
+  end
+end
+return {0, 0}
+"#;
+
+/// Counts one call; `Err(RATE_LIMIT_EXCEEDED)` when over the limit. A Redis failure lets the
+/// call through (logged): limits protect the server, they must not take it down.
+pub async fn check(
+    redis: &Redis,
+    endpoint: &str,
+    actor: &str,
+    limit: Limit,
+    factor: f64,
+) -> Result<(), ApiError> {
+    if factor <= 0.0 {
+        return Ok(());
+    }
+    let max = ((limit.max as f64) / factor).floor().max(1.0) as u64;
+    let interval = ((limit.min_interval_ms as f64) * factor) as u64;
+    let long_key = redis.key(&format!("rl:{actor}:{endpoint}"));
+    let min_key = redis.key(&format!("rl:{actor}:{endpoint}:min"));
+    let result: Result<(i64, i64), anyhow::Error> = async {
+        let mut conn = redis.pool.get().await?;
+        let r: (i64, i64) = deadpool_redis::redis::cmd("EVAL")
+            .arg(SCRIPT)
+            .arg(2)
+            .arg(long_key)
+            .arg(min_key)
+            .arg(limit.duration_ms)
+            .arg(max)
+            .arg(interval)
+            .query_async(&mut conn)
+            .await?;
+        Ok(r)
+    }
+    .await;
+    match result {
+        Ok((0, _)) => Ok(()),
+        Ok((_, ttl)) => Err(ApiError::rate_limited(ttl.max(0) as u64)),
+        Err(e) => {
+            tracing::warn!(error = %e, "rate limiter unavailable; letting the call through");
+            Ok(())
+        }
+    }
+}

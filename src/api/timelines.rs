@@ -1,0 +1,437 @@
+//! Timelines and other note lists: notes/timeline (home), local, hybrid (social), global,
+//! user-list, users/notes and notes/mentions. Each is one SQL query over an index (the home feed
+//! walks each followee's `(user_id, id)` index and merges), with visibility, mutes and blocks
+//! applied in the query, then one batch packing.
+
+use super::endpoint::{Ctx, Out};
+use super::pack::notes::NoteRow;
+use super::ApiError;
+use crate::domain::visibility;
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Varchar};
+use diesel_async::RunQueryDsl;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// Misskey's pagination parameters.
+#[derive(Deserialize, JsonSchema, Default, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct Page {
+    /// 1–100.
+    pub limit: Option<u32>,
+    pub since_id: Option<String>,
+    pub until_id: Option<String>,
+    /// Milliseconds since the epoch.
+    pub since_date: Option<i64>,
+    pub until_date: Option<i64>,
+}
+
+pub struct Bounds {
+    pub lower: Option<String>,
+    pub upper: Option<String>,
+    /// Only `sinceId`/`sinceDate` given: oldest first, as Misskey answers such queries.
+    pub ascending: bool,
+    pub limit: i64,
+}
+
+impl Page {
+    pub fn bounds(&self, default_limit: u32) -> Result<Bounds, ApiError> {
+        let limit = self.limit.unwrap_or(default_limit);
+        if !(1..=100).contains(&limit) {
+            return Err(ApiError::invalid_param("limit", "must be between 1 and 100"));
+        }
+        let lower = self.since_id.clone().or(self.since_date.map(crate::id::min_at));
+        let upper = self.until_id.clone().or(self.until_date.map(crate::id::min_at));
+        let ascending = lower.is_some() && upper.is_none();
+        Ok(Bounds { lower, upper, ascending, limit: limit as i64 })
+    }
+}
+
+impl Bounds {
+    fn dir(&self) -> &'static str {
+        if self.ascending {
+            "ASC"
+        } else {
+            "DESC"
+        }
+    }
+}
+
+/// The note columns, for queries that must name them.
+const COLS: &str = "id, created_at, updated_at, user_id, user_host, reply_id, renote_id, reply_user_id, \
+    renote_user_id, thread_id, text, cw, visibility, local_only, visible_user_ids, mentions, tags, emojis, \
+    file_ids, has_poll, reaction_acceptance, reactions, renote_count, replies_count, uri, url";
+
+fn cols(alias: &str) -> String {
+    COLS.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Conditions shared by the lists: the page bounds ($4, $5), mutes and blocks ($2, $3),
+/// renotes and files switches.
+fn common(a: &str, with_renotes: bool, with_files: bool) -> String {
+    let mut s = format!(
+        "($4::varchar IS NULL OR {a}.id > $4) AND ($5::varchar IS NULL OR {a}.id < $5) AND {}",
+        visibility::exclusion_sql(a, "$2", "$3")
+    );
+    if !with_renotes {
+        s += &format!(" AND NOT ({a}.renote_id IS NOT NULL AND {a}.text IS NULL AND {a}.cw IS NULL AND NOT {a}.has_poll)");
+    }
+    if with_files {
+        s += &format!(" AND {a}.file_ids <> '{{}}'");
+    }
+    s
+}
+
+/// Runs a list query. Binds: $1 viewer, $2 excluded users, $3 renote-muted users, $4 lower
+/// bound, $5 upper bound, $6 limit, $7 extra id (user or list), $8 extra flag.
+pub async fn run(
+    ctx: &Ctx,
+    sql: &str,
+    b: &Bounds,
+    extra: Option<&str>,
+    flag: bool,
+) -> Result<Vec<serde_json::Value>, ApiError> {
+    let mut conn = ctx.db().await?;
+    let me = ctx.me_id();
+    let (ex, rm) = match me {
+        Some(me) => visibility::exclusions(&mut conn, me).await?,
+        None => (vec![], vec![]),
+    };
+    let rows: Vec<NoteRow> = diesel::sql_query(sql)
+        .bind::<Nullable<Varchar>, _>(me)
+        .bind::<Array<Text>, _>(&ex)
+        .bind::<Array<Text>, _>(&rm)
+        .bind::<Nullable<Varchar>, _>(&b.lower)
+        .bind::<Nullable<Varchar>, _>(&b.upper)
+        .bind::<BigInt, _>(b.limit)
+        .bind::<Nullable<Varchar>, _>(extra)
+        .bind::<Bool, _>(flag)
+        .load(&mut conn)
+        .await?;
+    super::pack::notes::pack(&mut conn, &ctx.state.config.url, me, &rows).await
+}
+
+/// The followed-users part of the home and hybrid feeds: for each source user (`src` yields
+/// `uid`, `with_replies`), the newest notes through `notes_user_id_id`, merged.
+fn feed_sql(src: &str, b: &Bounds, with_renotes: bool, with_files: bool, any_visible: bool) -> String {
+    let vis = if any_visible {
+        visibility::sql("n", "$1")
+    } else {
+        // The viewer follows these authors: only "specified" notes need the address check.
+        "(n.visibility <> 'specified' OR n.user_id = $1 OR $1 = ANY(n.visible_user_ids))".to_string()
+    };
+    format!(
+        "SELECT {c} FROM ({src}) src CROSS JOIN LATERAL ( \
+           SELECT {nc} FROM notes n WHERE n.user_id = src.uid AND {common} AND {vis} \
+             AND (n.reply_id IS NULL OR src.with_replies OR n.reply_user_id = $1 OR n.reply_user_id = n.user_id) \
+           ORDER BY n.id {d} LIMIT $6) t",
+        c = cols("t"),
+        nc = cols("n"),
+        common = common("n", with_renotes, with_files),
+        d = b.dir(),
+    )
+}
+
+fn local_sql(b: &Bounds, with_replies: bool, with_renotes: bool, with_files: bool) -> String {
+    let replies = if with_replies { "" } else { " AND (n.reply_id IS NULL OR n.reply_user_id = n.user_id)" };
+    format!(
+        "SELECT {c} FROM notes n WHERE n.user_host IS NULL AND n.visibility = 'public' AND {common}{replies} \
+         ORDER BY n.id {d} LIMIT $6",
+        c = cols("n"),
+        common = common("n", with_renotes, with_files),
+        d = b.dir(),
+    )
+}
+
+const FOLLOWED_SRC: &str = "SELECT followee_id AS uid, with_replies FROM following WHERE follower_id = $1 \
+                            UNION ALL SELECT $1, true";
+
+fn tl_flags(with_replies: bool, with_files: bool, id: &'static str) -> Result<(), ApiError> {
+    if with_replies && with_files {
+        return Err(ApiError::client(
+            "BOTH_WITH_REPLIES_AND_WITH_FILES",
+            id,
+            "Specifying both withReplies and withFiles is not supported",
+        ));
+    }
+    Ok(())
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineParams {
+    #[serde(flatten)]
+    page: Page,
+    #[serde(default = "yes")]
+    with_renotes: bool,
+    #[serde(default)]
+    with_files: bool,
+    #[serde(default)]
+    with_replies: bool,
+    /// Accepted for compatibility; featured-note injection is not offered.
+    #[serde(default)]
+    #[allow(dead_code)]
+    allow_partial: Option<bool>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    include_my_renotes: Option<bool>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    include_renoted_my_notes: Option<bool>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    include_local_renotes: Option<bool>,
+}
+
+pub async fn home(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
+    let b = p.page.bounds(10)?;
+    let sql = format!(
+        "{} ORDER BY id {} LIMIT $6",
+        feed_sql(FOLLOWED_SRC, &b, p.with_renotes, p.with_files, false),
+        b.dir()
+    );
+    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, None, false).await?).into())
+}
+
+async fn policy_allows(
+    ctx: &Ctx,
+    f: fn(&crate::domain::policies::RolePolicies) -> bool,
+) -> Result<bool, ApiError> {
+    if ctx.me.as_ref().is_some_and(|m| m.is_staff()) {
+        return Ok(true);
+    }
+    Ok(f(&*ctx.state.api.policies(&ctx.state).await?))
+}
+
+pub async fn local(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
+    tl_flags(p.with_replies, p.with_files, "dd9c8400-1cb5-4eef-8a31-200c5f933793")?;
+    if !policy_allows(&ctx, |p| p.ltl_available).await? {
+        return Err(ApiError::client(
+            "LTL_DISABLED",
+            "45a6eb02-7695-4393-b023-dd3be9aaaefd",
+            "Local timeline has been disabled.",
+        ));
+    }
+    let b = p.page.bounds(10)?;
+    let sql = local_sql(&b, p.with_replies, p.with_renotes, p.with_files);
+    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, None, false).await?).into())
+}
+
+pub async fn hybrid(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
+    tl_flags(p.with_replies, p.with_files, "dfaa3eb7-8002-4cb7-bcc4-1095df46656f")?;
+    if !policy_allows(&ctx, |p| p.ltl_available).await? {
+        return Err(ApiError::client(
+            "STL_DISABLED",
+            "620763f4-f621-4533-ab33-0577a1a3c342",
+            "Hybrid timeline has been disabled.",
+        ));
+    }
+    let b = p.page.bounds(10)?;
+    let sql = format!(
+        "SELECT {c} FROM (({feed}) UNION ({local})) u ORDER BY id {d} LIMIT $6",
+        c = COLS,
+        feed = feed_sql(FOLLOWED_SRC, &b, p.with_renotes, p.with_files, false),
+        local = local_sql(&b, p.with_replies, p.with_renotes, p.with_files),
+        d = b.dir(),
+    );
+    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, None, false).await?).into())
+}
+
+pub async fn global(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
+    if !policy_allows(&ctx, |p| p.gtl_available).await? {
+        return Err(ApiError::client(
+            "GTL_DISABLED",
+            "0332fc13-6ab2-4427-ae80-a9fadffd1a6b",
+            "Global timeline has been disabled.",
+        ));
+    }
+    let b = p.page.bounds(10)?;
+    let sql = format!(
+        "SELECT {c} FROM notes n WHERE n.visibility = 'public' AND NOT n.local_only AND {common} \
+         AND (n.reply_id IS NULL OR n.reply_user_id = n.user_id) ORDER BY n.id {d} LIMIT $6",
+        c = cols("n"),
+        common = common("n", p.with_renotes, p.with_files),
+        d = b.dir(),
+    );
+    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, None, false).await?).into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ListTimelineParams {
+    list_id: String,
+    #[serde(flatten)]
+    tl: TimelineParams,
+}
+
+pub async fn user_list(ctx: Ctx, p: ListTimelineParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    super::users::own_list(&ctx, &me, &p.list_id, "8fb1fbd5-e476-4c37-9fb0-43d55b63a2ff").await?;
+    let b = p.tl.page.bounds(10)?;
+    let src = "SELECT user_id AS uid, with_replies FROM user_list_members WHERE user_list_id = $7";
+    let sql = format!(
+        "{} ORDER BY id {} LIMIT $6",
+        feed_sql(src, &b, p.tl.with_renotes, p.tl.with_files, true),
+        b.dir()
+    );
+    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, Some(&p.list_id), false).await?).into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserNotesParams {
+    user_id: String,
+    #[serde(flatten)]
+    page: Page,
+    #[serde(default)]
+    with_replies: bool,
+    #[serde(default = "yes")]
+    with_renotes: bool,
+    #[serde(default)]
+    with_files: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    with_channel_notes: bool,
+}
+
+pub async fn user_notes(ctx: Ctx, p: UserNotesParams) -> Result<Out, ApiError> {
+    tl_flags(p.with_replies, p.with_files, "91c8cb9f-36ed-46e7-9ca2-7df96ed6e222")?;
+    let mut conn = ctx.db().await?;
+    let exists = super::pack::users::load_one(&mut conn, &p.user_id).await?.is_some_and(|u| !u.is_suspended);
+    drop(conn);
+    if !exists {
+        return Err(ApiError::client(
+            "NO_SUCH_USER",
+            "27e494ba-2ac2-48e8-893b-10d4d8c2387b",
+            "No such user.",
+        ));
+    }
+    let b = p.page.bounds(10)?;
+    let replies =
+        if p.with_replies { "" } else { " AND (n.reply_id IS NULL OR n.reply_user_id = n.user_id)" };
+    let sql = format!(
+        "SELECT {c} FROM notes n WHERE n.user_id = $7 AND {vis} AND {common}{replies} ORDER BY n.id {d} LIMIT $6",
+        c = cols("n"),
+        vis = visibility::sql("n", "$1"),
+        common = common("n", p.with_renotes, p.with_files),
+        d = b.dir(),
+    );
+    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, Some(&p.user_id), false).await?).into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MentionsParams {
+    #[serde(flatten)]
+    page: Page,
+    #[serde(default)]
+    following: bool,
+    visibility: Option<String>,
+}
+
+pub async fn mentions(ctx: Ctx, p: MentionsParams) -> Result<Out, ApiError> {
+    ctx.me()?;
+    let b = p.page.bounds(10)?;
+    let mut filter = String::new();
+    if p.following {
+        filter +=
+            " AND EXISTS (SELECT 1 FROM following f WHERE f.follower_id = $1 AND f.followee_id = n.user_id)";
+    }
+    if let Some(v) = &p.visibility {
+        if !crate::domain::notes::VISIBILITIES.contains(&v.as_str()) {
+            return Err(ApiError::invalid_param(
+                "visibility",
+                "must be public, home, followers or specified",
+            ));
+        }
+        filter += &format!(" AND n.visibility = '{v}'");
+    }
+    let sql = format!(
+        "SELECT {c} FROM notes n WHERE ($1 = ANY(n.mentions) OR $1 = ANY(n.visible_user_ids)) AND {vis} AND {common}{filter} \
+         ORDER BY n.id {d} LIMIT $6",
+        c = cols("n"),
+        vis = visibility::sql("n", "$1"),
+        common = common("n", true, false),
+        d = b.dir(),
+    );
+    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, None, false).await?).into())
+}
+
+/// Replies to, renotes of, or the thread of a note, visible to the caller. `kind` picks which.
+pub async fn related(
+    ctx: &Ctx,
+    note_id: &str,
+    kind: Related,
+    page: &Page,
+) -> Result<Vec<serde_json::Value>, ApiError> {
+    let b = page.bounds(10)?;
+    let cond = match kind {
+        Related::Replies => "n.reply_id = $7",
+        Related::Renotes => "n.renote_id = $7",
+        Related::Children => "(n.reply_id = $7 OR (n.renote_id = $7 AND (n.text IS NOT NULL OR n.cw IS NOT NULL OR n.has_poll)))",
+        Related::QuotesOnly => "(n.renote_id = $7 AND (n.text IS NOT NULL OR n.cw IS NOT NULL OR n.has_poll))",
+    };
+    let sql = format!(
+        "SELECT {c} FROM notes n WHERE {cond} AND {vis} AND {common} ORDER BY n.id {d} LIMIT $6",
+        c = cols("n"),
+        vis = visibility::sql("n", "$1"),
+        common = common("n", true, false),
+        d = b.dir(),
+    );
+    run(ctx, &sql, &b, Some(note_id), false).await
+}
+
+#[derive(Clone, Copy)]
+pub enum Related {
+    Replies,
+    Renotes,
+    Children,
+    QuotesOnly,
+}
+
+/// Full-text search (see `domain::search`), newest first; `$7` is the tsquery, `$8` whether
+/// the caller limited it to one user (then in `user` condition).
+pub async fn search(
+    ctx: &Ctx,
+    tsquery: &str,
+    like: &str,
+    user_id: Option<&str>,
+    page: &Page,
+) -> Result<Vec<serde_json::Value>, ApiError> {
+    let b = page.bounds(10)?;
+    let user = match user_id {
+        Some(_) => " AND n.user_id = $9",
+        None => "",
+    };
+    let sql = format!(
+        "SELECT {c} FROM notes n WHERE n.search @@ to_tsquery('simple', $7) AND (n.text ILIKE $10 OR n.cw ILIKE $10) \
+         AND {vis} AND {common}{user} ORDER BY n.id {d} LIMIT $6",
+        c = cols("n"),
+        vis = visibility::sql("n", "$1"),
+        common = common("n", true, false),
+        d = b.dir(),
+    );
+    let mut conn = ctx.db().await?;
+    let me = ctx.me_id();
+    let (ex, rm) = match me {
+        Some(me) => visibility::exclusions(&mut conn, me).await?,
+        None => (vec![], vec![]),
+    };
+    let rows: Vec<NoteRow> = diesel::sql_query(sql)
+        .bind::<Nullable<Varchar>, _>(me)
+        .bind::<Array<Text>, _>(&ex)
+        .bind::<Array<Text>, _>(&rm)
+        .bind::<Nullable<Varchar>, _>(&b.lower)
+        .bind::<Nullable<Varchar>, _>(&b.upper)
+        .bind::<BigInt, _>(b.limit)
+        .bind::<Text, _>(tsquery)
+        .bind::<Bool, _>(user_id.is_some())
+        .bind::<Nullable<Varchar>, _>(user_id)
+        .bind::<Text, _>(like)
+        .load(&mut conn)
+        .await?;
+    super::pack::notes::pack(&mut conn, &ctx.state.config.url, me, &rows).await
+}

@@ -1,0 +1,254 @@
+//! Follows, follow requests (locked accounts), blocks, mutes; counters kept in the same
+//! transaction as the rows they count.
+
+use super::notify::{self, Notice};
+use super::visibility;
+use crate::api::ApiError;
+use crate::db::schema::{
+    blockings, follow_requests, following, mutings, renote_mutings, user_profiles, users,
+};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+pub enum Followed {
+    Now,
+    Requested,
+}
+
+async fn host_of(conn: &mut AsyncPgConnection, id: &str) -> Result<Option<String>, ApiError> {
+    Ok(users::table.find(id).select(users::host).first(conn).await?)
+}
+
+/// Inserts the follow and bumps both counters; false when it already existed.
+async fn insert_follow(
+    conn: &mut AsyncPgConnection,
+    follower: &str,
+    followee: &str,
+) -> Result<bool, ApiError> {
+    let fh = host_of(conn, follower).await?;
+    let eh = host_of(conn, followee).await?;
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let n = diesel::insert_into(following::table)
+            .values((
+                following::id.eq(crate::id::gen()),
+                following::created_at.eq(Utc::now()),
+                following::follower_id.eq(follower),
+                following::followee_id.eq(followee),
+                following::follower_host.eq(&fh),
+                following::followee_host.eq(&eh),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        if n == 1 {
+            diesel::update(users::table.find(follower))
+                .set(users::following_count.eq(users::following_count + 1))
+                .execute(conn)
+                .await?;
+            diesel::update(users::table.find(followee))
+                .set(users::followers_count.eq(users::followers_count + 1))
+                .execute(conn)
+                .await?;
+        }
+        Ok(n == 1)
+    })
+    .await
+}
+
+/// Removes the follow and lowers both counters; false when there was none.
+pub async fn remove_follow(
+    conn: &mut AsyncPgConnection,
+    follower: &str,
+    followee: &str,
+) -> Result<bool, ApiError> {
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let n = diesel::delete(
+            following::table
+                .filter(following::follower_id.eq(follower).and(following::followee_id.eq(followee))),
+        )
+        .execute(conn)
+        .await?;
+        if n == 1 {
+            diesel::update(users::table.find(follower))
+                .set(users::following_count.eq(users::following_count - 1))
+                .execute(conn)
+                .await?;
+            diesel::update(users::table.find(followee))
+                .set(users::followers_count.eq(users::followers_count - 1))
+                .execute(conn)
+                .await?;
+        }
+        Ok(n == 1)
+    })
+    .await
+}
+
+pub async fn is_following(
+    conn: &mut AsyncPgConnection,
+    follower: &str,
+    followee: &str,
+) -> Result<bool, ApiError> {
+    visibility::follows(conn, follower, followee).await
+}
+
+/// `follower` follows `followee`, or asks to when the account is locked (unless the followee
+/// already follows them back and accepts followers it follows automatically).
+pub async fn follow(
+    conn: &mut AsyncPgConnection,
+    follower: &str,
+    followee: &str,
+    with_replies: Option<bool>,
+) -> Result<Followed, ApiError> {
+    let (locked, auto_accept): (bool, bool) = users::table
+        .inner_join(user_profiles::table)
+        .filter(users::id.eq(followee))
+        .select((users::is_locked, user_profiles::auto_accept_followed))
+        .first(conn)
+        .await?;
+    let followed_back = is_following(conn, followee, follower).await?;
+    if locked && !(auto_accept && followed_back) {
+        let n = diesel::insert_into(follow_requests::table)
+            .values((
+                follow_requests::id.eq(crate::id::gen()),
+                follow_requests::created_at.eq(Utc::now()),
+                follow_requests::follower_id.eq(follower),
+                follow_requests::followee_id.eq(followee),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        if n == 1 {
+            notify::send(conn, Notice::new(followee, follower, "receiveFollowRequest")).await?;
+        }
+        return Ok(Followed::Requested);
+    }
+    if insert_follow(conn, follower, followee).await? {
+        if let Some(w) = with_replies {
+            diesel::update(
+                following::table
+                    .filter(following::follower_id.eq(follower).and(following::followee_id.eq(followee))),
+            )
+            .set(following::with_replies.eq(w))
+            .execute(conn)
+            .await?;
+        }
+        notify::send(conn, Notice::new(followee, follower, "follow")).await?;
+    }
+    Ok(Followed::Now)
+}
+
+async fn take_request(
+    conn: &mut AsyncPgConnection,
+    follower: &str,
+    followee: &str,
+) -> Result<bool, ApiError> {
+    Ok(diesel::delete(
+        follow_requests::table
+            .filter(follow_requests::follower_id.eq(follower).and(follow_requests::followee_id.eq(followee))),
+    )
+    .execute(conn)
+    .await?
+        == 1)
+}
+
+/// The followee accepts a pending request; false when there was none.
+pub async fn accept(conn: &mut AsyncPgConnection, followee: &str, follower: &str) -> Result<bool, ApiError> {
+    if !take_request(conn, follower, followee).await? {
+        return Ok(false);
+    }
+    insert_follow(conn, follower, followee).await?;
+    let message: Option<String> =
+        user_profiles::table.find(followee).select(user_profiles::followed_message).first(conn).await?;
+    let mut n = Notice::new(follower, followee, "followRequestAccepted");
+    n.message = message.as_deref();
+    notify::send(conn, n).await?;
+    Ok(true)
+}
+
+pub async fn reject(conn: &mut AsyncPgConnection, followee: &str, follower: &str) -> Result<bool, ApiError> {
+    take_request(conn, follower, followee).await
+}
+
+pub async fn cancel(conn: &mut AsyncPgConnection, follower: &str, followee: &str) -> Result<bool, ApiError> {
+    take_request(conn, follower, followee).await
+}
+
+/// `blocker` blocks `blockee`: follows and follow requests between them go, both ways.
+pub async fn block(conn: &mut AsyncPgConnection, blocker: &str, blockee: &str) -> Result<bool, ApiError> {
+    let n = diesel::insert_into(blockings::table)
+        .values((
+            blockings::id.eq(crate::id::gen()),
+            blockings::created_at.eq(Utc::now()),
+            blockings::blocker_id.eq(blocker),
+            blockings::blockee_id.eq(blockee),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    remove_follow(conn, blocker, blockee).await?;
+    remove_follow(conn, blockee, blocker).await?;
+    take_request(conn, blocker, blockee).await?;
+    take_request(conn, blockee, blocker).await?;
+    Ok(n == 1)
+}
+
+pub async fn unblock(conn: &mut AsyncPgConnection, blocker: &str, blockee: &str) -> Result<bool, ApiError> {
+    Ok(diesel::delete(
+        blockings::table.filter(blockings::blocker_id.eq(blocker).and(blockings::blockee_id.eq(blockee))),
+    )
+    .execute(conn)
+    .await?
+        == 1)
+}
+
+pub async fn mute(
+    conn: &mut AsyncPgConnection,
+    muter: &str,
+    mutee: &str,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<bool, ApiError> {
+    Ok(diesel::insert_into(mutings::table)
+        .values((
+            mutings::id.eq(crate::id::gen()),
+            mutings::created_at.eq(Utc::now()),
+            mutings::expires_at.eq(expires_at),
+            mutings::muter_id.eq(muter),
+            mutings::mutee_id.eq(mutee),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?
+        == 1)
+}
+
+pub async fn unmute(conn: &mut AsyncPgConnection, muter: &str, mutee: &str) -> Result<bool, ApiError> {
+    Ok(diesel::delete(mutings::table.filter(mutings::muter_id.eq(muter).and(mutings::mutee_id.eq(mutee))))
+        .execute(conn)
+        .await?
+        == 1)
+}
+
+pub async fn renote_mute(conn: &mut AsyncPgConnection, muter: &str, mutee: &str) -> Result<bool, ApiError> {
+    Ok(diesel::insert_into(renote_mutings::table)
+        .values((
+            renote_mutings::id.eq(crate::id::gen()),
+            renote_mutings::created_at.eq(Utc::now()),
+            renote_mutings::muter_id.eq(muter),
+            renote_mutings::mutee_id.eq(mutee),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?
+        == 1)
+}
+
+pub async fn renote_unmute(conn: &mut AsyncPgConnection, muter: &str, mutee: &str) -> Result<bool, ApiError> {
+    Ok(diesel::delete(
+        renote_mutings::table
+            .filter(renote_mutings::muter_id.eq(muter).and(renote_mutings::mutee_id.eq(mutee))),
+    )
+    .execute(conn)
+    .await?
+        == 1)
+}
