@@ -637,3 +637,45 @@ pub async fn announcements(_ctx: Ctx, p: AnnouncementsParams) -> Result<Out, Api
     p.page.bounds(10)?;
     Ok(json!([]).into())
 }
+
+/// The instance settings this server has so far; other admin/update-meta fields are accepted
+/// and ignored until their features exist.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateMetaParams {
+    disable_registration: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    maintainer_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    maintainer_email: Option<Option<String>>,
+    langs: Option<Vec<String>>,
+}
+
+pub async fn update_meta(ctx: Ctx, p: UpdateMetaParams) -> Result<Out, ApiError> {
+    let mut cols: Vec<(&str, Value)> = vec![];
+    if let Some(v) = p.disable_registration {
+        cols.push(("disable_registration", json!(v)));
+    }
+    for (col, param, v, max) in [
+        ("name", "name", &p.name, 1024),
+        ("description", "description", &p.description, 8192),
+        ("maintainer_name", "maintainerName", &p.maintainer_name, 1024),
+        ("maintainer_email", "maintainerEmail", &p.maintainer_email, 1024),
+    ] {
+        if let Some(v) = max_len(param, v, max)? {
+            cols.push((col, json!(v)));
+        }
+    }
+    if let Some(l) = &p.langs {
+        cols.push(("lang_default", json!(<[String]>::first(l))));
+    }
+    let mut conn = ctx.db().await?;
+    dom_users::ensure_meta(&mut conn).await.map_err(ApiError::internal)?;
+    update_columns(&mut conn, "meta", "id", "x", &cols).await?;
+    ctx.state.meta_cache.clear();
+    Ok(().into())
+}

@@ -24,6 +24,7 @@ pub fn all() -> Vec<Endpoint> {
             .admin()
             .kind("write:admin:roles")
             .doc("Changes the base role policies every user gets."),
+        ep("admin/update-meta", accounts::update_meta).admin().kind("write:admin:meta").doc("Changes instance settings (name, description, registration, maintainer)."),
         ep("miauth/gen-token", apps::miauth_gen_token).cred(None).secure().doc("Creates a MiAuth app token (approval page)."),
         ep("app/create", apps::app_create).doc("Registers an app for the legacy auth flow."),
         ep("app/show", apps::app_show).doc("Shows an app."),

@@ -49,6 +49,11 @@ pub struct Cache {
 }
 
 impl Cache {
+    /// Drops the rendered bodies (after the settings changed).
+    pub fn clear(&self) {
+        *self.slots.write().unwrap_or_else(|e| e.into_inner()) = [None, None];
+    }
+
     fn fresh(&self, slot: usize) -> Option<web::Bytes> {
         let slots = self.slots.read().unwrap_or_else(|e| e.into_inner());
         slots[slot].as_ref().filter(|(at, _)| at.elapsed() < CACHE_TTL).map(|(_, b)| b.clone())
