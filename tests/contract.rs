@@ -40,3 +40,83 @@ async fn meta_matches_misskey_js_types() {
     let (_, lite) = api(&server.base, "meta", json!({ "detail": false })).await;
     check_contract(&[("MetaDetailed", "meta", detailed), ("MetaLite", "meta detail=false", lite)]);
 }
+
+async fn call(base: &str, ep: &str, token: &str, mut body: Value) -> Value {
+    body["i"] = json!(token);
+    let (s, v) = api(base, ep, body).await;
+    assert!(s == 200 || s == 204, "{ep}: {s} {v}");
+    v
+}
+
+#[tokio::test]
+async fn packed_entities_match_misskey_js_types() {
+    let inst = Instance::init("contract_entities");
+    let server = inst.serve();
+    wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
+    let b = server.base.as_str();
+    let (_, r) = api(b, "signin-flow", json!({ "username": "admin", "password": "adminpass123" })).await;
+    let admin = r["i"].as_str().unwrap().to_string();
+    let created =
+        call(b, "admin/accounts/create", &admin, json!({ "username": "alice", "password": "password123" }))
+            .await;
+    let (alice, at) =
+        (created["id"].as_str().unwrap().to_string(), created["token"].as_str().unwrap().to_string());
+    call(
+        b,
+        "i/update",
+        &at,
+        json!({ "name": "Alice", "description": "hi", "fields": [{ "name": "a", "value": "b" }] }),
+    )
+    .await;
+    call(b, "following/create", &admin, json!({ "userId": alice })).await;
+    let note = call(
+        b,
+        "notes/create",
+        &at,
+        json!({ "text": "hello @admin #tag", "poll": { "choices": ["a", "b"] } }),
+    )
+    .await;
+    let nid = note["createdNote"]["id"].as_str().unwrap().to_string();
+    call(b, "notes/reactions/create", &admin, json!({ "noteId": nid, "reaction": "👍" })).await;
+    let quote =
+        call(b, "notes/create", &admin, json!({ "text": "quote", "renoteId": nid, "cw": "cw" })).await;
+    call(b, "notes/favorites/create", &admin, json!({ "noteId": nid })).await;
+    call(b, "i/pin", &at, json!({ "noteId": nid })).await;
+    let list = call(b, "users/lists/create", &admin, json!({ "name": "friends" })).await;
+    call(b, "users/lists/push", &admin, json!({ "listId": list["id"], "userId": alice })).await;
+    let list = call(b, "users/lists/show", &admin, json!({ "listId": list["id"] })).await;
+    let me = call(b, "i", &admin, json!({})).await;
+    let other = call(b, "users/show", &admin, json!({ "userId": alice })).await;
+    let notifications = call(b, "i/notifications", &at, json!({})).await;
+    let grouped = call(b, "i/notifications-grouped", &at, json!({})).await;
+    let reactions = call(b, "notes/reactions", &admin, json!({ "noteId": nid })).await;
+    let following = call(b, "users/following", &admin, json!({ "userId": me["id"] })).await;
+    let favorites = call(b, "i/favorites", &admin, json!({})).await;
+    let mut samples: Vec<(&str, &str, Value)> = vec![
+        ("MeDetailed", "i", me),
+        ("UserDetailedNotMe", "users/show", other.clone()),
+        ("UserLite", "note.user", quote["createdNote"]["user"].clone()),
+        ("Note", "quote with renote", quote["createdNote"].clone()),
+        ("Note", "note with poll", note["createdNote"].clone()),
+        ("UserList", "users/lists/show", list),
+        ("Following", "users/following", following[0].clone()),
+        ("NoteFavorite", "i/favorites", favorites[0].clone()),
+        ("NoteReaction", "notes/reactions", reactions[0].clone()),
+    ];
+    let mut me_signup = created.clone();
+    me_signup.as_object_mut().unwrap().remove("token");
+    samples.push(("MeDetailed", "admin/accounts/create", me_signup));
+    for n in notifications.as_array().unwrap() {
+        samples.push(("Notification", "i/notifications", n.clone()));
+    }
+    for n in grouped.as_array().unwrap() {
+        samples.push(("Notification", "i/notifications-grouped", n.clone()));
+    }
+    call(b, "mute/create", &admin, json!({ "userId": alice })).await;
+    let mutes = call(b, "mute/list", &admin, json!({})).await;
+    samples.push(("Muting", "mute/list", mutes[0].clone()));
+    call(b, "blocking/create", &admin, json!({ "userId": alice })).await;
+    let blocks = call(b, "blocking/list", &admin, json!({})).await;
+    samples.push(("Blocking", "blocking/list", blocks[0].clone()));
+    check_contract(&samples);
+}
