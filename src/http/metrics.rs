@@ -17,7 +17,15 @@ pub async fn record(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let t0 = Instant::now();
     let res = next.call(req).await?;
-    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+    let mut route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+    if route.starts_with("/api/{endpoint") {
+        // One series per declared endpoint; unknown names share one, so clients cannot grow them.
+        let name = res.request().match_info().query("endpoint").trim_end_matches('/');
+        route = match crate::api::registry().get_key_value(name) {
+            Some((n, _)) => format!("/api/{n}"),
+            None => "/api/unknown".into(),
+        };
+    }
     let status = res.status().as_u16().to_string();
     metrics::counter!("http_requests_total", "route" => route.clone(), "status" => status).increment(1);
     metrics::histogram!("http_request_duration_seconds", "route" => route).record(t0.elapsed().as_secs_f64());
