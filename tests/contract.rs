@@ -12,10 +12,14 @@ use std::time::Duration;
 /// Runs tests/contract/check.mjs over `(entity type, name, value)` samples.
 fn check_contract(samples: &[(&str, &str, Value)]) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/contract");
-    if !dir.join("node_modules/misskey-js").exists() {
-        let ok = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).status();
-        assert!(ok.is_ok_and(|s| s.success()), "npm ci in tests/contract failed (needs nodejs and npm)");
-    }
+    // Tests run in parallel: one installs while the others wait (npm ci replaces node_modules).
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        if !dir.join("node_modules/misskey-js").exists() {
+            let ok = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).status();
+            assert!(ok.is_ok_and(|s| s.success()), "npm ci in tests/contract failed (needs nodejs and npm)");
+        }
+    });
     let tmp = TempDir::new("contract");
     let file = tmp.path().join("samples.json");
     let list: Vec<Value> =
