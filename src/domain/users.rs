@@ -199,14 +199,9 @@ pub async fn set_suspended(
     if is_root && suspended {
         return Err(UserError::RootProtected);
     }
+    // The token stays valid: clients are answered YOUR_ACCOUNT_SUSPENDED, as on Misskey, and
+    // work again with the same token once the suspension is lifted.
     diesel::update(users::table.find(&id)).set(users::is_suspended.eq(suspended)).execute(conn).await?;
-    // A suspended account's native token stops working at once.
-    if suspended {
-        diesel::update(users::table.find(&id))
-            .set(users::token.eq(Some(keys::random_token(16))))
-            .execute(conn)
-            .await?;
-    }
     Ok(())
 }
 
