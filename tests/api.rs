@@ -178,3 +178,191 @@ async fn a_session_of_a_misskey_client() {
     assert_eq!(s, 200);
     assert!(doc["paths"]["/notes/create"]["post"]["requestBody"].is_object());
 }
+
+fn code(r: &(u16, Value)) -> (u16, Option<&str>) {
+    (r.0, r.1["error"]["code"].as_str())
+}
+
+fn types(list: &Value) -> Vec<String> {
+    list.as_array().unwrap().iter().map(|n| n["type"].as_str().unwrap().to_string()).collect()
+}
+
+async fn post(base: &str, token: &str, body: Value) -> String {
+    let (s, r) = call(base, "notes/create", token, body).await;
+    assert_eq!(s, 200, "{r}");
+    r["createdNote"]["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn lists_mutes_locked_accounts_polls_apps_and_rate_limits() {
+    let inst = Instance::init("api_families");
+    let server = inst.serve();
+    wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
+    let b = server.base.as_str();
+    let (_, r) = api(b, "signin-flow", json!({ "username": "admin", "password": "adminpass123" })).await;
+    let admin = r["i"].as_str().unwrap().to_string();
+    let (alice, at) = user(b, &admin, "alice").await;
+    let (bob, bt) = user(b, &admin, "bob").await;
+    let (carol, ct) = user(b, &admin, "carol").await;
+
+    // User lists: members' notes form the list timeline; lists are private to their owner.
+    let (s, list) = call(b, "users/lists/create", &at, json!({ "name": "friends" })).await;
+    assert_eq!(s, 200, "{list}");
+    let lid = list["id"].as_str().unwrap().to_string();
+    assert_eq!(call(b, "users/lists/push", &at, json!({ "listId": lid, "userId": bob })).await.0, 204);
+    assert_eq!(
+        code(&call(b, "users/lists/push", &at, json!({ "listId": lid, "userId": bob })).await),
+        (400, Some("ALREADY_ADDED"))
+    );
+    assert_eq!(
+        code(&call(b, "users/lists/push", &at, json!({ "listId": lid, "userId": "0000000000000000" })).await),
+        (400, Some("NO_SUCH_USER"))
+    );
+    assert_eq!(
+        code(&call(b, "users/lists/show", &bt, json!({ "listId": lid })).await),
+        (400, Some("NO_SUCH_LIST"))
+    );
+    let bob_note = post(b, &bt, json!({ "text": "bob in a list" })).await;
+    let _carol_note = post(b, &ct, json!({ "text": "carol is not" })).await;
+    let (_, tl) = call(b, "notes/user-list-timeline", &at, json!({ "listId": lid })).await;
+    assert_eq!(ids(&tl), vec![bob_note.clone()]);
+    let (_, lists) = call(b, "users/lists/list", &at, json!({})).await;
+    assert_eq!(lists[0]["userIds"], json!([bob]));
+    let (s, r) = call(b, "users/lists/update", &at, json!({ "listId": lid, "name": "pals" })).await;
+    assert_eq!((s, r["name"].as_str()), (200, Some("pals")));
+    assert_eq!(call(b, "users/lists/pull", &at, json!({ "listId": lid, "userId": bob })).await.0, 204);
+    let (_, tl) = call(b, "notes/user-list-timeline", &at, json!({ "listId": lid })).await;
+    assert_eq!(ids(&tl), Vec::<String>::new());
+    assert_eq!(call(b, "users/lists/delete", &at, json!({ "listId": lid })).await.0, 204);
+    assert_eq!(
+        code(&call(b, "users/lists/show", &at, json!({ "listId": lid })).await),
+        (400, Some("NO_SUCH_LIST"))
+    );
+
+    // Mutes hide a user's notes from timelines and silence their notifications.
+    assert_eq!(call(b, "mute/create", &at, json!({ "userId": bob })).await.0, 204);
+    assert_eq!(
+        code(&call(b, "mute/create", &at, json!({ "userId": bob })).await),
+        (400, Some("ALREADY_MUTING"))
+    );
+    assert_eq!(
+        code(&call(b, "mute/create", &at, json!({ "userId": alice })).await),
+        (400, Some("MUTEE_IS_YOURSELF"))
+    );
+    let (_, local) = call(b, "notes/local-timeline", &at, json!({})).await;
+    assert!(!ids(&local).contains(&bob_note), "muted author hidden");
+    let alice_note = post(b, &at, json!({ "text": "alice speaks" })).await;
+    call(b, "notes/reactions/create", &bt, json!({ "noteId": alice_note, "reaction": "👍" })).await;
+    let (_, n) = call(b, "i/notifications", &at, json!({})).await;
+    assert!(!types(&n).contains(&"reaction".to_string()), "no notification from a muted user: {n}");
+    let (_, mutes) = call(b, "mute/list", &at, json!({})).await;
+    assert_eq!(mutes[0]["muteeId"], json!(bob));
+    assert_eq!(call(b, "mute/delete", &at, json!({ "userId": bob })).await.0, 204);
+    let (_, local) = call(b, "notes/local-timeline", &at, json!({})).await;
+    assert!(ids(&local).contains(&bob_note));
+
+    // Renote mutes hide only the renotes.
+    let renote = post(b, &ct, json!({ "renoteId": bob_note })).await;
+    assert_eq!(call(b, "renote-mute/create", &at, json!({ "userId": carol })).await.0, 204);
+    let (_, local) = call(b, "notes/local-timeline", &at, json!({ "limit": 50 })).await;
+    assert!(!ids(&local).contains(&renote) && ids(&local).contains(&bob_note));
+    let (_, rm) = call(b, "renote-mute/list", &at, json!({})).await;
+    assert_eq!(rm.as_array().unwrap().len(), 1);
+
+    // A locked account: follows become requests, accepted, rejected or withdrawn.
+    let (s, _) = call(b, "i/update", &ct, json!({ "isLocked": true })).await;
+    assert_eq!(s, 200);
+    let (s, r) = call(b, "following/create", &at, json!({ "userId": carol })).await;
+    assert_eq!(s, 200, "{r}");
+    let (_, rel) = call(b, "users/relation", &at, json!({ "userId": carol })).await;
+    assert_eq!(
+        (rel["isFollowing"].clone(), rel["hasPendingFollowRequestFromYou"].clone()),
+        (json!(false), json!(true))
+    );
+    call(b, "following/create", &bt, json!({ "userId": carol })).await;
+    let (_, reqs) = call(b, "following/requests/list", &ct, json!({})).await;
+    assert_eq!(reqs.as_array().unwrap().len(), 2);
+    let (_, n) = call(b, "i/notifications", &ct, json!({})).await;
+    assert_eq!(types(&n), ["receiveFollowRequest", "receiveFollowRequest"]);
+    assert_eq!(call(b, "following/requests/accept", &ct, json!({ "userId": alice })).await.0, 204);
+    assert_eq!(call(b, "following/requests/reject", &ct, json!({ "userId": bob })).await.0, 204);
+    assert_eq!(
+        code(&call(b, "following/requests/accept", &ct, json!({ "userId": bob })).await),
+        (400, Some("NO_FOLLOW_REQUEST"))
+    );
+    let (_, rel) = call(b, "users/relation", &at, json!({ "userId": carol })).await;
+    assert_eq!(rel["isFollowing"], json!(true));
+    let (_, n) = call(b, "i/notifications", &at, json!({})).await;
+    assert!(types(&n).contains(&"followRequestAccepted".to_string()), "{n}");
+    call(b, "following/create", &bt, json!({ "userId": carol })).await;
+    assert_eq!(call(b, "following/requests/cancel", &bt, json!({ "userId": carol })).await.0, 200);
+    let (_, reqs) = call(b, "following/requests/list", &ct, json!({})).await;
+    assert_eq!(reqs.as_array().unwrap().len(), 0);
+    let followers_only =
+        post(b, &ct, json!({ "text": "for approved followers", "visibility": "followers" })).await;
+    assert_eq!(call(b, "notes/show", &at, json!({ "noteId": followers_only })).await.0, 200);
+    assert_eq!(
+        code(&call(b, "notes/show", &bt, json!({ "noteId": followers_only })).await),
+        (400, Some("NO_SUCH_NOTE"))
+    );
+
+    // Polls: one vote per choice, no unknown choices, counts in the note.
+    let (s, r) = call(b, "notes/create", &at, json!({ "text": "?", "poll": { "choices": ["only"] } })).await;
+    assert_eq!((s, r["error"]["code"].as_str()), (400, Some("INVALID_PARAM")));
+    let (s, r) =
+        call(b, "notes/create", &at, json!({ "poll": { "choices": ["a", "b"], "expiresAt": 1 } })).await;
+    assert_eq!((s, r["error"]["code"].as_str()), (400, Some("CANNOT_CREATE_ALREADY_EXPIRED_POLL")), "{r}");
+    let poll =
+        post(b, &at, json!({ "text": "tea or coffee", "poll": { "choices": ["tea", "coffee"] } })).await;
+    assert_eq!(call(b, "notes/polls/vote", &bt, json!({ "noteId": poll, "choice": 1 })).await.0, 204);
+    assert_eq!(
+        code(&call(b, "notes/polls/vote", &bt, json!({ "noteId": poll, "choice": 0 })).await),
+        (400, Some("ALREADY_VOTED"))
+    );
+    assert_eq!(
+        code(&call(b, "notes/polls/vote", &ct, json!({ "noteId": poll, "choice": 7 })).await),
+        (400, Some("INVALID_CHOICE"))
+    );
+    let (_, n) = call(b, "notes/show", &bt, json!({ "noteId": poll })).await;
+    assert_eq!(n["poll"]["choices"][1], json!({ "text": "coffee", "votes": 1, "isVoted": true }));
+
+    // The legacy app flow: app, session, approval, userkey; the token is sha256(accessToken + secret).
+    let (s, app) =
+        api(b, "app/create", json!({ "name": "Legacy", "description": "d", "permission": ["read:account"] }))
+            .await;
+    assert_eq!(s, 200, "{app}");
+    let secret = app["secret"].as_str().unwrap().to_string();
+    let (_, sess) = api(b, "auth/session/generate", json!({ "appSecret": secret })).await;
+    let token = sess["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        code(&api(b, "auth/session/userkey", json!({ "appSecret": secret, "token": token })).await),
+        (400, Some("PENDING_SESSION"))
+    );
+    assert_eq!(call(b, "auth/accept", &bt, json!({ "token": token })).await.0, 204);
+    let (s, key) = api(b, "auth/session/userkey", json!({ "appSecret": secret, "token": token })).await;
+    assert_eq!((s, key["user"]["id"].as_str()), (200, Some(bob.as_str())), "{key}");
+    use sha2::Digest;
+    let i = sha2::Sha256::digest(format!("{}{secret}", key["accessToken"].as_str().unwrap()));
+    let i: String = i.iter().map(|x| format!("{x:02x}")).collect();
+    let (s, me) = call(b, "i", &i, json!({})).await;
+    assert_eq!((s, me["id"].as_str()), (200, Some(bob.as_str())));
+    assert_eq!(
+        code(&call(b, "notes/create", &i, json!({ "text": "x" })).await),
+        (403, Some("PERMISSION_DENIED"))
+    );
+
+    // Rate limits: notes/reactions/delete allows one call per 3 seconds.
+    call(b, "notes/reactions/create", &ct, json!({ "noteId": alice_note, "reaction": "🎉" })).await;
+    assert_eq!(call(b, "notes/reactions/delete", &ct, json!({ "noteId": alice_note })).await.0, 204);
+    call(b, "notes/reactions/create", &ct, json!({ "noteId": alice_note, "reaction": "🎉" })).await;
+    let r = call(b, "notes/reactions/delete", &ct, json!({ "noteId": alice_note })).await;
+    assert_eq!(code(&r), (429, Some("RATE_LIMIT_EXCEEDED")), "{}", r.1);
+    assert!(r.1["error"]["info"]["resetMs"].is_number(), "{}", r.1);
+
+    // Suspended users cannot call the API (cached credentials expire within seconds).
+    let (ok, _, err) = inst.cli(&["admin", "user", "suspend", "--username", "carol"]);
+    assert!(ok, "{err}");
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let r = call(b, "i", &ct, json!({})).await;
+    assert_eq!(code(&r), (403, Some("YOUR_ACCOUNT_SUSPENDED")), "{}", r.1);
+}
