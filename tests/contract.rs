@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-/// Runs tests/contract/check.mjs over `(entity type, name, value)` samples.
-fn check_contract(samples: &[(&str, &str, Value)]) {
+/// tests/contract with its npm packages (misskey-js, typescript) installed.
+fn contract_dir() -> std::path::PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/contract");
     // Tests run in parallel: one installs while the others wait (npm ci replaces node_modules).
     static INSTALL: std::sync::Once = std::sync::Once::new();
@@ -20,6 +20,12 @@ fn check_contract(samples: &[(&str, &str, Value)]) {
             assert!(ok.is_ok_and(|s| s.success()), "npm ci in tests/contract failed (needs nodejs and npm)");
         }
     });
+    dir
+}
+
+/// Runs tests/contract/check.mjs over `(entity type, name, value)` samples.
+fn check_contract(samples: &[(&str, &str, Value)]) {
+    let dir = contract_dir();
     let tmp = TempDir::new("contract");
     let file = tmp.path().join("samples.json");
     let list: Vec<Value> =
@@ -123,4 +129,30 @@ async fn packed_entities_match_misskey_js_types() {
     let blocks = call(b, "blocking/list", &admin, json!({})).await;
     samples.push(("Blocking", "blocking/list", blocks[0].clone()));
     check_contract(&samples);
+}
+
+/// A client session through the misskey-js SDK itself (tests/contract/sdk.mjs): signup, follow,
+/// post, reply, react, timelines, notifications and error objects.
+#[tokio::test]
+async fn misskey_js_sdk_session() {
+    let inst = Instance::init("contract_sdk");
+    let server = inst.serve();
+    wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
+    let (_, r) =
+        api(&server.base, "signin-flow", json!({ "username": "admin", "password": "adminpass123" })).await;
+    let admin = r["i"].as_str().unwrap().to_string();
+    let dir = contract_dir();
+    let out = Command::new("node")
+        .arg(dir.join("sdk.mjs"))
+        .arg(&server.base)
+        .arg(&admin)
+        .output()
+        .expect("node runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "misskey-js session failed:\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{text}");
 }
