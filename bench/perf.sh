@@ -7,35 +7,17 @@
 # Usage: bench/perf.sh [binary] [seconds] [path to shared/perf]
 set -eu
 cd "$(dirname "$0")/.."
-BIN=$(realpath "${1:-target/release/misskey-rs}")
+BIN=$(realpath "${1:-target/x86_64-unknown-linux-musl/release/misskey-rs}")
 DUR=${2:-15}
 PERF=$(realpath "${3:-../shared/perf}")
 PG=${MKRS_TEST_PG:-postgres://postgres@127.0.0.1:5432/postgres}
 command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; exit 1; }
-tmp=$(mktemp -d)
-db=mkrs_perf_$$
 port=61812
-cleanup() { [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null; wait 2>/dev/null; psql "$PG" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1; rm -rf "$tmp"; }
-trap cleanup EXIT
-psql "$PG" -qc "CREATE DATABASE $db" >/dev/null
-cat > "$tmp/c.toml" <<CONF
-url = "http://127.0.0.1:$port"
-data_dir = "$tmp"
-[http]
-listen = "127.0.0.1:$port"
-[database]
-url = "${PG%/*}/$db"
-[redis]
-prefix = "mkrsperf$$:"
-[log]
-level = "warn"
-CONF
-"$BIN" --config "$tmp/c.toml" serve >"$tmp/log" 2>&1 &
-spid=$!
-until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")" = 200 ]; do sleep 0.05; done
+. bench/lib.sh
+serve
 sleep 2
-echo "idle RSS: $(awk '/VmRSS/ {print $2}' "/proc/$spid/status") KiB"
-export PERF_DIR="$tmp" MK_BASE="http://127.0.0.1:$port"
+echo "idle RSS: $(rss_mib) MiB"
+export PERF_DIR="$tmp" MK_BASE
 node "$PERF/admin.mjs"
 node "$PERF/seed.mjs"
 node "$PERF/warm1000.mjs"
@@ -45,4 +27,4 @@ run meta post.lua meta '{"detail":false}'
 run local-timeline post.lua notes/local-timeline '{"limit":20}'
 run timeline post.lua notes/timeline "{\"i\":\"$tok\",\"limit\":20}"
 run create create.lua notes/create "$tok"
-echo "RSS after load: $(awk '/VmRSS/ {print $2}' "/proc/$spid/status") KiB"
+echo "RSS after load: $(rss_mib) MiB"

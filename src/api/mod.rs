@@ -19,7 +19,7 @@ pub mod params;
 mod ping;
 pub mod ratelimit;
 mod relations;
-mod timelines;
+pub mod timelines;
 mod users;
 
 pub use apps::miauth_page;

@@ -188,12 +188,48 @@ pub struct TimelineParams {
 
 pub async fn home(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
     let b = p.page.bounds(10)?;
-    let sql = format!(
-        "{} ORDER BY id {} LIMIT $6",
-        feed_sql(FOLLOWED_SRC, &b, p.with_renotes, p.with_files, false),
-        b.dir()
-    );
+    let sql = home_sql(&b, &p);
     Ok(serde_json::Value::Array(run(&ctx, &sql, &b, None, false).await?).into())
+}
+
+fn home_sql(b: &Bounds, p: &TimelineParams) -> String {
+    format!(
+        "{} ORDER BY id {} LIMIT $6",
+        feed_sql(FOLLOWED_SRC, b, p.with_renotes, p.with_files, false),
+        b.dir()
+    )
+}
+
+fn hybrid_sql(b: &Bounds, p: &TimelineParams) -> String {
+    format!(
+        "SELECT {c} FROM (({feed}) UNION ({local})) u ORDER BY id {d} LIMIT $6",
+        c = COLS,
+        feed = feed_sql(FOLLOWED_SRC, b, p.with_renotes, p.with_files, false),
+        local = local_sql(b, p.with_replies, p.with_renotes, p.with_files),
+        d = b.dir(),
+    )
+}
+
+/// The SQL a timeline endpoint runs for its first page with default switches (for benchmarks
+/// that time the query on its own). Binds as in [`run`].
+pub fn first_page_sql(timeline: &str, limit: u32) -> Option<String> {
+    let p = TimelineParams {
+        page: Page { limit: Some(limit), ..Page::default() },
+        with_renotes: true,
+        with_files: false,
+        with_replies: false,
+        allow_partial: None,
+        include_my_renotes: None,
+        include_renoted_my_notes: None,
+        include_local_renotes: None,
+    };
+    let b = p.page.bounds(limit).ok()?;
+    match timeline {
+        "home" => Some(home_sql(&b, &p)),
+        "local" => Some(local_sql(&b, p.with_replies, p.with_renotes, p.with_files)),
+        "hybrid" => Some(hybrid_sql(&b, &p)),
+        _ => None,
+    }
 }
 
 async fn policy_allows(
@@ -230,13 +266,7 @@ pub async fn hybrid(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
         ));
     }
     let b = p.page.bounds(10)?;
-    let sql = format!(
-        "SELECT {c} FROM (({feed}) UNION ({local})) u ORDER BY id {d} LIMIT $6",
-        c = COLS,
-        feed = feed_sql(FOLLOWED_SRC, &b, p.with_renotes, p.with_files, false),
-        local = local_sql(&b, p.with_replies, p.with_renotes, p.with_files),
-        d = b.dir(),
-    );
+    let sql = hybrid_sql(&b, &p);
     Ok(serde_json::Value::Array(run(&ctx, &sql, &b, None, false).await?).into())
 }
 

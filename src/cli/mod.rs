@@ -1,6 +1,7 @@
 //! Command line: one file per subcommand. Failures print one clear line and exit non-zero.
 
 mod admin;
+mod bench;
 mod config_cmd;
 mod doctor;
 mod health_check;
@@ -49,6 +50,9 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
         args: Vec<String>,
     },
+    /// Benchmark helpers: seed a scratch database, print the SQL of a timeline.
+    #[command(subcommand)]
+    Bench(bench::Cmd),
     /// Exit 0 when the running server answers /readyz (1 otherwise); for containers.
     HealthCheck(health_check::Args),
     /// Print the version.
@@ -91,6 +95,7 @@ pub fn main() -> ExitCode {
         Command::Config(c) => config_cmd::run(&cli, c),
         Command::Doctor => doctor::run(&cli),
         Command::Admin(c) => admin::run(&cli, c),
+        Command::Bench(c) => bench::run(&cli, c),
         Command::HealthCheck(a) => health_check::run(&cli, a),
         Command::Mfm { args } => mfm(args),
         Command::Version => {

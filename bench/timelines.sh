@@ -1,0 +1,81 @@
+#!/bin/sh
+# Timelines and notes/create on a realistic dataset. Seeds a scratch database with
+# `misskey-rs bench seed` (default 2,000 users with a skewed follow graph, 200,000 notes with
+# replies, renotes, quotes and reactions), then for a user of median follow count:
+#   - wrk (2 threads, 32 connections) on notes/timeline, notes/local-timeline and
+#     notes/hybrid-timeline (limit 20), and on notes/create;
+#   - pgbench running the very SQL of each timeline (`misskey-rs bench sql`) with as many
+#     clients as the server has database connections, and the ratio API/raw;
+#   - EXPLAIN ANALYZE of each timeline query; fails if one scans the notes table sequentially.
+# Needs wrk, pgbench, PostgreSQL and Redis on 127.0.0.1 (MKRS_TEST_PG overrides the superuser URL).
+# Usage: bench/timelines.sh [binary] [seconds] [users] [notes]
+set -eu
+cd "$(dirname "$0")/.."
+BIN=$(realpath "${1:-target/x86_64-unknown-linux-musl/release/misskey-rs}")
+DUR=${2:-15}
+USERS=${3:-2000}
+NOTES=${4:-200000}
+PG=${MKRS_TEST_PG:-postgres://postgres@127.0.0.1:5432/postgres}
+for c in wrk pgbench; do command -v $c >/dev/null || { echo "bench needs $c" >&2; exit 1; }; done
+port=61813
+. bench/lib.sh
+cat >> "$cfg" <<CONF
+[api]
+rate_limits = false
+CONF
+"$BIN" --config "$cfg" migrate >/dev/null
+"$BIN" --config "$cfg" bench seed --users "$USERS" --notes "$NOTES"
+pool=$("$BIN" --config "$cfg" config show 2>/dev/null | awk -F' *= *' '/^pool_size/ {print $2; exit}')
+pool=${pool:-16}
+q() { psql "$DB_URL" -Atqc "$1"; }
+# A user of median follow count, and one who follows the most accounts.
+median=$(q "SELECT id || ' ' || token || ' ' || following_count FROM users WHERE NOT is_system ORDER BY following_count, id OFFSET $USERS / 2 LIMIT 1")
+set -- $median
+uid=$1 tok=$2 follows=$3
+serve
+sleep 1
+echo
+echo "misskey-rs $("$BIN" version | cut -d' ' -f2) — $(nproc) cores, $(date -u +%Y-%m-%d); dataset:" \
+    "$(q "SELECT count(*) FROM users") users, $(q "SELECT count(*) FROM following") follows," \
+    "$(q "SELECT count(*) FROM notes") notes, $(q "SELECT count(*) FROM note_reactions") reactions"
+echo "viewer follows $follows accounts (median); server pool $pool connections; idle RSS $(rss_mib) MiB"
+echo
+
+wrk_run() { # endpoint body [script]
+    wrk -t2 -c32 -d"${DUR}s" --latency -s "bench/${3:-post.lua}" "$MK_BASE/api/$1" -- "$2" > "$tmp/wrk.out"
+    rps=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out")
+    p50=$(awk '$1=="50%" {print $2}' "$tmp/wrk.out")
+    p99=$(awk '$1=="99%" {print $2}' "$tmp/wrk.out")
+    bad=$(awk '/Non-2xx/ {print $5}' "$tmp/wrk.out")
+}
+raw_sql() { # timeline -> SQL with the binds of `timelines::run` filled in
+    "$BIN" --config "$cfg" bench sql "$1" | sed -e "s/\\\$10/NULL/g" \
+        -e "s/\\\$1\\b/'$uid'/g" -e "s/\\\$2\\b/'{}'::text[]/g" -e "s/\\\$3\\b/'{}'::text[]/g" \
+        -e "s/\\\$4\\b/NULL/g" -e "s/\\\$5\\b/NULL/g" -e "s/\\\$6\\b/20/g" -e "s/\\\$7\\b/NULL/g" -e "s/\\\$8\\b/false/g"
+}
+echo "| endpoint (limit 20)    |   API req/s |   p50    |   p99    | raw SQL tx/s | API/raw |"
+echo "|------------------------|------------:|---------:|---------:|-------------:|--------:|"
+for tl in home local hybrid; do
+    case $tl in home) ep=notes/timeline ;; local) ep=notes/local-timeline ;; hybrid) ep=notes/hybrid-timeline ;; esac
+    wrk_run "$ep" "{\"i\":\"$tok\",\"limit\":20}"
+    raw_sql $tl > "$tmp/$tl.sql"
+    echo "$(cat "$tmp/$tl.sql");" > "$tmp/$tl.pgb"
+    raw=$(pgbench -n -M extended -c "$pool" -j 2 -T "$DUR" -f "$tmp/$tl.pgb" "$DB_URL" 2>/dev/null | awk '/^tps/ {printf "%.0f", $3}')
+    ratio=$(awk -v a="$rps" -v b="$raw" 'BEGIN {printf "%.2f", a / b}')
+    printf '| %-22s | %11s | %8s | %8s | %12s | %7s | %s\n' "$ep" "$rps" "$p50" "$p99" "$raw" "$ratio" "${bad:+$bad non-2xx}"
+done
+wrk_run notes/create "$tok" create.lua
+printf '| %-22s | %11s | %8s | %8s | %12s | %7s | %s\n' "notes/create" "$rps" "$p50" "$p99" "—" "—" "${bad:+$bad non-2xx}"
+echo
+echo "RSS after load: $(rss_mib) MiB"
+echo
+status=0
+for tl in home local hybrid; do
+    echo "== EXPLAIN ANALYZE $tl"
+    psql "$DB_URL" -Atc "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) $(cat "$tmp/$tl.sql")" | tee "$tmp/$tl.plan"
+    if grep -q "Seq Scan on notes" "$tmp/$tl.plan"; then
+        echo "!! $tl timeline scans notes sequentially" >&2
+        status=1
+    fi
+done
+exit $status
