@@ -2,10 +2,10 @@
 
 use super::endpoint::{Ctx, Out};
 use super::pack::users::{self as pack_users, UserRow};
-use super::timelines::Page;
+use super::timelines::{paginate, Page};
 use super::ApiError;
 use crate::db::schema::follow_requests;
-use crate::domain::{follows, visibility};
+use crate::domain::follows;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use schemars::JsonSchema;
@@ -46,27 +46,6 @@ pub async fn create(ctx: Ctx, p: UserIdParams) -> Result<Out, ApiError> {
     )
     .await?;
     let mut conn = ctx.db().await?;
-    if follows::is_following(&mut conn, &me, &followee.id).await? {
-        return Err(ApiError::client(
-            "ALREADY_FOLLOWING",
-            "35387507-38c7-4cb9-9197-300b93783fa0",
-            "You are already following that user.",
-        ));
-    }
-    if visibility::blocks(&mut conn, &me, &followee.id).await? {
-        return Err(ApiError::client(
-            "BLOCKING",
-            "4e2206ec-aa4f-4960-b865-6c23ac38e2d9",
-            "You are blocking that user.",
-        ));
-    }
-    if visibility::blocks(&mut conn, &followee.id, &me).await? {
-        return Err(ApiError::client(
-            "BLOCKED",
-            "c4ab57cc-4e41-45e9-bfd9-584f61e35ce0",
-            "You are blocked by that user.",
-        ));
-    }
     follows::follow(&mut conn, &me, &followee.id, p.with_replies).await?;
     Ok(pack_users::lite(&ctx.state.config.url, &followee).into())
 }
@@ -114,13 +93,7 @@ async fn request_list(ctx: Ctx, p: PageParams, incoming: bool) -> Result<Out, Ap
     } else {
         q.filter(follow_requests::follower_id.eq(&me))
     };
-    if let Some(lo) = &b.lower {
-        q = q.filter(follow_requests::id.gt(lo));
-    }
-    if let Some(hi) = &b.upper {
-        q = q.filter(follow_requests::id.lt(hi));
-    }
-    q = if b.ascending { q.order(follow_requests::id.asc()) } else { q.order(follow_requests::id.desc()) };
+    q = paginate!(q, follow_requests::id, b);
     let rows: Vec<(String, String, String)> = q
         .select((follow_requests::id, follow_requests::follower_id, follow_requests::followee_id))
         .limit(b.limit)

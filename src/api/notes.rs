@@ -3,16 +3,14 @@
 
 use super::endpoint::{Ctx, Out};
 use super::pack::notes::{self as pack_notes, NoteRow};
-use super::timelines::{self, Page, Related};
+use super::timelines::{self, paginate, Page, Related};
 use super::ApiError;
-use crate::db::schema::{note_favorites, note_reactions, notes, poll_votes, polls};
+use crate::db::schema::{note_favorites, note_reactions, notes};
 use crate::domain::notes::{self as dom, NewNote, NewPoll};
-use crate::domain::notify::{self, Notice};
-use crate::domain::{search, visibility};
+use crate::domain::{reactions, search, visibility};
 use chrono::{TimeZone, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Text, Varchar};
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -362,13 +360,7 @@ pub async fn reactions(ctx: Ctx, p: ReactionsParams) -> Result<Out, ApiError> {
     if let Some(t) = &p.kind {
         q = q.filter(note_reactions::reaction.eq(t.replace("@.:", ":")));
     }
-    if let Some(lo) = &b.lower {
-        q = q.filter(note_reactions::id.gt(lo));
-    }
-    if let Some(hi) = &b.upper {
-        q = q.filter(note_reactions::id.lt(hi));
-    }
-    q = if b.ascending { q.order(note_reactions::id.asc()) } else { q.order(note_reactions::id.desc()) };
+    q = paginate!(q, note_reactions::id, b);
     let rows: Vec<(String, chrono::DateTime<Utc>, String, String)> = q
         .select((
             note_reactions::id,
@@ -390,45 +382,13 @@ pub async fn reactions(ctx: Ctx, p: ReactionsParams) -> Result<Out, ApiError> {
                         "id": id,
                         "createdAt": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                         "user": super::pack::users::lite(base, u),
-                        "type": reaction_key(r),
+                        "type": reactions::key(r),
                     })
                 })
             })
             .collect(),
     )
     .into())
-}
-
-/// A stored reaction as clients see it: local custom emoji gain `@.`.
-fn reaction_key(r: &str) -> String {
-    if r.starts_with(':') && r.ends_with(':') && !r.contains('@') && r.len() > 2 {
-        format!("{}@.:", &r[..r.len() - 1])
-    } else {
-        r.to_string()
-    }
-}
-
-const FALLBACK_REACTION: &str = "\u{2764}";
-
-/// What a requested reaction becomes: a single Unicode emoji stays (without variation
-/// selectors), anything else becomes the fallback heart. Custom emoji arrive with the emoji
-/// feature; until one exists under a name, `:name:` falls back like on Misskey.
-fn normalize_reaction(r: &str, acceptance: Option<&str>) -> String {
-    if acceptance == Some("likeOnly") {
-        return FALLBACK_REACTION.into();
-    }
-    let stripped: String = r.chars().filter(|c| *c != '\u{FE0F}').collect();
-    let nodes = crate::mfm::parse_simple(r);
-    match nodes.as_slice() {
-        [crate::mfm::Node::UnicodeEmoji { .. }] => {
-            if stripped.is_empty() {
-                r.to_string()
-            } else {
-                stripped
-            }
-        }
-        _ => FALLBACK_REACTION.into(),
-    }
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -440,128 +400,13 @@ pub struct ReactParams {
 
 pub async fn react(ctx: Ctx, p: ReactParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
-    let no_note =
-        || ApiError::client("NO_SUCH_NOTE", "033d0620-5bfe-4027-965d-980b0c85a3ea", "No such note.");
-    let mut conn = ctx.db().await?;
-    let note = pack_notes::load_one(&mut conn, &p.note_id).await?.ok_or_else(no_note)?;
-    if note.user_id != me && visibility::blocks(&mut conn, &note.user_id, &me).await? {
-        return Err(ApiError::client(
-            "YOU_HAVE_BEEN_BLOCKED",
-            "20ef5475-9f38-4e4c-bd33-de6d979498ec",
-            "You cannot react this note because you have been blocked by this user.",
-        ));
-    }
-    visibility::visible_note(&mut conn, Some(&me), &p.note_id).await?.ok_or_else(no_note)?;
-    if note.is_pure_renote() {
-        return Err(ApiError::client(
-            "CANNOT_REACT_TO_RENOTE",
-            "eaccdc08-ddef-43fe-908f-d108faad57f5",
-            "You cannot react to Renote.",
-        ));
-    }
-    let reaction = normalize_reaction(&p.reaction, note.reaction_acceptance.as_deref());
-    let note_id = note.id.clone();
-    let replaced = conn
-        .transaction::<_, ApiError, _>(async |conn| {
-            // The row lock on the note serializes reactions to it, so the map matches the rows.
-            let _: String = notes::table.find(&note_id).select(notes::id).for_update().first(conn).await?;
-            let existing: Option<String> = note_reactions::table
-                .filter(note_reactions::user_id.eq(&me).and(note_reactions::note_id.eq(&note_id)))
-                .select(note_reactions::reaction)
-                .first(conn)
-                .await
-                .optional()?;
-            if existing.as_deref() == Some(reaction.as_str()) {
-                return Err(ApiError::client(
-                    "ALREADY_REACTED",
-                    "71efcf98-86d6-4e2b-b2ad-9d032369366b",
-                    "You are already reacting to that note.",
-                ));
-            }
-            if let Some(old) = &existing {
-                remove_reaction(conn, &me, &note_id, old).await?;
-            }
-            diesel::insert_into(note_reactions::table)
-                .values((
-                    note_reactions::id.eq(crate::id::gen()),
-                    note_reactions::created_at.eq(Utc::now()),
-                    note_reactions::user_id.eq(&me),
-                    note_reactions::note_id.eq(&note_id),
-                    note_reactions::reaction.eq(&reaction),
-                ))
-                .execute(conn)
-                .await?;
-            bump_reaction(conn, &note_id, &reaction_key(&reaction), 1).await?;
-            Ok(existing.is_some())
-        })
-        .await?;
-    if !replaced {
-        let mut n = Notice::new(&note.user_id, &me, "reaction").note(&note.id);
-        n.reaction = Some(&reaction);
-        notify::send(&mut conn, n).await?;
-    }
+    reactions::react(&mut *ctx.db().await?, &me, &p.note_id, &p.reaction).await?;
     Ok(().into())
-}
-
-async fn bump_reaction(
-    conn: &mut diesel_async::AsyncPgConnection,
-    note_id: &str,
-    key: &str,
-    by: i32,
-) -> Result<(), ApiError> {
-    diesel::sql_query(
-        "UPDATE notes SET reactions = CASE \
-           WHEN coalesce((reactions->>$1)::int, 0) + $3 <= 0 THEN reactions - $1 \
-           ELSE jsonb_set(reactions, ARRAY[$1], to_jsonb(coalesce((reactions->>$1)::int, 0) + $3)) END \
-         WHERE id = $2",
-    )
-    .bind::<Text, _>(key)
-    .bind::<Varchar, _>(note_id)
-    .bind::<diesel::sql_types::Integer, _>(by)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-async fn remove_reaction(
-    conn: &mut diesel_async::AsyncPgConnection,
-    me: &str,
-    note_id: &str,
-    reaction: &str,
-) -> Result<(), ApiError> {
-    diesel::delete(
-        note_reactions::table.filter(note_reactions::user_id.eq(me).and(note_reactions::note_id.eq(note_id))),
-    )
-    .execute(conn)
-    .await?;
-    bump_reaction(conn, note_id, &reaction_key(reaction), -1).await
 }
 
 pub async fn unreact(ctx: Ctx, p: NoteIdParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
-    let mut conn = ctx.db().await?;
-    let no_note =
-        || ApiError::client("NO_SUCH_NOTE", "764d9fce-f9f2-4a0e-92b1-6ceac9a7ad37", "No such note.");
-    visibility::visible_note(&mut conn, Some(&me), &p.note_id).await?.ok_or_else(no_note)?;
-    let note_id = p.note_id.clone();
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        let _: String = notes::table.find(&note_id).select(notes::id).for_update().first(conn).await?;
-        let existing: Option<String> = note_reactions::table
-            .filter(note_reactions::user_id.eq(&me).and(note_reactions::note_id.eq(&note_id)))
-            .select(note_reactions::reaction)
-            .first(conn)
-            .await
-            .optional()?;
-        match existing {
-            None => Err(ApiError::client(
-                "NOT_REACTED",
-                "92f4426d-4196-4125-aa5b-02943e2ec8fc",
-                "You are not reacting to that note.",
-            )),
-            Some(r) => remove_reaction(conn, &me, &note_id, &r).await,
-        }
-    })
-    .await?;
+    reactions::unreact(&mut *ctx.db().await?, &me, &p.note_id).await?;
     Ok(().into())
 }
 
@@ -576,77 +421,7 @@ pub struct VoteParams {
 
 pub async fn vote(ctx: Ctx, p: VoteParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
-    let mut conn = ctx.db().await?;
-    let note = visibility::visible_note(&mut conn, Some(&me), &p.note_id).await?.ok_or_else(|| {
-        ApiError::client("NO_SUCH_NOTE", "ecafbd2e-c283-4d6d-aecb-1a0a33b75396", "No such note.")
-    })?;
-    if note.user_id != me && visibility::blocks(&mut conn, &note.user_id, &me).await? {
-        return Err(ApiError::client(
-            "YOU_HAVE_BEEN_BLOCKED",
-            "85a5377e-b1e9-4617-b0b9-5bea73331e49",
-            "You cannot vote this poll because you have been blocked by this user.",
-        ));
-    }
-    let poll: Option<(Option<chrono::DateTime<Utc>>, bool, Vec<String>)> = polls::table
-        .find(&note.id)
-        .select((polls::expires_at, polls::multiple, polls::choices))
-        .first(&mut conn)
-        .await
-        .optional()?;
-    let Some((expires_at, multiple, choices)) = poll else {
-        return Err(ApiError::client(
-            "NO_POLL",
-            "5f979967-52d9-4314-a911-1c673727f92f",
-            "The note does not attach a poll.",
-        ));
-    };
-    if expires_at.is_some_and(|t| t <= Utc::now()) {
-        return Err(ApiError::client(
-            "ALREADY_EXPIRED",
-            "1022a357-b085-4054-9083-8f8de358337e",
-            "The poll is already expired.",
-        ));
-    }
-    if p.choice < 0 || p.choice as usize >= choices.len() {
-        return Err(ApiError::client(
-            "INVALID_CHOICE",
-            "e0cc9a04-f2e8-41e4-a5f1-4127293260cc",
-            "Choice ID is invalid.",
-        ));
-    }
-    let note_id = note.id.clone();
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        let _: String = polls::table.find(&note_id).select(polls::note_id).for_update().first(conn).await?;
-        let mine: Vec<i32> = poll_votes::table
-            .filter(poll_votes::user_id.eq(&me).and(poll_votes::note_id.eq(&note_id)))
-            .select(poll_votes::choice)
-            .load(conn)
-            .await?;
-        if (!multiple && !mine.is_empty()) || mine.contains(&p.choice) {
-            return Err(ApiError::client(
-                "ALREADY_VOTED",
-                "0963fc77-efac-419b-9424-b391608dc6d8",
-                "You have already voted.",
-            ));
-        }
-        diesel::insert_into(poll_votes::table)
-            .values((
-                poll_votes::id.eq(crate::id::gen()),
-                poll_votes::created_at.eq(Utc::now()),
-                poll_votes::user_id.eq(&me),
-                poll_votes::note_id.eq(&note_id),
-                poll_votes::choice.eq(p.choice),
-            ))
-            .execute(conn)
-            .await?;
-        diesel::sql_query("UPDATE polls SET votes[$1] = votes[$1] + 1 WHERE note_id = $2")
-            .bind::<diesel::sql_types::Integer, _>(p.choice + 1)
-            .bind::<Varchar, _>(&note_id)
-            .execute(conn)
-            .await?;
-        Ok(())
-    })
-    .await?;
+    crate::domain::polls::vote(&mut *ctx.db().await?, &me, &p.note_id, p.choice).await?;
     Ok(().into())
 }
 
@@ -719,13 +494,7 @@ pub async fn my_favorites(ctx: Ctx, p: PageParams) -> Result<Out, ApiError> {
     let b = p.page.bounds(10)?;
     let mut conn = ctx.db().await?;
     let mut q = note_favorites::table.filter(note_favorites::user_id.eq(&me)).into_boxed();
-    if let Some(lo) = &b.lower {
-        q = q.filter(note_favorites::id.gt(lo));
-    }
-    if let Some(hi) = &b.upper {
-        q = q.filter(note_favorites::id.lt(hi));
-    }
-    q = if b.ascending { q.order(note_favorites::id.asc()) } else { q.order(note_favorites::id.desc()) };
+    q = paginate!(q, note_favorites::id, b);
     let favs: Vec<(String, chrono::DateTime<Utc>, String)> = q
         .select((note_favorites::id, note_favorites::created_at, note_favorites::note_id))
         .limit(b.limit)

@@ -2,7 +2,7 @@
 
 use super::endpoint::{Ctx, Out};
 use super::pack::notifications::{self as pack_n, NotificationRow};
-use super::timelines::Page;
+use super::timelines::{paginate, Page};
 use super::ApiError;
 use crate::db::schema::notifications;
 use crate::domain::visibility;
@@ -80,13 +80,7 @@ async fn fetch(ctx: &Ctx, p: &ListParams) -> Result<Vec<Value>, ApiError> {
     if !ex.is_empty() {
         q = q.filter(notifications::notifier_id.is_null().or(notifications::notifier_id.ne_all(ex)));
     }
-    if let Some(lo) = &b.lower {
-        q = q.filter(notifications::id.gt(lo));
-    }
-    if let Some(hi) = &b.upper {
-        q = q.filter(notifications::id.lt(hi));
-    }
-    q = if b.ascending { q.order(notifications::id.asc()) } else { q.order(notifications::id.desc()) };
+    q = paginate!(q, notifications::id, b);
     let rows: Vec<NotificationRow> =
         q.select(NotificationRow::as_select()).limit(b.limit).load(&mut conn).await?;
     if p.mark_as_read && !rows.is_empty() {

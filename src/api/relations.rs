@@ -2,7 +2,7 @@
 
 use super::endpoint::{Ctx, Out};
 use super::pack::users as pack_users;
-use super::timelines::Page;
+use super::timelines::{paginate, Page};
 use super::ApiError;
 use crate::db::schema::{blockings, mutings, renote_mutings};
 use crate::domain::follows;
@@ -193,13 +193,7 @@ async fn list(ctx: Ctx, p: PageParams, which: Which) -> Result<Out, ApiError> {
     macro_rules! page_of {
         ($t:ident, $owner:ident, $other:ident, $exp:expr) => {{
             let mut q = $t::table.filter($t::$owner.eq(&me)).into_boxed();
-            if let Some(lo) = &b.lower {
-                q = q.filter($t::id.gt(lo));
-            }
-            if let Some(hi) = &b.upper {
-                q = q.filter($t::id.lt(hi));
-            }
-            q = if b.ascending { q.order($t::id.asc()) } else { q.order($t::id.desc()) };
+            q = paginate!(q, $t::id, b);
             q.select(($t::id, $t::created_at, $exp, $t::$other)).limit(b.limit).load::<Row>(&mut conn).await?
         }};
     }

@@ -1,8 +1,9 @@
 //! users/*: profiles, follower lists, relations, user search, user lists and abuse reports.
 
 use super::endpoint::{Ctx, Out};
+use super::pack::iso;
 use super::pack::users::{self as pack_users, Relations, UserRow};
-use super::timelines::Page;
+use super::timelines::{paginate, Page};
 use super::ApiError;
 use crate::db::schema::{abuse_user_reports, following, user_list_members, user_lists, user_profiles, users};
 use chrono::Utc;
@@ -11,10 +12,6 @@ use diesel_async::RunQueryDsl;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-fn iso(t: chrono::DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -127,13 +124,7 @@ async fn follow_list(ctx: Ctx, p: FollowListParams, followers: bool) -> Result<O
     } else {
         q.filter(following::follower_id.eq(&target))
     };
-    if let Some(lo) = &b.lower {
-        q = q.filter(following::id.gt(lo));
-    }
-    if let Some(hi) = &b.upper {
-        q = q.filter(following::id.lt(hi));
-    }
-    q = if b.ascending { q.order(following::id.asc()) } else { q.order(following::id.desc()) };
+    q = paginate!(q, following::id, b);
     let rows: Vec<(String, chrono::DateTime<Utc>, String, String)> = q
         .select((following::id, following::created_at, following::follower_id, following::followee_id))
         .limit(b.limit)
@@ -266,17 +257,35 @@ pub async fn own_list(
         .ok_or_else(|| ApiError::client("NO_SUCH_LIST", err_id, "No such list."))
 }
 
-async fn pack_list(
+type ListRow = (String, chrono::DateTime<Utc>, String, bool);
+
+/// Packs user lists with their members, in one query for all of them.
+async fn pack_lists(
     conn: &mut diesel_async::AsyncPgConnection,
-    l: (String, chrono::DateTime<Utc>, String, bool),
-) -> Result<Value, ApiError> {
-    let members: Vec<String> = user_list_members::table
-        .filter(user_list_members::user_list_id.eq(&l.0))
+    lists: Vec<ListRow>,
+) -> Result<Vec<Value>, ApiError> {
+    let ids: Vec<&String> = lists.iter().map(|l| &l.0).collect();
+    let rows: Vec<(String, String)> = user_list_members::table
+        .filter(user_list_members::user_list_id.eq_any(&ids))
         .order(user_list_members::id.asc())
-        .select(user_list_members::user_id)
+        .select((user_list_members::user_list_id, user_list_members::user_id))
         .load(conn)
         .await?;
-    Ok(json!({ "id": l.0, "createdAt": iso(l.1), "name": l.2, "isPublic": l.3, "userIds": members }))
+    let mut members: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for (list, user) in rows {
+        members.entry(list).or_default().push(user);
+    }
+    Ok(lists
+        .into_iter()
+        .map(|l| {
+            let m = members.remove(&l.0).unwrap_or_default();
+            json!({ "id": l.0, "createdAt": iso(l.1), "name": l.2, "isPublic": l.3, "userIds": m })
+        })
+        .collect())
+}
+
+async fn pack_list(conn: &mut diesel_async::AsyncPgConnection, l: ListRow) -> Result<Value, ApiError> {
+    Ok(pack_lists(conn, vec![l]).await?.remove(0))
 }
 
 fn check_name(name: &str) -> Result<(), ApiError> {
@@ -344,16 +353,12 @@ pub async fn list_list(ctx: Ctx, p: ListListParams) -> Result<Out, ApiError> {
     if only_public {
         q = q.filter(user_lists::is_public.eq(true));
     }
-    let lists: Vec<(String, chrono::DateTime<Utc>, String, bool)> = q
+    let lists: Vec<ListRow> = q
         .order(user_lists::id.asc())
         .select((user_lists::id, user_lists::created_at, user_lists::name, user_lists::is_public))
         .load(&mut conn)
         .await?;
-    let mut out = vec![];
-    for l in lists {
-        out.push(pack_list(&mut conn, l).await?);
-    }
-    Ok(Value::Array(out).into())
+    Ok(Value::Array(pack_lists(&mut conn, lists).await?).into())
 }
 
 #[derive(Deserialize, JsonSchema)]

@@ -93,13 +93,35 @@ pub async fn is_following(
 }
 
 /// `follower` follows `followee`, or asks to when the account is locked (unless the followee
-/// already follows them back and accepts followers it follows automatically).
+/// already follows them back and accepts followers it follows automatically). Refused when
+/// they already follow, or when either blocks the other.
 pub async fn follow(
     conn: &mut AsyncPgConnection,
     follower: &str,
     followee: &str,
     with_replies: Option<bool>,
 ) -> Result<Followed, ApiError> {
+    if is_following(conn, follower, followee).await? {
+        return Err(ApiError::client(
+            "ALREADY_FOLLOWING",
+            "35387507-38c7-4cb9-9197-300b93783fa0",
+            "You are already following that user.",
+        ));
+    }
+    if visibility::blocks(conn, follower, followee).await? {
+        return Err(ApiError::client(
+            "BLOCKING",
+            "4e2206ec-aa4f-4960-b865-6c23ac38e2d9",
+            "You are blocking that user.",
+        ));
+    }
+    if visibility::blocks(conn, followee, follower).await? {
+        return Err(ApiError::client(
+            "BLOCKED",
+            "c4ab57cc-4e41-45e9-bfd9-584f61e35ce0",
+            "You are blocked by that user.",
+        ));
+    }
     let (locked, auto_accept): (bool, bool) = users::table
         .inner_join(user_profiles::table)
         .filter(users::id.eq(followee))

@@ -5,6 +5,8 @@ pub mod keys;
 pub mod notes;
 pub mod notify;
 pub mod policies;
+pub mod polls;
+pub mod reactions;
 pub mod search;
 pub mod settings;
 pub mod users;

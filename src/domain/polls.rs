@@ -1,0 +1,139 @@
+//! Poll votes: who may vote, on which choice, how often; the vote counts kept equal to the rows.
+
+use super::visibility;
+use crate::api::ApiError;
+use crate::db::schema::{poll_votes, polls};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Integer, Text, Varchar};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+/// `user` votes for choice `choice` (0-based) of the poll on `note_id`.
+pub async fn vote(
+    conn: &mut AsyncPgConnection,
+    user: &str,
+    note_id: &str,
+    choice: i32,
+) -> Result<(), ApiError> {
+    let note = visibility::visible_note(conn, Some(user), note_id).await?.ok_or_else(|| {
+        ApiError::client("NO_SUCH_NOTE", "ecafbd2e-c283-4d6d-aecb-1a0a33b75396", "No such note.")
+    })?;
+    if note.user_id != user && visibility::blocks(conn, &note.user_id, user).await? {
+        return Err(ApiError::client(
+            "YOU_HAVE_BEEN_BLOCKED",
+            "85a5377e-b1e9-4617-b0b9-5bea73331e49",
+            "You cannot vote this poll because you have been blocked by this user.",
+        ));
+    }
+    let poll: Option<(Option<DateTime<Utc>>, bool, Vec<String>)> = polls::table
+        .find(&note.id)
+        .select((polls::expires_at, polls::multiple, polls::choices))
+        .first(conn)
+        .await
+        .optional()?;
+    let Some((expires_at, multiple, choices)) = poll else {
+        return Err(ApiError::client(
+            "NO_POLL",
+            "5f979967-52d9-4314-a911-1c673727f92f",
+            "The note does not attach a poll.",
+        ));
+    };
+    if expires_at.is_some_and(|t| t <= Utc::now()) {
+        return Err(ApiError::client(
+            "ALREADY_EXPIRED",
+            "1022a357-b085-4054-9083-8f8de358337e",
+            "The poll is already expired.",
+        ));
+    }
+    if choice < 0 || choice as usize >= choices.len() {
+        return Err(ApiError::client(
+            "INVALID_CHOICE",
+            "e0cc9a04-f2e8-41e4-a5f1-4127293260cc",
+            "Choice ID is invalid.",
+        ));
+    }
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        // The poll's row lock serializes votes on it, so the counts match the vote rows.
+        let _: String = polls::table.find(&note.id).select(polls::note_id).for_update().first(conn).await?;
+        let mine: Vec<i32> = poll_votes::table
+            .filter(poll_votes::user_id.eq(user).and(poll_votes::note_id.eq(&note.id)))
+            .select(poll_votes::choice)
+            .load(conn)
+            .await?;
+        if (!multiple && !mine.is_empty()) || mine.contains(&choice) {
+            return Err(ApiError::client(
+                "ALREADY_VOTED",
+                "0963fc77-efac-419b-9424-b391608dc6d8",
+                "You have already voted.",
+            ));
+        }
+        diesel::insert_into(poll_votes::table)
+            .values((
+                poll_votes::id.eq(crate::id::gen()),
+                poll_votes::created_at.eq(Utc::now()),
+                poll_votes::user_id.eq(user),
+                poll_votes::note_id.eq(&note.id),
+                poll_votes::choice.eq(choice),
+            ))
+            .execute(conn)
+            .await?;
+        diesel::sql_query("UPDATE polls SET votes[$1] = votes[$1] + 1 WHERE note_id = $2")
+            .bind::<Integer, _>(choice + 1)
+            .bind::<Varchar, _>(&note.id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Closes polls whose time is up: each is marked once, in the same transaction as its
+/// `pollEnded` notifications to the author and every local voter (from the author, as Misskey
+/// sends them). Returns how many polls it closed; at most `batch` per call, so a backlog is
+/// worked off in steps. Safe to run in several processes at once (`SKIP LOCKED`).
+pub async fn end_expired(conn: &mut AsyncPgConnection, batch: i64) -> Result<usize, ApiError> {
+    #[derive(diesel::QueryableByName)]
+    struct Ended {
+        #[diesel(sql_type = Varchar)]
+        note_id: String,
+        #[diesel(sql_type = Varchar)]
+        author: String,
+        #[diesel(sql_type = Varchar)]
+        notifiee: String,
+    }
+    conn.transaction::<_, ApiError, _>(async |conn| {
+        let rows: Vec<Ended> = diesel::sql_query(
+            "WITH ended AS ( \
+               UPDATE polls SET ended_notified = true WHERE note_id IN ( \
+                 SELECT note_id FROM polls WHERE NOT ended_notified AND expires_at IS NOT NULL \
+                   AND expires_at <= now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED) \
+               RETURNING note_id) \
+             SELECT e.note_id, n.user_id AS author, n.user_id AS notifiee \
+               FROM ended e JOIN notes n ON n.id = e.note_id WHERE n.user_host IS NULL \
+             UNION \
+             SELECT DISTINCT e.note_id, n.user_id, v.user_id FROM ended e \
+               JOIN notes n ON n.id = e.note_id JOIN poll_votes v ON v.note_id = e.note_id \
+               JOIN users u ON u.id = v.user_id WHERE u.host IS NULL",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(batch)
+        .load(conn)
+        .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<String> = rows.iter().map(|_| crate::id::gen()).collect();
+        let col = |f: fn(&Ended) -> &String| rows.iter().map(f).cloned().collect::<Vec<String>>();
+        diesel::sql_query(
+            "INSERT INTO notifications (id, created_at, notifiee_id, notifier_id, type, note_id) \
+             SELECT id, now(), notifiee, author, 'pollEnded', note FROM UNNEST($1, $2, $3, $4) AS t(id, notifiee, author, note)",
+        )
+        .bind::<Array<Text>, _>(&ids)
+        .bind::<Array<Text>, _>(col(|r| &r.notifiee))
+        .bind::<Array<Text>, _>(col(|r| &r.author))
+        .bind::<Array<Text>, _>(col(|r| &r.note_id))
+        .execute(conn)
+        .await?;
+        Ok(rows.iter().map(|r| &r.note_id).collect::<std::collections::HashSet<_>>().len())
+    })
+    .await
+}

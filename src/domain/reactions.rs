@@ -1,0 +1,173 @@
+//! Reactions: what a requested reaction becomes, one reaction per user and note, the note's
+//! reaction map kept equal to the rows, and the notification it causes. notes/reactions/* use
+//! it now; incoming `Like`/`EmojiReact` activities will too.
+
+use super::notify::{self, Notice};
+use super::visibility;
+use crate::api::pack::notes as pack_notes;
+use crate::api::ApiError;
+use crate::db::schema::{note_reactions, notes};
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text, Varchar};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+/// What any reaction becomes where a specific one cannot be kept (Misskey's like).
+pub const FALLBACK: &str = "\u{2764}";
+
+/// A stored reaction as clients see it: local custom emoji gain `@.`.
+pub fn key(r: &str) -> String {
+    if r.starts_with(':') && r.ends_with(':') && !r.contains('@') && r.len() > 2 {
+        format!("{}@.:", &r[..r.len() - 1])
+    } else {
+        r.to_string()
+    }
+}
+
+/// What a requested reaction becomes: a single Unicode emoji stays (without variation
+/// selectors), anything else becomes the fallback heart; `likeOnly` notes take only the heart.
+/// Custom emoji arrive with the emoji feature; until one exists under a name, `:name:` falls
+/// back as on Misskey.
+pub fn normalize(r: &str, acceptance: Option<&str>) -> String {
+    if acceptance == Some("likeOnly") {
+        return FALLBACK.into();
+    }
+    match crate::mfm::parse_simple(r).as_slice() {
+        [crate::mfm::Node::UnicodeEmoji { .. }] => {
+            let stripped: String = r.chars().filter(|c| *c != '\u{FE0F}').collect();
+            if stripped.is_empty() {
+                r.to_string()
+            } else {
+                stripped
+            }
+        }
+        _ => FALLBACK.into(),
+    }
+}
+
+fn no_such_note(id: &'static str) -> ApiError {
+    ApiError::client("NO_SUCH_NOTE", id, "No such note.")
+}
+
+/// The reaction that `user` has on `note_id`, with the note's row locked: the lock serializes
+/// reactions to one note, so its map always matches the rows.
+async fn locked_existing(
+    conn: &mut AsyncPgConnection,
+    user: &str,
+    note_id: &str,
+) -> Result<Option<String>, ApiError> {
+    let _: String = notes::table.find(note_id).select(notes::id).for_update().first(conn).await?;
+    Ok(note_reactions::table
+        .filter(note_reactions::user_id.eq(user).and(note_reactions::note_id.eq(note_id)))
+        .select(note_reactions::reaction)
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+async fn bump(conn: &mut AsyncPgConnection, note_id: &str, reaction: &str, by: i32) -> Result<(), ApiError> {
+    diesel::sql_query(
+        "UPDATE notes SET reactions = CASE \
+           WHEN coalesce((reactions->>$1)::int, 0) + $3 <= 0 THEN reactions - $1 \
+           ELSE jsonb_set(reactions, ARRAY[$1], to_jsonb(coalesce((reactions->>$1)::int, 0) + $3)) END \
+         WHERE id = $2",
+    )
+    .bind::<Text, _>(key(reaction))
+    .bind::<Varchar, _>(note_id)
+    .bind::<Integer, _>(by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn remove(
+    conn: &mut AsyncPgConnection,
+    user: &str,
+    note_id: &str,
+    reaction: &str,
+) -> Result<(), ApiError> {
+    diesel::delete(
+        note_reactions::table
+            .filter(note_reactions::user_id.eq(user).and(note_reactions::note_id.eq(note_id))),
+    )
+    .execute(conn)
+    .await?;
+    bump(conn, note_id, reaction, -1).await
+}
+
+/// `user` reacts to a note with `requested` (normalized first). A different earlier reaction of
+/// theirs is replaced; only a first reaction notifies the author.
+pub async fn react(
+    conn: &mut AsyncPgConnection,
+    user: &str,
+    note_id: &str,
+    requested: &str,
+) -> Result<(), ApiError> {
+    let no_note = || no_such_note("033d0620-5bfe-4027-965d-980b0c85a3ea");
+    let note = pack_notes::load_one(conn, note_id).await?.ok_or_else(no_note)?;
+    if note.user_id != user && visibility::blocks(conn, &note.user_id, user).await? {
+        return Err(ApiError::client(
+            "YOU_HAVE_BEEN_BLOCKED",
+            "20ef5475-9f38-4e4c-bd33-de6d979498ec",
+            "You cannot react this note because you have been blocked by this user.",
+        ));
+    }
+    visibility::visible_note(conn, Some(user), note_id).await?.ok_or_else(no_note)?;
+    if note.is_pure_renote() {
+        return Err(ApiError::client(
+            "CANNOT_REACT_TO_RENOTE",
+            "eaccdc08-ddef-43fe-908f-d108faad57f5",
+            "You cannot react to Renote.",
+        ));
+    }
+    let reaction = normalize(requested, note.reaction_acceptance.as_deref());
+    let replaced = conn
+        .transaction::<_, ApiError, _>(async |conn| {
+            let existing = locked_existing(conn, user, &note.id).await?;
+            if existing.as_deref() == Some(reaction.as_str()) {
+                return Err(ApiError::client(
+                    "ALREADY_REACTED",
+                    "71efcf98-86d6-4e2b-b2ad-9d032369366b",
+                    "You are already reacting to that note.",
+                ));
+            }
+            if let Some(old) = &existing {
+                remove(conn, user, &note.id, old).await?;
+            }
+            diesel::insert_into(note_reactions::table)
+                .values((
+                    note_reactions::id.eq(crate::id::gen()),
+                    note_reactions::created_at.eq(Utc::now()),
+                    note_reactions::user_id.eq(user),
+                    note_reactions::note_id.eq(&note.id),
+                    note_reactions::reaction.eq(&reaction),
+                ))
+                .execute(conn)
+                .await?;
+            bump(conn, &note.id, &reaction, 1).await?;
+            Ok(existing.is_some())
+        })
+        .await?;
+    if !replaced {
+        let mut n = Notice::new(&note.user_id, user, "reaction").note(&note.id);
+        n.reaction = Some(&reaction);
+        notify::send(conn, n).await?;
+    }
+    Ok(())
+}
+
+/// `user` takes their reaction back.
+pub async fn unreact(conn: &mut AsyncPgConnection, user: &str, note_id: &str) -> Result<(), ApiError> {
+    visibility::visible_note(conn, Some(user), note_id)
+        .await?
+        .ok_or_else(|| no_such_note("764d9fce-f9f2-4a0e-92b1-6ceac9a7ad37"))?;
+    conn.transaction::<_, ApiError, _>(async |conn| match locked_existing(conn, user, note_id).await? {
+        None => Err(ApiError::client(
+            "NOT_REACTED",
+            "92f4426d-4196-4125-aa5b-02943e2ec8fc",
+            "You are not reacting to that note.",
+        )),
+        Some(r) => remove(conn, user, note_id, &r).await,
+    })
+    .await
+}
