@@ -265,17 +265,24 @@ pub struct SessionTokenParams {
     token: String,
 }
 
+/// The legacy auth session with this token: its id, its app and the user who approved it.
+async fn session(
+    conn: &mut diesel_async::AsyncPgConnection,
+    token: &str,
+    err_id: &'static str,
+) -> Result<(String, String, Option<String>), ApiError> {
+    auth_sessions::table
+        .filter(auth_sessions::token.eq(token))
+        .select((auth_sessions::id, auth_sessions::app_id, auth_sessions::user_id))
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(|| ApiError::client("NO_SUCH_SESSION", err_id, "No such session."))
+}
+
 pub async fn session_show(ctx: Ctx, p: SessionTokenParams) -> Result<Out, ApiError> {
     let mut conn = ctx.db().await?;
-    let s: Option<(String, String)> = auth_sessions::table
-        .filter(auth_sessions::token.eq(&p.token))
-        .select((auth_sessions::id, auth_sessions::app_id))
-        .first(&mut conn)
-        .await
-        .optional()?;
-    let (id, app_id) = s.ok_or_else(|| {
-        ApiError::client("NO_SUCH_SESSION", "bd72c97d-eba7-4adb-a467-f171b8847250", "No such session.")
-    })?;
+    let (id, app_id, _) = session(&mut conn, &p.token, "bd72c97d-eba7-4adb-a467-f171b8847250").await?;
     let a: AppRow = apps::table.find(&app_id).select(app_cols()).first(&mut conn).await?;
     Ok(json!({ "id": id, "token": p.token, "app": pack_app(&a.0, &a.3, a.5.as_deref(), &a.4, None) }).into())
 }
@@ -283,15 +290,7 @@ pub async fn session_show(ctx: Ctx, p: SessionTokenParams) -> Result<Out, ApiErr
 pub async fn accept(ctx: Ctx, p: SessionTokenParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
     let mut conn = ctx.db().await?;
-    let s: Option<(String, String)> = auth_sessions::table
-        .filter(auth_sessions::token.eq(&p.token))
-        .select((auth_sessions::id, auth_sessions::app_id))
-        .first(&mut conn)
-        .await
-        .optional()?;
-    let (sid, app_id) = s.ok_or_else(|| {
-        ApiError::client("NO_SUCH_SESSION", "9c72d8de-391a-43c1-9d06-08d29efde8df", "No such session.")
-    })?;
+    let (sid, app_id, _) = session(&mut conn, &p.token, "9c72d8de-391a-43c1-9d06-08d29efde8df").await?;
     let a: AppRow = apps::table.find(&app_id).select(app_cols()).first(&mut conn).await?;
     let exists: bool = diesel::select(diesel::dsl::exists(
         access_tokens::table.filter(access_tokens::app_id.eq(&app_id).and(access_tokens::user_id.eq(&me))),
@@ -337,15 +336,11 @@ pub struct UserkeyParams {
 pub async fn session_userkey(ctx: Ctx, p: UserkeyParams) -> Result<Out, ApiError> {
     let app = app_by_secret(&ctx, &p.app_secret, "fcab192a-2c5a-43b7-8ad8-9b7054d8d40d").await?;
     let mut conn = ctx.db().await?;
-    let s: Option<(String, Option<String>)> = auth_sessions::table
-        .filter(auth_sessions::token.eq(&p.token).and(auth_sessions::app_id.eq(&app.0)))
-        .select((auth_sessions::id, auth_sessions::user_id))
-        .first(&mut conn)
-        .await
-        .optional()?;
-    let (sid, user) = s.ok_or_else(|| {
-        ApiError::client("NO_SUCH_SESSION", "5b5a1503-8bc8-4bd0-8054-dc189e8cdcb3", "No such session.")
-    })?;
+    let no_session = "5b5a1503-8bc8-4bd0-8054-dc189e8cdcb3";
+    let (sid, app_id, user) = session(&mut conn, &p.token, no_session).await?;
+    if app_id != app.0 {
+        return Err(ApiError::client("NO_SUCH_SESSION", no_session, "No such session."));
+    }
     let user = user.ok_or_else(|| {
         ApiError::client(
             "PENDING_SESSION",

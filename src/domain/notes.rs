@@ -286,20 +286,22 @@ pub async fn create(
     if let Some(r) = &renote {
         push(&r.user_id, if pure_renote { "renote" } else { "quote" });
     }
-    for (who, kind) in &notices {
-        notify::send(conn, Notice::new(who, author, kind).note(&row.id)).await?;
-    }
     // Followers who asked to be told about every note (notify = "normal").
-    if reply.is_none() && row.visibility != "specified" {
-        let watchers: Vec<String> = following::table
+    let watchers: Vec<String> = if reply.is_none() && row.visibility != "specified" {
+        following::table
             .filter(following::followee_id.eq(author).and(following::notify.eq("normal")))
             .select(following::follower_id)
             .load(conn)
-            .await?;
-        for w in watchers {
-            notify::send(conn, Notice::new(&w, author, "note").note(&row.id)).await?;
-        }
-    }
+            .await?
+    } else {
+        vec![]
+    };
+    let to: Vec<(&str, &str)> = notices
+        .iter()
+        .map(|(who, kind)| (who.as_str(), *kind))
+        .chain(watchers.iter().map(|w| (w.as_str(), "note")))
+        .collect();
+    notify::send_to(conn, &Notice::new("", author, "").note(&row.id), &to).await?;
     Ok(row)
 }
 

@@ -2,7 +2,7 @@
 //! notifier themselves).
 
 use crate::api::ApiError;
-use diesel::sql_types::{Nullable, Text, Varchar};
+use diesel::sql_types::{Array, Nullable, Text, Varchar};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 pub struct Notice<'a> {
@@ -26,23 +26,37 @@ impl<'a> Notice<'a> {
 }
 
 pub async fn send(conn: &mut AsyncPgConnection, n: Notice<'_>) -> Result<(), ApiError> {
-    if n.notifier == Some(n.notifiee) {
+    send_to(conn, &n, &[(n.notifiee, n.kind)]).await
+}
+
+/// Stores `n` (its notifier, note, reaction and message) for each `(notifiee, kind)` in one
+/// statement; `n.notifiee` and `n.kind` are not used.
+pub async fn send_to(
+    conn: &mut AsyncPgConnection,
+    n: &Notice<'_>,
+    to: &[(&str, &str)],
+) -> Result<(), ApiError> {
+    let to: Vec<&(&str, &str)> = to.iter().filter(|(who, _)| n.notifier != Some(*who)).collect();
+    if to.is_empty() {
         return Ok(());
     }
+    let ids: Vec<String> = to.iter().map(|_| crate::id::gen()).collect();
+    let notifiees: Vec<&str> = to.iter().map(|t| t.0).collect();
+    let kinds: Vec<&str> = to.iter().map(|t| t.1).collect();
     diesel::sql_query(
         "INSERT INTO notifications (id, created_at, notifiee_id, notifier_id, type, note_id, reaction, message) \
-         SELECT $1, now(), $2, $3, $4, $5, $6, $7 \
-         WHERE NOT EXISTS (SELECT 1 FROM mutings WHERE muter_id = $2 AND mutee_id = $3 \
+         SELECT t.id, now(), t.notifiee, $2, t.kind, $3, $4, $5 FROM UNNEST($1, $6, $7) AS t(id, notifiee, kind) \
+         WHERE NOT EXISTS (SELECT 1 FROM mutings WHERE muter_id = t.notifiee AND mutee_id = $2 \
                            AND (expires_at IS NULL OR expires_at > now())) \
-           AND NOT EXISTS (SELECT 1 FROM blockings WHERE blocker_id = $2 AND blockee_id = $3)",
+           AND NOT EXISTS (SELECT 1 FROM blockings WHERE blocker_id = t.notifiee AND blockee_id = $2)",
     )
-    .bind::<Varchar, _>(crate::id::gen())
-    .bind::<Varchar, _>(n.notifiee)
+    .bind::<Array<Text>, _>(&ids)
     .bind::<Nullable<Varchar>, _>(n.notifier)
-    .bind::<Varchar, _>(n.kind)
     .bind::<Nullable<Varchar>, _>(n.note_id)
     .bind::<Nullable<Varchar>, _>(n.reaction)
     .bind::<Nullable<Text>, _>(n.message)
+    .bind::<Array<Text>, _>(&notifiees)
+    .bind::<Array<Text>, _>(&kinds)
     .execute(conn)
     .await?;
     Ok(())

@@ -3,8 +3,9 @@
 
 use crate::api::pack::notes::NoteRow;
 use crate::api::ApiError;
-use crate::db::schema::{blockings, following, mutings, renote_mutings};
+use crate::db::schema::{blockings, following};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Text, Varchar};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::collections::HashSet;
 
@@ -47,38 +48,29 @@ pub fn exclusion_sql(a: &str, ex: &str, rm: &str) -> String {
     )
 }
 
-/// Whom the viewer never sees in lists: users they mute or block and users who block them;
-/// and whose renotes they mute.
+/// Whom the viewer never sees in lists: users they mute (until the mute expires) or block and
+/// users who block them; and whose renotes they mute. One round trip: every list asks.
 pub async fn exclusions(
     conn: &mut AsyncPgConnection,
     me: &str,
 ) -> Result<(Vec<String>, Vec<String>), ApiError> {
-    let mut ex: Vec<String> = mutings::table
-        .filter(mutings::muter_id.eq(me))
-        .filter(mutings::expires_at.is_null().or(mutings::expires_at.gt(chrono::Utc::now())))
-        .select(mutings::mutee_id)
-        .load(conn)
-        .await?;
-    ex.extend(
-        blockings::table
-            .filter(blockings::blocker_id.eq(me))
-            .select(blockings::blockee_id)
-            .load::<String>(conn)
-            .await?,
-    );
-    ex.extend(
-        blockings::table
-            .filter(blockings::blockee_id.eq(me))
-            .select(blockings::blocker_id)
-            .load::<String>(conn)
-            .await?,
-    );
-    let rm = renote_mutings::table
-        .filter(renote_mutings::muter_id.eq(me))
-        .select(renote_mutings::mutee_id)
-        .load(conn)
-        .await?;
-    Ok((ex, rm))
+    #[derive(diesel::QueryableByName)]
+    struct Excluded {
+        #[diesel(sql_type = Array<Text>)]
+        ex: Vec<String>,
+        #[diesel(sql_type = Array<Text>)]
+        rm: Vec<String>,
+    }
+    let e: Excluded = diesel::sql_query(
+        "SELECT ARRAY(SELECT mutee_id FROM mutings WHERE muter_id = $1 AND (expires_at IS NULL OR expires_at > now()) \
+                UNION SELECT blockee_id FROM blockings WHERE blocker_id = $1 \
+                UNION SELECT blocker_id FROM blockings WHERE blockee_id = $1)::text[] AS ex, \
+                ARRAY(SELECT mutee_id FROM renote_mutings WHERE muter_id = $1)::text[] AS rm",
+    )
+    .bind::<Varchar, _>(me)
+    .get_result(conn)
+    .await?;
+    Ok((e.ex, e.rm))
 }
 
 /// The subset of `authors` that `me` follows.

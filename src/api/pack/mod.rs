@@ -3,3 +3,8 @@
 pub mod notes;
 pub mod notifications;
 pub mod users;
+
+/// A timestamp as Misskey's JSON writes it: ISO 8601 in UTC with milliseconds.
+pub fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -2,6 +2,7 @@
 //! level deep (as Misskey's `detail` packing does). Authors, the caller's reactions, polls and
 //! follow state are loaded once per batch.
 
+use super::iso;
 use super::users::{self, UserRow};
 use crate::api::ApiError;
 use crate::db::schema::{note_reactions, notes, poll_votes, polls};
@@ -79,10 +80,6 @@ struct Batch {
     my_votes: HashSet<(String, i32)>,
     /// Authors the caller follows (for followers-only notes).
     followed: HashSet<String>,
-}
-
-fn iso(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 fn reaction_count(reactions: &Value) -> i64 {

@@ -38,7 +38,7 @@ pub async fn pack(
     for r in rows {
         let mut v = json!({
             "id": r.id,
-            "createdAt": r.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "createdAt": super::iso(r.created_at),
             "type": r.kind,
         });
         if let Some(uid) = &r.notifier_id {

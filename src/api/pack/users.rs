@@ -1,6 +1,7 @@
 //! UserLite, UserDetailedNotMe and MeDetailed, as misskey-js's types define them. Relations are
 //! loaded per batch, never per user.
 
+use super::iso;
 use crate::api::ApiError;
 use crate::db::schema::{
     blockings, follow_requests, following, mutings, renote_mutings, user_profiles, users,
@@ -253,10 +254,6 @@ async fn profiles(
     Ok(rows.into_iter().map(|p| (p.user_id.clone(), p)).collect())
 }
 
-fn iso(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
 fn detailed_one(base: &str, u: &UserRow, p: Option<&ProfileRow>, pinned: Vec<Value>) -> Value {
     let mut v = lite(base, u);
     let local = u.host.is_none();
@@ -320,6 +317,18 @@ pub async fn detailed(
 ) -> Result<Vec<Value>, ApiError> {
     let ids: Vec<String> = rows.iter().map(|u| u.id.clone()).collect();
     let profs = profiles(conn, &ids).await?;
+    detailed_with(conn, base, me, rows, &profs).await
+}
+
+/// [`detailed`] over profiles already loaded.
+async fn detailed_with(
+    conn: &mut AsyncPgConnection,
+    base: &str,
+    me: Option<&str>,
+    rows: &[UserRow],
+    profs: &HashMap<String, ProfileRow>,
+) -> Result<Vec<Value>, ApiError> {
+    let ids: Vec<String> = rows.iter().map(|u| u.id.clone()).collect();
     let pinned_ids: Vec<String> = profs.values().flat_map(|p| p.pinned_note_ids.iter().cloned()).collect();
     let pinned = super::notes::by_ids(conn, base, me, &pinned_ids).await?;
     let rel = match me {
@@ -352,9 +361,9 @@ pub async fn me_detailed(
     policies: &RolePolicies,
 ) -> Result<Value, ApiError> {
     use crate::db::schema::notifications;
-    let mut v = detailed(conn, base, None, std::slice::from_ref(u)).await?.remove(0);
-    let p: Option<ProfileRow> =
-        user_profiles::table.find(&u.id).select(ProfileRow::as_select()).first(conn).await.optional()?;
+    let profs = profiles(conn, std::slice::from_ref(&u.id)).await?;
+    let mut v = detailed_with(conn, base, None, std::slice::from_ref(u), &profs).await?.remove(0);
+    let p = profs.get(&u.id);
     let unread: i64 = notifications::table
         .filter(notifications::notifiee_id.eq(&u.id).and(notifications::is_read.eq(false)))
         .count()
@@ -365,7 +374,6 @@ pub async fn me_detailed(
         .count()
         .get_result(conn)
         .await?;
-    let p = p.as_ref();
     let arr = |f: fn(&ProfileRow) -> &Value| p.map(|p| f(p).clone()).unwrap_or_else(|| json!([]));
     merge(
         &mut v,
