@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod http;
 pub mod id;
+pub mod jobs;
 pub mod logging;
 pub mod mfm;
 pub mod supervise;

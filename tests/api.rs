@@ -325,6 +325,31 @@ async fn lists_mutes_locked_accounts_polls_apps_and_rate_limits() {
     );
     let (_, n) = call(b, "notes/show", &bt, json!({ "noteId": poll })).await;
     assert_eq!(n["poll"]["choices"][1], json!({ "text": "coffee", "votes": 1, "isVoted": true }));
+    // A poll that expires: voting closes, and the author and each voter are told once.
+    let short =
+        post(b, &at, json!({ "text": "quick", "poll": { "choices": ["x", "y"], "expiredAfter": 1000 } }))
+            .await;
+    assert_eq!(call(b, "notes/polls/vote", &bt, json!({ "noteId": short, "choice": 0 })).await.0, 204);
+    let ended = |list: &Value| list.as_array().unwrap().iter().filter(|n| n["type"] == "pollEnded").count();
+    let mut seen = (0, 0);
+    for _ in 0..50 {
+        let (_, na) = call(b, "i/notifications", &at, json!({ "markAsRead": false })).await;
+        let (_, nb) = call(b, "i/notifications", &bt, json!({ "markAsRead": false })).await;
+        seen = (ended(&na), ended(&nb));
+        if seen == (1, 1) {
+            assert_eq!(nb.as_array().unwrap()[0]["note"]["id"], json!(short));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(seen, (1, 1), "pollEnded for the author and the voter");
+    assert_eq!(
+        code(&call(b, "notes/polls/vote", &ct, json!({ "noteId": short, "choice": 1 })).await),
+        (400, Some("ALREADY_EXPIRED"))
+    );
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (_, na) = call(b, "i/notifications", &at, json!({})).await;
+    assert_eq!(ended(&na), 1, "told once");
 
     // The legacy app flow: app, session, approval, userkey; the token is sha256(accessToken + secret).
     let (s, app) =

@@ -83,10 +83,11 @@ async fn packed_entities_match_misskey_js_types() {
         b,
         "notes/create",
         &at,
-        json!({ "text": "hello @admin #tag", "poll": { "choices": ["a", "b"] } }),
+        json!({ "text": "hello @admin #tag", "poll": { "choices": ["a", "b"], "expiredAfter": 1000 } }),
     )
     .await;
     let nid = note["createdNote"]["id"].as_str().unwrap().to_string();
+    call(b, "notes/polls/vote", &admin, json!({ "noteId": nid, "choice": 0 })).await;
     call(b, "notes/reactions/create", &admin, json!({ "noteId": nid, "reaction": "👍" })).await;
     let quote =
         call(b, "notes/create", &admin, json!({ "text": "quote", "renoteId": nid, "cw": "cw" })).await;
@@ -97,7 +98,15 @@ async fn packed_entities_match_misskey_js_types() {
     let list = call(b, "users/lists/show", &admin, json!({ "listId": list["id"] })).await;
     let me = call(b, "i", &admin, json!({})).await;
     let other = call(b, "users/show", &admin, json!({ "userId": alice })).await;
-    let notifications = call(b, "i/notifications", &at, json!({})).await;
+    // The poll closes in the background: wait for its pollEnded notification.
+    let mut notifications = Value::Null;
+    for _ in 0..50 {
+        notifications = call(b, "i/notifications", &at, json!({})).await;
+        if notifications.as_array().unwrap().iter().any(|n| n["type"] == "pollEnded") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let grouped = call(b, "i/notifications-grouped", &at, json!({})).await;
     let reactions = call(b, "notes/reactions", &admin, json!({ "noteId": nid })).await;
     let following = call(b, "users/following", &admin, json!({ "userId": me["id"] })).await;

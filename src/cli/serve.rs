@@ -88,6 +88,8 @@ async fn serve(loaded: Loaded, role: Role) -> anyhow::Result<()> {
         api: Default::default(),
     });
 
+    let jobs = (role != Role::Web)
+        .then(|| crate::jobs::spawn(state.db.clone(), state.health.clone(), stop_rx.clone()));
     let result = if role == Role::Worker {
         crate::supervise::notify::ready();
         wait_for_signal().await;
@@ -96,6 +98,9 @@ async fn serve(loaded: Loaded, role: Role) -> anyhow::Result<()> {
         crate::http::run(state).await
     };
     let _ = stop_tx.send(true);
+    if let Some(j) = jobs {
+        let _ = j.await;
+    }
     for k in kids {
         let _ = k.await;
     }
