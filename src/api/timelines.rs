@@ -77,9 +77,7 @@ impl Bounds {
 }
 
 /// The note columns, for queries that must name them.
-const COLS: &str = "id, created_at, updated_at, user_id, user_host, reply_id, renote_id, reply_user_id, \
-    renote_user_id, thread_id, text, cw, visibility, local_only, visible_user_ids, mentions, tags, emojis, \
-    file_ids, has_poll, reaction_acceptance, reactions, renote_count, replies_count, uri, url";
+const COLS: &str = super::pack::notes::COLUMNS;
 
 fn cols(alias: &str) -> String {
     COLS.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
@@ -116,17 +114,19 @@ pub async fn run(
         Some(me) => visibility::exclusions(&mut conn, me).await?,
         None => (vec![], vec![]),
     };
-    let rows: Vec<NoteRow> = diesel::sql_query(sql)
-        .bind::<Nullable<Varchar>, _>(me)
-        .bind::<Array<Text>, _>(&ex)
-        .bind::<Array<Text>, _>(&rm)
-        .bind::<Nullable<Varchar>, _>(&b.lower)
-        .bind::<Nullable<Varchar>, _>(&b.upper)
-        .bind::<BigInt, _>(b.limit)
-        .bind::<Nullable<Varchar>, _>(extra)
-        .bind::<Bool, _>(flag)
-        .load(&mut conn)
-        .await?;
+    let rows: Vec<NoteRow> = crate::db::cached(
+        diesel::sql_query(sql)
+            .bind::<Nullable<Varchar>, _>(me)
+            .bind::<Array<Text>, _>(&ex)
+            .bind::<Array<Text>, _>(&rm)
+            .bind::<Nullable<Varchar>, _>(&b.lower)
+            .bind::<Nullable<Varchar>, _>(&b.upper)
+            .bind::<BigInt, _>(b.limit)
+            .bind::<Nullable<Varchar>, _>(extra)
+            .bind::<Bool, _>(flag),
+    )
+    .load(&mut conn)
+    .await?;
     super::pack::notes::pack(&mut conn, &ctx.state.config.url, me, &rows).await
 }
 
@@ -139,13 +139,13 @@ fn feed_sql(src: &str, b: &Bounds, with_renotes: bool, with_files: bool, any_vis
         // The viewer follows these authors: only "specified" notes need the address check.
         "(n.visibility <> 'specified' OR n.user_id = $1 OR $1 = ANY(n.visible_user_ids))".to_string()
     };
+    // The merge handles ids only; the chosen notes' rows are read once at the end.
     format!(
-        "SELECT {c} FROM ({src}) src CROSS JOIN LATERAL ( \
-           SELECT {nc} FROM notes n WHERE n.user_id = src.uid AND {common} AND {vis} \
+        "SELECT {c} FROM notes f WHERE f.id IN (SELECT t.id FROM ({src}) src CROSS JOIN LATERAL ( \
+           SELECT n.id FROM notes n WHERE n.user_id = src.uid AND {common} AND {vis} \
              AND (n.reply_id IS NULL OR src.with_replies OR n.reply_user_id = $1 OR n.reply_user_id = n.user_id) \
-           ORDER BY n.id {d} LIMIT $6) t",
-        c = cols("t"),
-        nc = cols("n"),
+           ORDER BY n.id {d} LIMIT $6) t ORDER BY t.id {d} LIMIT $6)",
+        c = cols("f"),
         common = common("n", with_renotes, with_files),
         d = b.dir(),
     )

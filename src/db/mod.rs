@@ -78,3 +78,37 @@ pub fn build_pool(cfg: &DatabaseConfig) -> anyhow::Result<Arc<DbPool>> {
         .build()?;
     Ok(Arc::new(pool))
 }
+
+/// Marks a `diesel::sql_query(…)` (with its binds) as safe to keep prepared: diesel never
+/// caches raw SQL statements, so each call would parse and plan again and cost an extra round
+/// trip. Only for SQL drawn from a fixed set of strings, since the cache is keyed by the text.
+pub fn cached<Q>(query: Q) -> Cached<Q> {
+    Cached(query)
+}
+
+#[derive(Debug, Clone)]
+pub struct Cached<Q>(Q);
+
+impl<Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>>
+    diesel::query_builder::QueryFragment<diesel::pg::Pg> for Cached<Q>
+{
+    fn walk_ast<'b>(
+        &'b self,
+        out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        self.0.walk_ast(out)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _: &diesel::pg::Pg) -> diesel::QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q> diesel::query_builder::QueryId for Cached<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q> diesel::query_builder::Query for Cached<Q> {
+    type SqlType = diesel::sql_types::Untyped;
+}

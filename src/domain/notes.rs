@@ -8,7 +8,7 @@ use crate::api::ApiError;
 use crate::db::schema::{following, notes, polls, users};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Text, Varchar};
+use diesel::sql_types::{Array, Bool, Nullable, Text, Timestamptz, Varchar};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 pub const VISIBILITIES: [&str; 4] = ["public", "home", "followers", "specified"];
@@ -208,38 +208,37 @@ pub async fn create(
     let pure_renote = renote.is_some() && !is_quote;
     let row = conn
         .transaction::<_, ApiError, _>(async |conn| {
-            let row: NoteRow = diesel::insert_into(notes::table)
-                .values((
-                    notes::id.eq(&id),
-                    notes::created_at.eq(now),
-                    notes::user_id.eq(author),
-                    notes::user_host.eq(None::<String>),
-                    notes::reply_id.eq(&n.reply_id),
-                    notes::renote_id.eq(&n.renote_id),
-                    notes::reply_user_id.eq(reply.as_ref().map(|r| r.user_id.clone())),
-                    notes::renote_user_id.eq(renote.as_ref().map(|r| r.user_id.clone())),
-                    notes::thread_id.eq(&thread_id),
-                    notes::text.eq(&n.text),
-                    notes::cw.eq(&n.cw),
-                    notes::visibility.eq(&n.visibility),
-                    notes::local_only.eq(n.local_only),
-                    notes::visible_user_ids.eq(&n.visible_user_ids),
-                    notes::mentions.eq(&mentions),
-                    notes::tags.eq(&tags),
-                    notes::emojis.eq(&emojis),
-                    notes::has_poll.eq(n.poll.is_some()),
-                    notes::reaction_acceptance.eq(&n.reaction_acceptance),
-                ))
-                .returning(NoteRow::as_returning())
-                .get_result(conn)
-                .await?;
-            if !search_doc.is_empty() {
-                diesel::sql_query("UPDATE notes SET search = to_tsvector('simple', $1) WHERE id = $2")
-                    .bind::<Text, _>(&search_doc)
-                    .bind::<Varchar, _>(&id)
-                    .execute(conn)
-                    .await?;
-            }
+            // One INSERT with the search vector: a later UPDATE would write the row and every
+            // index of the table twice.
+            let row: NoteRow = crate::db::cached(diesel::sql_query(format!(
+                "INSERT INTO notes (id, created_at, user_id, reply_id, renote_id, reply_user_id, renote_user_id, \
+                   thread_id, text, cw, visibility, local_only, visible_user_ids, mentions, tags, emojis, has_poll, \
+                   reaction_acceptance, search) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+                   CASE WHEN $19 = '' THEN NULL ELSE to_tsvector('simple', $19) END) RETURNING {}",
+                crate::api::pack::notes::COLUMNS
+            ))
+            .bind::<Varchar, _>(&id)
+            .bind::<Timestamptz, _>(now)
+            .bind::<Varchar, _>(author)
+            .bind::<Nullable<Varchar>, _>(&n.reply_id)
+            .bind::<Nullable<Varchar>, _>(&n.renote_id)
+            .bind::<Nullable<Varchar>, _>(reply.as_ref().map(|r| r.user_id.clone()))
+            .bind::<Nullable<Varchar>, _>(renote.as_ref().map(|r| r.user_id.clone()))
+            .bind::<Nullable<Varchar>, _>(&thread_id)
+            .bind::<Nullable<Text>, _>(&n.text)
+            .bind::<Nullable<Text>, _>(&n.cw)
+            .bind::<Varchar, _>(&n.visibility)
+            .bind::<Bool, _>(n.local_only)
+            .bind::<Array<Text>, _>(&n.visible_user_ids)
+            .bind::<Array<Text>, _>(&mentions)
+            .bind::<Array<Text>, _>(&tags)
+            .bind::<Array<Text>, _>(&emojis)
+            .bind::<Bool, _>(n.poll.is_some())
+            .bind::<Nullable<Varchar>, _>(&n.reaction_acceptance)
+            .bind::<Text, _>(&search_doc))
+            .get_result(conn)
+            .await?;
             if let Some(p) = &n.poll {
                 diesel::insert_into(polls::table)
                     .values((

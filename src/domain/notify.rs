@@ -43,7 +43,7 @@ pub async fn send_to(
     let ids: Vec<String> = to.iter().map(|_| crate::id::gen()).collect();
     let notifiees: Vec<&str> = to.iter().map(|t| t.0).collect();
     let kinds: Vec<&str> = to.iter().map(|t| t.1).collect();
-    diesel::sql_query(
+    crate::db::cached(diesel::sql_query(
         "INSERT INTO notifications (id, created_at, notifiee_id, notifier_id, type, note_id, reaction, message) \
          SELECT t.id, now(), t.notifiee, $2, t.kind, $3, $4, $5 FROM UNNEST($1, $6, $7) AS t(id, notifiee, kind) \
          WHERE NOT EXISTS (SELECT 1 FROM mutings WHERE muter_id = t.notifiee AND mutee_id = $2 \
@@ -56,7 +56,7 @@ pub async fn send_to(
     .bind::<Nullable<Varchar>, _>(n.reaction)
     .bind::<Nullable<Text>, _>(n.message)
     .bind::<Array<Text>, _>(&notifiees)
-    .bind::<Array<Text>, _>(&kinds)
+    .bind::<Array<Text>, _>(&kinds))
     .execute(conn)
     .await?;
     Ok(())

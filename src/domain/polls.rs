@@ -77,11 +77,13 @@ pub async fn vote(
             ))
             .execute(conn)
             .await?;
-        diesel::sql_query("UPDATE polls SET votes[$1] = votes[$1] + 1 WHERE note_id = $2")
-            .bind::<Integer, _>(choice + 1)
-            .bind::<Varchar, _>(&note.id)
-            .execute(conn)
-            .await?;
+        crate::db::cached(
+            diesel::sql_query("UPDATE polls SET votes[$1] = votes[$1] + 1 WHERE note_id = $2")
+                .bind::<Integer, _>(choice + 1)
+                .bind::<Varchar, _>(&note.id),
+        )
+        .execute(conn)
+        .await?;
         Ok(())
     })
     .await
@@ -102,7 +104,7 @@ pub async fn end_expired(conn: &mut AsyncPgConnection, batch: i64) -> Result<usi
         notifiee: String,
     }
     conn.transaction::<_, ApiError, _>(async |conn| {
-        let rows: Vec<Ended> = diesel::sql_query(
+        let rows: Vec<Ended> = crate::db::cached(diesel::sql_query(
             "WITH ended AS ( \
                UPDATE polls SET ended_notified = true WHERE note_id IN ( \
                  SELECT note_id FROM polls WHERE NOT ended_notified AND expires_at IS NOT NULL \
@@ -115,7 +117,7 @@ pub async fn end_expired(conn: &mut AsyncPgConnection, batch: i64) -> Result<usi
                JOIN notes n ON n.id = e.note_id JOIN poll_votes v ON v.note_id = e.note_id \
                JOIN users u ON u.id = v.user_id WHERE u.host IS NULL",
         )
-        .bind::<diesel::sql_types::BigInt, _>(batch)
+        .bind::<diesel::sql_types::BigInt, _>(batch))
         .load(conn)
         .await?;
         if rows.is_empty() {
@@ -123,14 +125,14 @@ pub async fn end_expired(conn: &mut AsyncPgConnection, batch: i64) -> Result<usi
         }
         let ids: Vec<String> = rows.iter().map(|_| crate::id::gen()).collect();
         let col = |f: fn(&Ended) -> &String| rows.iter().map(f).cloned().collect::<Vec<String>>();
-        diesel::sql_query(
+        crate::db::cached(diesel::sql_query(
             "INSERT INTO notifications (id, created_at, notifiee_id, notifier_id, type, note_id) \
              SELECT id, now(), notifiee, author, 'pollEnded', note FROM UNNEST($1, $2, $3, $4) AS t(id, notifiee, author, note)",
         )
         .bind::<Array<Text>, _>(&ids)
         .bind::<Array<Text>, _>(col(|r| &r.notifiee))
         .bind::<Array<Text>, _>(col(|r| &r.author))
-        .bind::<Array<Text>, _>(col(|r| &r.note_id))
+        .bind::<Array<Text>, _>(col(|r| &r.note_id)))
         .execute(conn)
         .await?;
         Ok(rows.iter().map(|r| &r.note_id).collect::<std::collections::HashSet<_>>().len())

@@ -66,15 +66,17 @@ async fn locked_existing(
 }
 
 async fn bump(conn: &mut AsyncPgConnection, note_id: &str, reaction: &str, by: i32) -> Result<(), ApiError> {
-    diesel::sql_query(
-        "UPDATE notes SET reactions = CASE \
+    crate::db::cached(
+        diesel::sql_query(
+            "UPDATE notes SET reactions = CASE \
            WHEN coalesce((reactions->>$1)::int, 0) + $3 <= 0 THEN reactions - $1 \
            ELSE jsonb_set(reactions, ARRAY[$1], to_jsonb(coalesce((reactions->>$1)::int, 0) + $3)) END \
          WHERE id = $2",
+        )
+        .bind::<Text, _>(key(reaction))
+        .bind::<Varchar, _>(note_id)
+        .bind::<Integer, _>(by),
     )
-    .bind::<Text, _>(key(reaction))
-    .bind::<Varchar, _>(note_id)
-    .bind::<Integer, _>(by)
     .execute(conn)
     .await?;
     Ok(())

@@ -61,13 +61,13 @@ pub async fn exclusions(
         #[diesel(sql_type = Array<Text>)]
         rm: Vec<String>,
     }
-    let e: Excluded = diesel::sql_query(
+    let e: Excluded = crate::db::cached(diesel::sql_query(
         "SELECT ARRAY(SELECT mutee_id FROM mutings WHERE muter_id = $1 AND (expires_at IS NULL OR expires_at > now()) \
                 UNION SELECT blockee_id FROM blockings WHERE blocker_id = $1 \
                 UNION SELECT blocker_id FROM blockings WHERE blockee_id = $1)::text[] AS ex, \
                 ARRAY(SELECT mutee_id FROM renote_mutings WHERE muter_id = $1)::text[] AS rm",
     )
-    .bind::<Varchar, _>(me)
+    .bind::<Varchar, _>(me))
     .get_result(conn)
     .await?;
     Ok((e.ex, e.rm))

@@ -13,6 +13,12 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 
+/// The columns of [`NoteRow`], for raw SQL that must name them.
+pub const COLUMNS: &str =
+    "id, created_at, updated_at, user_id, user_host, reply_id, renote_id, reply_user_id, \
+    renote_user_id, thread_id, text, cw, visibility, local_only, visible_user_ids, mentions, tags, emojis, \
+    file_ids, has_poll, reaction_acceptance, reactions, renote_count, replies_count, uri, url";
+
 #[derive(Queryable, QueryableByName, Selectable, Clone, Debug)]
 #[diesel(table_name = notes)]
 pub struct NoteRow {
