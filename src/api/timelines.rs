@@ -133,12 +133,7 @@ pub async fn run(
 /// The followed-users part of the home and hybrid feeds: for each source user (`src` yields
 /// `uid`, `with_replies`), the newest notes through `notes_user_id_id`, merged.
 fn feed_sql(src: &str, b: &Bounds, with_renotes: bool, with_files: bool, any_visible: bool) -> String {
-    let vis = if any_visible {
-        visibility::sql("n", "$1")
-    } else {
-        // The viewer follows these authors: only "specified" notes need the address check.
-        "(n.visibility <> 'specified' OR n.user_id = $1 OR $1 = ANY(n.visible_user_ids))".to_string()
-    };
+    let vis = if any_visible { visibility::sql("n", "$1") } else { FOLLOWED_VISIBLE.to_string() };
     // The merge handles ids only; the chosen notes' rows are read once at the end.
     format!(
         "SELECT {c} FROM notes f WHERE f.id IN (SELECT t.id FROM ({src}) src CROSS JOIN LATERAL ( \
@@ -159,6 +154,45 @@ fn local_sql(b: &Bounds, with_replies: bool, with_renotes: bool, with_files: boo
         c = cols("n"),
         common = common("n", with_renotes, with_files),
         d = b.dir(),
+    )
+}
+
+/// Visibility of a note whose author the viewer follows: only "specified" notes need the
+/// address check.
+const FOLLOWED_VISIBLE: &str =
+    "(n.visibility <> 'specified' OR n.user_id = $1 OR $1 = ANY(n.visible_user_ids))";
+
+/// How many of the newest notes the home feed looks through before it merges per followee.
+const FEED_WINDOW: u32 = 1000;
+
+/// The home feed (the viewer's and their followees' notes), unordered, holding at least the
+/// page. Two plans whose costs move in opposite directions: the per-followee merge of
+/// [`feed_sql`] costs followees × limit rows, a scan of the newest notes costs as many rows
+/// as it takes to find `limit` from followees. The scan is tried within the newest
+/// [`FEED_WINDOW`] notes of the page's range; when it finds a full page that page is exact (no
+/// older note can be newer), otherwise the merge answers. Pages asked oldest first (`sinceId`
+/// only) always merge.
+fn home_feed_sql(b: &Bounds, with_renotes: bool, with_files: bool) -> String {
+    let merged = feed_sql(FOLLOWED_SRC, b, with_renotes, with_files, false);
+    if b.ascending {
+        return merged;
+    }
+    // `coalesce` keeps the followee test a hashed lookup instead of a join.
+    format!(
+        "WITH recent AS MATERIALIZED ( \
+           SELECT {c} FROM (SELECT {c0} FROM notes n0 WHERE ($4::varchar IS NULL OR n0.id > $4) \
+               AND ($5::varchar IS NULL OR n0.id < $5) ORDER BY n0.id DESC LIMIT {w}) n \
+           WHERE coalesce(n.user_id IN (SELECT uid FROM ({FOLLOWED_SRC}) s), false) AND {common} AND {vis} \
+             AND (n.reply_id IS NULL OR n.user_id = $1 OR n.reply_user_id = $1 OR n.reply_user_id = n.user_id \
+               OR EXISTS (SELECT 1 FROM following w WHERE w.follower_id = $1 AND w.followee_id = n.user_id AND w.with_replies)) \
+           ORDER BY n.id DESC LIMIT $6) \
+         SELECT {COLS} FROM recent WHERE (SELECT count(*) FROM recent) >= $6 \
+         UNION ALL SELECT {COLS} FROM ({merged}) m WHERE (SELECT count(*) FROM recent) < $6",
+        c = cols("n"),
+        c0 = cols("n0"),
+        w = FEED_WINDOW,
+        common = common("n", with_renotes, with_files),
+        vis = FOLLOWED_VISIBLE,
     )
 }
 
@@ -213,18 +247,14 @@ pub async fn home(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
 }
 
 fn home_sql(b: &Bounds, p: &TimelineParams) -> String {
-    format!(
-        "{} ORDER BY id {} LIMIT $6",
-        feed_sql(FOLLOWED_SRC, b, p.with_renotes, p.with_files, false),
-        b.dir()
-    )
+    format!("{} ORDER BY id {} LIMIT $6", home_feed_sql(b, p.with_renotes, p.with_files), b.dir())
 }
 
 fn hybrid_sql(b: &Bounds, p: &TimelineParams) -> String {
     format!(
         "SELECT {c} FROM (({feed}) UNION ({local})) u ORDER BY id {d} LIMIT $6",
         c = COLS,
-        feed = feed_sql(FOLLOWED_SRC, b, p.with_renotes, p.with_files, false),
+        feed = home_feed_sql(b, p.with_renotes, p.with_files),
         local = local_sql(b, p.with_replies, p.with_renotes, p.with_files),
         d = b.dir(),
     )
