@@ -3,7 +3,7 @@
 # `misskey-rs bench seed` (default 2,000 users with a skewed follow graph, 200,000 notes with
 # replies, renotes, quotes and reactions), then for a user of median follow count:
 #   - wrk (2 threads, 32 connections) on notes/timeline, notes/local-timeline and
-#     notes/hybrid-timeline (limit 20), and on notes/create;
+#     notes/hybrid-timeline (limit 20), and on notes/create (one account, and 500 in turn);
 #   - pgbench running the very SQL of each timeline (`misskey-rs bench sql`) with as many
 #     clients as the server has database connections, and the ratio API/raw;
 #   - EXPLAIN ANALYZE of each timeline query; fails if one scans the notes table sequentially.
@@ -65,7 +65,10 @@ for tl in home local hybrid; do
     printf '| %-22s | %11s | %8s | %8s | %12s | %7s | %s\n' "$ep" "$rps" "$p50" "$p99" "$raw" "$ratio" "${bad:+$bad non-2xx}"
 done
 wrk_run notes/create "$tok" create.lua
-printf '| %-22s | %11s | %8s | %8s | %12s | %7s | %s\n' "notes/create" "$rps" "$p50" "$p99" "—" "—" "${bad:+$bad non-2xx}"
+printf '| %-22s | %11s | %8s | %8s | %12s | %7s | %s\n' "notes/create (1 user)" "$rps" "$p50" "$p99" "—" "—" "${bad:+$bad non-2xx}"
+q "SELECT token FROM users WHERE NOT is_system ORDER BY id LIMIT 500" > "$tmp/tokens"
+wrk_run notes/create "$tmp/tokens" create_many.lua
+printf '| %-22s | %11s | %8s | %8s | %12s | %7s | %s\n' "notes/create (500 users)" "$rps" "$p50" "$p99" "—" "—" "${bad:+$bad non-2xx}"
 echo
 echo "RSS after load: $(rss_mib) MiB"
 echo

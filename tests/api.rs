@@ -384,6 +384,16 @@ async fn lists_mutes_locked_accounts_polls_apps_and_rate_limits() {
     assert_eq!(code(&r), (429, Some("RATE_LIMIT_EXCEEDED")), "{}", r.1);
     assert!(r.1["error"]["info"]["resetMs"].is_number(), "{}", r.1);
 
+    // notes/mentions: notes that mention the caller or are addressed to them, through the GIN indexes.
+    let m1 = post(b, &bt, json!({ "text": "hi @alice" })).await;
+    let m2 =
+        post(b, &at, json!({ "text": "just you", "visibility": "specified", "visibleUserIds": [bob] })).await;
+    post(b, &bt, json!({ "text": "hi @carol" })).await;
+    let (_, m) = call(b, "notes/mentions", &at, json!({})).await;
+    assert!(ids(&m).contains(&m1) && !ids(&m).contains(&m2), "{m}");
+    let (_, m) = call(b, "notes/mentions", &bt, json!({ "visibility": "specified" })).await;
+    assert_eq!(ids(&m), vec![m2]);
+
     // Suspended users cannot call the API (cached credentials expire within seconds).
     let (ok, _, err) = inst.cli(&["admin", "user", "suspend", "--username", "carol"]);
     assert!(ok, "{err}");

@@ -430,7 +430,7 @@ pub async fn mentions(ctx: Ctx, p: MentionsParams) -> Result<Out, ApiError> {
         filter += &format!(" AND n.visibility = '{v}'");
     }
     let sql = format!(
-        "SELECT {c} FROM notes n WHERE ($1 = ANY(n.mentions) OR $1 = ANY(n.visible_user_ids)) AND {vis} AND {common}{filter} \
+        "SELECT {c} FROM notes n WHERE (n.mentions @> ARRAY[$1]::varchar[] OR n.visible_user_ids @> ARRAY[$1]::varchar[]) AND {vis} AND {common}{filter} \
          ORDER BY n.id {d} LIMIT $6",
         c = cols("n"),
         vis = visibility::sql("n", "$1"),

@@ -31,14 +31,24 @@ fn client_tls() -> rustls::ClientConfig {
 pub fn connect(url: &str) -> BoxFuture<'_, diesel::ConnectionResult<AsyncPgConnection>> {
     async move {
         let bad = |e: tokio_postgres::Error| ConnectionError::BadConnection(describe_pg_error(&e));
-        if wants_tls(url) {
+        let mut conn = if wants_tls(url) {
             let tls = tokio_postgres_rustls::MakeRustlsConnect::new(client_tls());
             let (client, conn) = tokio_postgres::connect(url, tls).await.map_err(bad)?;
-            AsyncPgConnection::try_from_client_and_connection(client, conn).await
+            AsyncPgConnection::try_from_client_and_connection(client, conn).await?
         } else {
             let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.map_err(bad)?;
-            AsyncPgConnection::try_from_client_and_connection(client, conn).await
+            AsyncPgConnection::try_from_client_and_connection(client, conn).await?
+        };
+        // PostgreSQL's default random_page_cost (4) models spinning disks and makes the planner
+        // sort whole tables instead of walking an index on small instances; a VPS has SSDs.
+        // A URL that sets it (`options=-c random_page_cost=…`) keeps its own value.
+        if !url.contains("random_page_cost") {
+            use diesel_async::SimpleAsyncConnection;
+            conn.batch_execute("SET random_page_cost = 1.1")
+                .await
+                .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
         }
+        Ok(conn)
     }
     .boxed()
 }
