@@ -83,13 +83,21 @@ fn cols(alias: &str) -> String {
     COLS.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
 }
 
+/// The page bounds ($4, $5) on `{a}.id`, written only when given: a prepared statement's
+/// generic plan can then use them as index bounds.
+fn bounds_sql(a: &str, b: &Bounds) -> String {
+    match (&b.lower, &b.upper) {
+        (Some(_), Some(_)) => format!("{a}.id > $4 AND {a}.id < $5"),
+        (Some(_), None) => format!("{a}.id > $4"),
+        (None, Some(_)) => format!("{a}.id < $5"),
+        (None, None) => "true".into(),
+    }
+}
+
 /// Conditions shared by the lists: the page bounds ($4, $5), mutes and blocks ($2, $3),
 /// renotes and files switches.
-fn common(a: &str, with_renotes: bool, with_files: bool) -> String {
-    let mut s = format!(
-        "($4::varchar IS NULL OR {a}.id > $4) AND ($5::varchar IS NULL OR {a}.id < $5) AND {}",
-        visibility::exclusion_sql(a, "$2", "$3")
-    );
+fn common(a: &str, b: &Bounds, with_renotes: bool, with_files: bool) -> String {
+    let mut s = format!("{} AND {}", bounds_sql(a, b), visibility::exclusion_sql(a, "$2", "$3"));
     if !with_renotes {
         s += &format!(" AND NOT ({a}.renote_id IS NOT NULL AND {a}.text IS NULL AND {a}.cw IS NULL AND NOT {a}.has_poll)");
     }
@@ -114,6 +122,10 @@ pub async fn run(
         Some(me) => visibility::exclusions(&mut conn, me).await?,
         None => (vec![], vec![]),
     };
+    // The page size goes into the text (it is a checked integer): with it and the bounds
+    // written only when given, the prepared statement's generic plan is as good as a custom
+    // one, so PostgreSQL stops planning the statement on every call.
+    let sql = sql.replace("$6", &b.limit.to_string());
     let rows: Vec<NoteRow> = crate::db::cached(
         diesel::sql_query(sql)
             .bind::<Nullable<Varchar>, _>(me)
@@ -141,7 +153,7 @@ fn feed_sql(src: &str, b: &Bounds, with_renotes: bool, with_files: bool, any_vis
              AND (n.reply_id IS NULL OR src.with_replies OR n.reply_user_id = $1 OR n.reply_user_id = n.user_id) \
            ORDER BY n.id {d} LIMIT $6) t ORDER BY t.id {d} LIMIT $6)",
         c = cols("f"),
-        common = common("n", with_renotes, with_files),
+        common = common("n", b, with_renotes, with_files),
         d = b.dir(),
     )
 }
@@ -152,7 +164,7 @@ fn local_sql(b: &Bounds, with_replies: bool, with_renotes: bool, with_files: boo
         "SELECT {c} FROM notes n WHERE n.user_host IS NULL AND n.visibility = 'public' AND {common}{replies} \
          ORDER BY n.id {d} LIMIT $6",
         c = cols("n"),
-        common = common("n", with_renotes, with_files),
+        common = common("n", b, with_renotes, with_files),
         d = b.dir(),
     )
 }
@@ -180,8 +192,7 @@ fn home_feed_sql(b: &Bounds, with_renotes: bool, with_files: bool) -> String {
     // `coalesce` keeps the followee test a hashed lookup instead of a join.
     format!(
         "WITH recent AS MATERIALIZED ( \
-           SELECT {c} FROM (SELECT {c0} FROM notes n0 WHERE ($4::varchar IS NULL OR n0.id > $4) \
-               AND ($5::varchar IS NULL OR n0.id < $5) ORDER BY n0.id DESC LIMIT {w}) n \
+           SELECT {c} FROM (SELECT {c0} FROM notes n0 WHERE {window} ORDER BY n0.id DESC LIMIT {w}) n \
            WHERE coalesce(n.user_id IN (SELECT uid FROM ({FOLLOWED_SRC}) s), false) AND {common} AND {vis} \
              AND (n.reply_id IS NULL OR n.user_id = $1 OR n.reply_user_id = $1 OR n.reply_user_id = n.user_id \
                OR EXISTS (SELECT 1 FROM following w WHERE w.follower_id = $1 AND w.followee_id = n.user_id AND w.with_replies)) \
@@ -190,8 +201,9 @@ fn home_feed_sql(b: &Bounds, with_renotes: bool, with_files: bool) -> String {
          UNION ALL SELECT {COLS} FROM ({merged}) m WHERE (SELECT count(*) FROM recent) < $6",
         c = cols("n"),
         c0 = cols("n0"),
+        window = bounds_sql("n0", b),
         w = FEED_WINDOW,
-        common = common("n", with_renotes, with_files),
+        common = common("n", b, with_renotes, with_files),
         vis = FOLLOWED_VISIBLE,
     )
 }
@@ -333,7 +345,7 @@ pub async fn global(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
         "SELECT {c} FROM notes n WHERE n.visibility = 'public' AND NOT n.local_only AND {common} \
          AND (n.reply_id IS NULL OR n.reply_user_id = n.user_id) ORDER BY n.id {d} LIMIT $6",
         c = cols("n"),
-        common = common("n", p.with_renotes, p.with_files),
+        common = common("n", &b, p.with_renotes, p.with_files),
         d = b.dir(),
     );
     Ok(serde_json::Value::Array(run(&ctx, &sql, &b, None, false).await?).into())
@@ -396,7 +408,7 @@ pub async fn user_notes(ctx: Ctx, p: UserNotesParams) -> Result<Out, ApiError> {
         "SELECT {c} FROM notes n WHERE n.user_id = $7 AND {vis} AND {common}{replies} ORDER BY n.id {d} LIMIT $6",
         c = cols("n"),
         vis = visibility::sql("n", "$1"),
-        common = common("n", p.with_renotes, p.with_files),
+        common = common("n", &b, p.with_renotes, p.with_files),
         d = b.dir(),
     );
     Ok(serde_json::Value::Array(run(&ctx, &sql, &b, Some(&p.user_id), false).await?).into())
@@ -434,7 +446,7 @@ pub async fn mentions(ctx: Ctx, p: MentionsParams) -> Result<Out, ApiError> {
          ORDER BY n.id {d} LIMIT $6",
         c = cols("n"),
         vis = visibility::sql("n", "$1"),
-        common = common("n", true, false),
+        common = common("n", &b, true, false),
         d = b.dir(),
     );
     Ok(serde_json::Value::Array(run(&ctx, &sql, &b, None, false).await?).into())
@@ -458,7 +470,7 @@ pub async fn related(
         "SELECT {c} FROM notes n WHERE {cond} AND {vis} AND {common} ORDER BY n.id {d} LIMIT $6",
         c = cols("n"),
         vis = visibility::sql("n", "$1"),
-        common = common("n", true, false),
+        common = common("n", &b, true, false),
         d = b.dir(),
     );
     run(ctx, &sql, &b, Some(note_id), false).await
@@ -491,7 +503,7 @@ pub async fn search(
          AND {vis} AND {common}{user} ORDER BY n.id {d} LIMIT $6",
         c = cols("n"),
         vis = visibility::sql("n", "$1"),
-        common = common("n", true, false),
+        common = common("n", &b, true, false),
         d = b.dir(),
     );
     let mut conn = ctx.db().await?;
