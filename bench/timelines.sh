@@ -53,6 +53,8 @@ raw_sql() { # timeline -> SQL with the binds of `timelines::run` filled in
         -e "s/\\\$1\\b/'$uid'/g" -e "s/\\\$2\\b/'{}'::text[]/g" -e "s/\\\$3\\b/'{}'::text[]/g" \
         -e "s/\\\$4\\b/NULL/g" -e "s/\\\$5\\b/NULL/g" -e "s/\\\$6\\b/20/g" -e "s/\\\$7\\b/NULL/g" -e "s/\\\$8\\b/false/g"
 }
+# The raw SQL runs prepared, with the planner settings the server's sessions use (db::connect).
+export PGOPTIONS="-c random_page_cost=1.1"
 echo "| endpoint (limit 20)    |   API req/s |   p50    |   p99    | raw SQL tx/s | API/raw |"
 echo "|------------------------|------------:|---------:|---------:|-------------:|--------:|"
 for tl in home local hybrid; do
@@ -60,7 +62,7 @@ for tl in home local hybrid; do
     wrk_run "$ep" "{\"i\":\"$tok\",\"limit\":20}"
     raw_sql $tl > "$tmp/$tl.sql"
     echo "$(cat "$tmp/$tl.sql");" > "$tmp/$tl.pgb"
-    raw=$(pgbench -n -M extended -c "$pool" -j 2 -T "$DUR" -f "$tmp/$tl.pgb" "$DB_URL" 2>/dev/null | awk '/^tps/ {printf "%.0f", $3}')
+    raw=$(pgbench -n -M prepared -c "$pool" -j 2 -T "$DUR" -f "$tmp/$tl.pgb" "$DB_URL" 2>/dev/null | awk '/^tps/ {printf "%.0f", $3}')
     ratio=$(awk -v a="$rps" -v b="$raw" 'BEGIN {printf "%.2f", a / b}')
     printf '| %-22s | %11s | %8s | %8s | %12s | %7s | %s\n' "$ep" "$rps" "$p50" "$p99" "$raw" "$ratio" "${bad:+$bad non-2xx}"
 done

@@ -39,14 +39,20 @@ pub fn connect(url: &str) -> BoxFuture<'_, diesel::ConnectionResult<AsyncPgConne
             let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.map_err(bad)?;
             AsyncPgConnection::try_from_client_and_connection(client, conn).await?
         };
-        // PostgreSQL's default random_page_cost (4) models spinning disks and makes the planner
-        // sort whole tables instead of walking an index on small instances; a VPS has SSDs.
-        // A URL that sets it (`options=-c random_page_cost=…`) keeps its own value.
-        if !url.contains("random_page_cost") {
-            use diesel_async::SimpleAsyncConnection;
-            conn.batch_execute("SET random_page_cost = 1.1")
-                .await
-                .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+        // Planner settings for this server's statements, unless the URL sets its own
+        // (`options=-c name=value`):
+        // - random_page_cost 1.1: the default (4) models spinning disks and makes the planner
+        //   sort whole tables instead of walking an index on small instances; a VPS has SSDs.
+        // - generic plans for prepared statements: every statement here is written so that its
+        //   plan does not depend on the values bound (page sizes and which bounds are present
+        //   are in the text), and the timeline statements take longer to plan than to run.
+        use diesel_async::SimpleAsyncConnection;
+        for (name, value) in [("random_page_cost", "1.1"), ("plan_cache_mode", "force_generic_plan")] {
+            if !url.contains(name) {
+                conn.batch_execute(&format!("SET {name} = {value}"))
+                    .await
+                    .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+            }
         }
         Ok(conn)
     }
