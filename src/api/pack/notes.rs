@@ -207,19 +207,26 @@ async fn load_batch(
     let user_ids: Vec<String> =
         all.iter().map(|n| n.user_id.clone()).collect::<HashSet<_>>().into_iter().collect();
     let users = users::load(conn, &user_ids).await?;
-    let ids: Vec<String> = all.iter().map(|n| n.id.clone()).collect();
+    // Only notes somebody reacted to can carry the caller's reaction.
+    let ids: Vec<String> = all
+        .iter()
+        .filter(|n| n.reactions.as_object().is_some_and(|m| !m.is_empty()))
+        .map(|n| n.id.clone())
+        .collect();
     let poll_ids: Vec<String> = all.iter().filter(|n| n.has_poll).map(|n| n.id.clone()).collect();
     let mut my_reactions = HashMap::new();
     let mut my_votes = HashSet::new();
     let mut followed = HashSet::new();
     if let Some(me) = me {
-        my_reactions = note_reactions::table
-            .filter(note_reactions::user_id.eq(me).and(note_reactions::note_id.eq_any(&ids)))
-            .select((note_reactions::note_id, note_reactions::reaction))
-            .load::<(String, String)>(conn)
-            .await?
-            .into_iter()
-            .collect();
+        if !ids.is_empty() {
+            my_reactions = note_reactions::table
+                .filter(note_reactions::user_id.eq(me).and(note_reactions::note_id.eq_any(&ids)))
+                .select((note_reactions::note_id, note_reactions::reaction))
+                .load::<(String, String)>(conn)
+                .await?
+                .into_iter()
+                .collect();
+        }
         if !poll_ids.is_empty() {
             my_votes = poll_votes::table
                 .filter(poll_votes::user_id.eq(me).and(poll_votes::note_id.eq_any(&poll_ids)))
