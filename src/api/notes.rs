@@ -135,6 +135,7 @@ pub async fn create(ctx: Ctx, p: CreateParams) -> Result<Out, ApiError> {
     let mut conn = ctx.db().await?;
     let row = dom::create(
         &mut conn,
+        &ctx.state.notes,
         &host,
         &me,
         policies.mention_limit,

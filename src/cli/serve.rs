@@ -68,6 +68,8 @@ async fn serve(loaded: Loaded, role: Role) -> anyhow::Result<()> {
     }
 
     let db = crate::db::build_pool(&cfg.database)?;
+    // The note writer's own connection, beside the request pool.
+    let writer_db = crate::config::DatabaseConfig { pool_size: 1, ..cfg.database.clone() };
     let redis = Redis::new(&cfg)?;
     let health = Arc::new(Health::default());
     spawn_watchers(Deps {
@@ -86,6 +88,7 @@ async fn serve(loaded: Loaded, role: Role) -> anyhow::Result<()> {
         trusted_proxies,
         meta_cache: Default::default(),
         api: Default::default(),
+        notes: crate::domain::notes::Writer::start(crate::db::build_pool(&writer_db)?),
     });
 
     let jobs = (role != Role::Web)

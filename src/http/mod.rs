@@ -24,6 +24,8 @@ pub struct AppState {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub meta_cache: crate::api::meta::Cache,
     pub api: crate::api::Caches,
+    /// Stores new notes in batches (see `domain::notes::writer`).
+    pub notes: crate::domain::notes::Writer,
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -160,11 +160,12 @@ mod tests {
         Arc::new(AppState {
             db: crate::db::build_pool(&cfg.database).unwrap(),
             redis: crate::bus::Redis::new(&cfg).unwrap(),
-            config: Arc::new(cfg),
             health: Default::default(),
             trusted_proxies: vec![],
             meta_cache: Default::default(),
             api: Default::default(),
+            notes: crate::domain::notes::Writer::start(crate::db::build_pool(&cfg.database).unwrap()),
+            config: Arc::new(cfg),
         })
     }
 

@@ -1,14 +1,18 @@
 //! Creating and deleting notes: visibility rules for replies and renotes, mentions, hashtags and
 //! emoji found by the MFM engine, counters, and the notifications a note causes.
 
+pub mod writer;
+
+pub use writer::Writer;
+
 use super::notify::{self, Notice};
 use super::visibility;
 use crate::api::pack::notes::NoteRow;
 use crate::api::ApiError;
-use crate::db::schema::{following, notes, polls, users};
+use crate::db::schema::{following, notes, users};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Bool, Nullable, Text, Timestamptz, Varchar};
+use diesel::sql_types::Varchar;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 pub const VISIBILITIES: [&str; 4] = ["public", "home", "followers", "specified"];
@@ -61,9 +65,11 @@ async fn mentioned(
         .await?)
 }
 
-/// Creates a local note by `author`. Everything is checked before anything is written.
+/// Creates a local note by `author`. Everything is checked before anything is written; the
+/// note itself is stored by the [`Writer`], together with the notes created at the same time.
 pub async fn create(
     conn: &mut AsyncPgConnection,
+    writer: &Writer,
     local_host: &str,
     author: &str,
     mention_limit: u32,
@@ -201,75 +207,27 @@ pub async fn create(
         n.visible_user_ids.clear();
     }
 
-    let id = crate::id::gen();
-    let now = Utc::now();
     let thread_id = reply.as_ref().map(|r| r.thread_id.clone().unwrap_or_else(|| r.id.clone()));
-    let search_doc = super::search::document(n.text.as_deref(), n.cw.as_deref());
     let pure_renote = renote.is_some() && !is_quote;
-    let row = conn
-        .transaction::<_, ApiError, _>(async |conn| {
-            // One INSERT with the search vector: a later UPDATE would write the row and every
-            // index of the table twice.
-            let row: NoteRow = crate::db::cached(diesel::sql_query(format!(
-                "INSERT INTO notes (id, created_at, user_id, reply_id, renote_id, reply_user_id, renote_user_id, \
-                   thread_id, text, cw, visibility, local_only, visible_user_ids, mentions, tags, emojis, has_poll, \
-                   reaction_acceptance, search) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-                   CASE WHEN $19 = '' THEN NULL ELSE to_tsvector('simple', $19) END) RETURNING {}",
-                crate::api::pack::notes::COLUMNS
-            ))
-            .bind::<Varchar, _>(&id)
-            .bind::<Timestamptz, _>(now)
-            .bind::<Varchar, _>(author)
-            .bind::<Nullable<Varchar>, _>(&n.reply_id)
-            .bind::<Nullable<Varchar>, _>(&n.renote_id)
-            .bind::<Nullable<Varchar>, _>(reply.as_ref().map(|r| r.user_id.clone()))
-            .bind::<Nullable<Varchar>, _>(renote.as_ref().map(|r| r.user_id.clone()))
-            .bind::<Nullable<Varchar>, _>(&thread_id)
-            .bind::<Nullable<Text>, _>(&n.text)
-            .bind::<Nullable<Text>, _>(&n.cw)
-            .bind::<Varchar, _>(&n.visibility)
-            .bind::<Bool, _>(n.local_only)
-            .bind::<Array<Text>, _>(&n.visible_user_ids)
-            .bind::<Array<Text>, _>(&mentions)
-            .bind::<Array<Text>, _>(&tags)
-            .bind::<Array<Text>, _>(&emojis)
-            .bind::<Bool, _>(n.poll.is_some())
-            .bind::<Nullable<Varchar>, _>(&n.reaction_acceptance)
-            .bind::<Text, _>(&search_doc))
-            .get_result(conn)
-            .await?;
-            if let Some(p) = &n.poll {
-                diesel::insert_into(polls::table)
-                    .values((
-                        polls::note_id.eq(&id),
-                        polls::expires_at.eq(p.expires_at),
-                        polls::multiple.eq(p.multiple),
-                        polls::choices.eq(&p.choices),
-                        polls::votes.eq(vec![0i32; p.choices.len()]),
-                    ))
-                    .execute(conn)
-                    .await?;
-            }
-            diesel::update(users::table.find(author))
-                .set((users::notes_count.eq(users::notes_count + 1), users::last_active_date.eq(now)))
-                .execute(conn)
-                .await?;
-            if let Some(r) = &reply {
-                diesel::update(notes::table.find(&r.id))
-                    .set(notes::replies_count.eq(notes::replies_count + 1))
-                    .execute(conn)
-                    .await?;
-            }
-            if let Some(r) = &renote {
-                if r.user_id != author {
-                    diesel::update(notes::table.find(&r.id))
-                        .set(notes::renote_count.eq(notes::renote_count + 1))
-                        .execute(conn)
-                        .await?;
-                }
-            }
-            Ok(row)
+    let row = writer
+        .write(writer::Insert {
+            id: crate::id::gen(),
+            created_at: Utc::now(),
+            user_id: author.to_string(),
+            reply: reply.as_ref().map(|r| (r.id.clone(), r.user_id.clone())),
+            renote: renote.as_ref().map(|r| (r.id.clone(), r.user_id.clone())),
+            thread_id,
+            search: super::search::document(n.text.as_deref(), n.cw.as_deref()),
+            text: n.text,
+            cw: n.cw,
+            visibility: n.visibility,
+            local_only: n.local_only,
+            visible_user_ids: n.visible_user_ids,
+            mentions: mentions.clone(),
+            tags,
+            emojis,
+            poll: n.poll,
+            reaction_acceptance: n.reaction_acceptance,
         })
         .await?;
 
