@@ -6,11 +6,6 @@ use common::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-async fn call(base: &str, ep: &str, token: &str, mut body: Value) -> (u16, Value) {
-    body["i"] = json!(token);
-    api(base, ep, body).await
-}
-
 async fn user(base: &str, admin: &str, name: &str) -> (String, String) {
     let (s, u) =
         call(base, "admin/accounts/create", admin, json!({ "username": name, "password": "password123" }))
@@ -400,4 +395,117 @@ async fn lists_mutes_locked_accounts_polls_apps_and_rate_limits() {
     tokio::time::sleep(Duration::from_millis(3500)).await;
     let r = call(b, "i", &ct, json!({})).await;
     assert_eq!(code(&r), (403, Some("YOUR_ACCOUNT_SUSPENDED")), "{}", r.1);
+}
+
+#[tokio::test]
+async fn invitation_codes_admit_one_account_each() {
+    let inst = Instance::init("api_invites").without_rate_limits();
+    let server = inst.serve();
+    wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
+    let b = server.base.as_str();
+    let (_, r) = api(b, "signin-flow", json!({ "username": "admin", "password": "adminpass123" })).await;
+    let admin = r["i"].as_str().unwrap().to_string();
+    let signup = |name: &str, code: Option<&Value>| {
+        let mut body = json!({ "username": name, "password": "password123" });
+        if let Some(c) = code {
+            body["invitationCode"] = c.clone();
+        }
+        api(b, "signup", body)
+    };
+    let exists = async |name: &str| call(b, "users/show", &admin, json!({ "username": name })).await.0 == 200;
+
+    // Registration is closed after init: no code, or a code nobody made, lets nobody in.
+    assert_eq!(code(&signup("alice", None).await), (400, Some("REGISTRATION_CLOSED")));
+    assert_eq!(code(&signup("alice", Some(&json!("nope"))).await), (400, Some("INVALID_INVITATION_CODE")));
+    assert!(!exists("alice").await);
+
+    // Moderators make codes; bad counts and dates are refused.
+    let r = call(b, "admin/invite/create", &admin, json!({ "count": 0 })).await;
+    assert_eq!(code(&r), (400, Some("INVALID_PARAM")));
+    let r = call(b, "admin/invite/create", &admin, json!({ "expiresAt": "someday" })).await;
+    assert_eq!(code(&r), (400, Some("INVALID_DATE_TIME")));
+    let (s, codes) = call(b, "admin/invite/create", &admin, json!({ "count": 3 })).await;
+    assert_eq!((s, codes.as_array().unwrap().len()), (200, 3), "{codes}");
+    assert_eq!(
+        (codes[0]["used"].clone(), codes[0]["createdBy"]["username"].clone()),
+        (json!(false), json!("admin"))
+    );
+    let (_, past) =
+        call(b, "admin/invite/create", &admin, json!({ "expiresAt": "2020-01-01T00:00:00.000Z" })).await;
+    assert_eq!(code(&signup("alice", Some(&past[0]["code"])).await), (400, Some("INVALID_INVITATION_CODE")));
+
+    // A code admits one account; a refused signup uses nothing up.
+    let (s, alice) = signup("alice", Some(&codes[0]["code"])).await;
+    assert_eq!(s, 200, "{alice}");
+    let at = alice["token"].as_str().unwrap().to_string();
+    assert_eq!(code(&signup("bob", Some(&codes[0]["code"])).await), (400, Some("INVALID_INVITATION_CODE")));
+    assert_eq!(code(&signup("alice", Some(&codes[1]["code"])).await), (400, Some("USED_USERNAME")));
+    // Two people racing for one code: exactly one gets in.
+    let (x, y) =
+        tokio::join!(signup("racer1", Some(&codes[1]["code"])), signup("racer2", Some(&codes[1]["code"])));
+    assert_eq!([x.0, y.0].iter().filter(|s| **s == 200).count(), 1, "{} {}", x.1, y.1);
+    assert_eq!(exists("racer1").await as u8 + exists("racer2").await as u8, 1);
+
+    let (s, used) = call(b, "admin/invite/list", &admin, json!({ "type": "used", "sort": "-usedAt" })).await;
+    assert_eq!(s, 200);
+    let used: Vec<_> = used.as_array().unwrap().iter().map(|c| c["usedBy"]["username"].clone()).collect();
+    assert_eq!(used[0], json!("alice"));
+    assert_eq!(used.len(), 2);
+    let (_, unused) = call(b, "admin/invite/list", &admin, json!({ "type": "unused" })).await;
+    assert_eq!(unused.as_array().unwrap().len(), 2, "{unused}");
+    let (_, expired) = call(b, "admin/invite/list", &admin, json!({ "type": "expired" })).await;
+    assert_eq!(ids(&expired), ids(&past));
+    let r = call(b, "admin/invite/list", &admin, json!({ "type": "broken" })).await;
+    assert_eq!(code(&r), (400, Some("INVALID_PARAM")));
+    let r = call(b, "admin/invite/list", &at, json!({})).await;
+    assert_eq!(code(&r), (403, Some("ROLE_PERMISSION_DENIED")));
+
+    // Users make codes only where the policies let them, within the limit per cycle.
+    let r = call(b, "invite/create", &at, json!({})).await;
+    assert_eq!(code(&r), (403, Some("ROLE_PERMISSION_DENIED")));
+    let r = call(
+        b,
+        "admin/roles/update-default-policies",
+        &admin,
+        json!({ "policies": { "canInvite": true, "inviteLimit": 2, "inviteExpirationTime": 60 } }),
+    )
+    .await;
+    assert_eq!(r.0, 204, "{}", r.1);
+    let (_, left) = call(b, "invite/limit", &at, json!({})).await;
+    assert_eq!(left, json!({ "remaining": 2 }));
+    let (s, mine) = call(b, "invite/create", &at, json!({})).await;
+    assert_eq!(s, 200, "{mine}");
+    assert!(mine["expiresAt"].is_string(), "{mine}");
+    call(b, "invite/create", &at, json!({})).await;
+    let r = call(b, "invite/create", &at, json!({})).await;
+    assert_eq!(code(&r), (400, Some("EXCEEDED_LIMIT_OF_CREATE_INVITE_CODE")));
+    let (_, left) = call(b, "invite/limit", &at, json!({})).await;
+    assert_eq!(left, json!({ "remaining": 0 }));
+    let (_, list) = call(b, "invite/list", &at, json!({})).await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["createdBy"]["username"], json!("alice"));
+
+    // Deleting: only your own unused codes (moderators: any).
+    let (s, carol) = signup("carol", Some(&mine["code"])).await;
+    assert_eq!(s, 200, "{carol}");
+    let ct = carol["token"].as_str().unwrap();
+    let r = call(b, "invite/delete", ct, json!({ "inviteId": list[0]["id"] })).await;
+    assert_eq!(code(&r), (400, Some("ACCESS_DENIED")));
+    let r = call(b, "invite/delete", &at, json!({ "inviteId": mine["id"] })).await;
+    assert_eq!(code(&r), (400, Some("CAN_NOT_DELETE_INVITE_CODE")));
+    let r = call(b, "invite/delete", &at, json!({ "inviteId": "nope" })).await;
+    assert_eq!(code(&r), (400, Some("NO_SUCH_INVITE_CODE")));
+    let r = call(b, "invite/delete", &at, json!({})).await;
+    assert_eq!(code(&r), (400, Some("INVALID_PARAM")));
+    assert_eq!(call(b, "invite/delete", &at, json!({ "inviteId": list[0]["id"] })).await.0, 204);
+    assert_eq!(call(b, "invite/delete", &admin, json!({ "inviteId": mine["id"] })).await.0, 204);
+    let (_, list) = call(b, "invite/list", &at, json!({})).await;
+    assert_eq!(list, json!([]));
+
+    // With registration open no code is needed, and one given is not used up.
+    let r = call(b, "admin/update-meta", &admin, json!({ "disableRegistration": false })).await;
+    assert!(r.0 == 200 || r.0 == 204, "{}", r.1);
+    assert_eq!(signup("dave", Some(&codes[2]["code"])).await.0, 200);
+    let (_, unused) = call(b, "admin/invite/list", &admin, json!({ "type": "unused" })).await;
+    assert!(ids(&unused).contains(&codes[2]["id"].as_str().unwrap().to_string()), "{unused}");
 }

@@ -51,9 +51,9 @@ async fn meta_matches_misskey_js_types() {
     check_contract(&[("MetaDetailed", "meta", detailed), ("MetaLite", "meta detail=false", lite)]);
 }
 
-async fn call(base: &str, ep: &str, token: &str, mut body: Value) -> Value {
-    body["i"] = json!(token);
-    let (s, v) = api(base, ep, body).await;
+/// [`common::call`] that must succeed.
+async fn ok(base: &str, ep: &str, token: &str, body: Value) -> Value {
+    let (s, v) = call(base, ep, token, body).await;
     assert!(s == 200 || s == 204, "{ep}: {s} {v}");
     v
 }
@@ -67,19 +67,19 @@ async fn packed_entities_match_misskey_js_types() {
     let (_, r) = api(b, "signin-flow", json!({ "username": "admin", "password": "adminpass123" })).await;
     let admin = r["i"].as_str().unwrap().to_string();
     let created =
-        call(b, "admin/accounts/create", &admin, json!({ "username": "alice", "password": "password123" }))
+        ok(b, "admin/accounts/create", &admin, json!({ "username": "alice", "password": "password123" }))
             .await;
     let (alice, at) =
         (created["id"].as_str().unwrap().to_string(), created["token"].as_str().unwrap().to_string());
-    call(
+    ok(
         b,
         "i/update",
         &at,
         json!({ "name": "Alice", "description": "hi", "fields": [{ "name": "a", "value": "b" }] }),
     )
     .await;
-    call(b, "following/create", &admin, json!({ "userId": alice })).await;
-    let note = call(
+    ok(b, "following/create", &admin, json!({ "userId": alice })).await;
+    let note = ok(
         b,
         "notes/create",
         &at,
@@ -87,30 +87,29 @@ async fn packed_entities_match_misskey_js_types() {
     )
     .await;
     let nid = note["createdNote"]["id"].as_str().unwrap().to_string();
-    call(b, "notes/polls/vote", &admin, json!({ "noteId": nid, "choice": 0 })).await;
-    call(b, "notes/reactions/create", &admin, json!({ "noteId": nid, "reaction": "👍" })).await;
-    let quote =
-        call(b, "notes/create", &admin, json!({ "text": "quote", "renoteId": nid, "cw": "cw" })).await;
-    call(b, "notes/favorites/create", &admin, json!({ "noteId": nid })).await;
-    call(b, "i/pin", &at, json!({ "noteId": nid })).await;
-    let list = call(b, "users/lists/create", &admin, json!({ "name": "friends" })).await;
-    call(b, "users/lists/push", &admin, json!({ "listId": list["id"], "userId": alice })).await;
-    let list = call(b, "users/lists/show", &admin, json!({ "listId": list["id"] })).await;
-    let me = call(b, "i", &admin, json!({})).await;
-    let other = call(b, "users/show", &admin, json!({ "userId": alice })).await;
+    ok(b, "notes/polls/vote", &admin, json!({ "noteId": nid, "choice": 0 })).await;
+    ok(b, "notes/reactions/create", &admin, json!({ "noteId": nid, "reaction": "👍" })).await;
+    let quote = ok(b, "notes/create", &admin, json!({ "text": "quote", "renoteId": nid, "cw": "cw" })).await;
+    ok(b, "notes/favorites/create", &admin, json!({ "noteId": nid })).await;
+    ok(b, "i/pin", &at, json!({ "noteId": nid })).await;
+    let list = ok(b, "users/lists/create", &admin, json!({ "name": "friends" })).await;
+    ok(b, "users/lists/push", &admin, json!({ "listId": list["id"], "userId": alice })).await;
+    let list = ok(b, "users/lists/show", &admin, json!({ "listId": list["id"] })).await;
+    let me = ok(b, "i", &admin, json!({})).await;
+    let other = ok(b, "users/show", &admin, json!({ "userId": alice })).await;
     // The poll closes in the background: wait for its pollEnded notification.
     let mut notifications = Value::Null;
     for _ in 0..50 {
-        notifications = call(b, "i/notifications", &at, json!({})).await;
+        notifications = ok(b, "i/notifications", &at, json!({})).await;
         if notifications.as_array().unwrap().iter().any(|n| n["type"] == "pollEnded") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let grouped = call(b, "i/notifications-grouped", &at, json!({})).await;
-    let reactions = call(b, "notes/reactions", &admin, json!({ "noteId": nid })).await;
-    let following = call(b, "users/following", &admin, json!({ "userId": me["id"] })).await;
-    let favorites = call(b, "i/favorites", &admin, json!({})).await;
+    let grouped = ok(b, "i/notifications-grouped", &at, json!({})).await;
+    let reactions = ok(b, "notes/reactions", &admin, json!({ "noteId": nid })).await;
+    let following = ok(b, "users/following", &admin, json!({ "userId": me["id"] })).await;
+    let favorites = ok(b, "i/favorites", &admin, json!({})).await;
     let mut samples: Vec<(&str, &str, Value)> = vec![
         ("MeDetailed", "i", me),
         ("UserDetailedNotMe", "users/show", other.clone()),
@@ -131,12 +130,20 @@ async fn packed_entities_match_misskey_js_types() {
     for n in grouped.as_array().unwrap() {
         samples.push(("Notification", "i/notifications-grouped", n.clone()));
     }
-    call(b, "mute/create", &admin, json!({ "userId": alice })).await;
-    let mutes = call(b, "mute/list", &admin, json!({})).await;
+    ok(b, "mute/create", &admin, json!({ "userId": alice })).await;
+    let mutes = ok(b, "mute/list", &admin, json!({})).await;
     samples.push(("Muting", "mute/list", mutes[0].clone()));
-    call(b, "blocking/create", &admin, json!({ "userId": alice })).await;
-    let blocks = call(b, "blocking/list", &admin, json!({})).await;
+    ok(b, "blocking/create", &admin, json!({ "userId": alice })).await;
+    let blocks = ok(b, "blocking/list", &admin, json!({})).await;
     samples.push(("Blocking", "blocking/list", blocks[0].clone()));
+    let codes = ok(b, "admin/invite/create", &admin, json!({ "count": 2, "expiresAt": "2999-01-01" })).await;
+    let signup =
+        json!({ "username": "invited", "password": "password123", "invitationCode": codes[0]["code"] });
+    assert_eq!(api(b, "signup", signup).await.0, 200);
+    // One used code (with usedBy) and one unused.
+    for c in ok(b, "admin/invite/list", &admin, json!({})).await.as_array().unwrap() {
+        samples.push(("InviteCode", "admin/invite/list", c.clone()));
+    }
     check_contract(&samples);
 }
 

@@ -4,14 +4,9 @@
 mod common;
 use common::*;
 use misskey_rs::domain::notes::writer::{Insert, Writer};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::HashSet;
 use std::time::Duration;
-
-async fn call(base: &str, ep: &str, token: &str, mut body: Value) -> (u16, Value) {
-    body["i"] = json!(token);
-    api(base, ep, body).await
-}
 
 #[tokio::test]
 async fn concurrent_creates_keep_counters_and_answer_each_caller() {

@@ -71,6 +71,11 @@ fn user_error(e: UserError) -> ApiError {
             "b4a8e6d2-5f3c-4e1a-9c7b-2d6f8a0e4c13",
             "This username is already taken.",
         ),
+        UserError::InvalidInvitation => ApiError::client(
+            "INVALID_INVITATION_CODE",
+            "6e2ad7a1-4c0b-4f57-9d3e-0c8f1b5a2e74",
+            "This invitation code is unknown, already used or expired.",
+        ),
         other => ApiError::internal(other),
     }
 }
@@ -148,15 +153,19 @@ pub async fn signup(ctx: Ctx, p: Signup) -> Result<Out, ApiError> {
         .await
         .optional()?
         .unwrap_or((true, None));
-    if closed {
-        // Invitation codes are an admin feature still to come; until then a closed instance is closed.
-        let msg = if p.invitation_code.is_some() {
-            "Invalid invitation code."
-        } else {
-            "Registration is closed on this server."
-        };
-        return Err(ApiError::client("REGISTRATION_CLOSED", "8a0b6c2e-7d1f-4c3a-9e5b-1f2d3c4b5a69", msg));
-    }
+    // While registration is closed, only an invitation code lets someone in; with it open, a
+    // code is not needed and not used up.
+    let invitation = match (closed, p.invitation_code.as_deref().filter(|c| !c.is_empty())) {
+        (false, _) => None,
+        (true, Some(code)) => Some(code),
+        (true, None) => {
+            return Err(ApiError::client(
+                "REGISTRATION_CLOSED",
+                "8a0b6c2e-7d1f-4c3a-9e5b-1f2d3c4b5a69",
+                "Registration is closed on this server; an invitation code is needed.",
+            ))
+        }
+    };
     if root.is_some() && PRESERVED_USERNAMES.contains(&p.username.to_lowercase().as_str()) {
         return Err(ApiError::client(
             "DENIED_USERNAME",
@@ -164,8 +173,9 @@ pub async fn signup(ctx: Ctx, p: Signup) -> Result<Out, ApiError> {
             "This username is reserved.",
         ));
     }
-    let created =
-        dom_users::create_local(&mut conn, &p.username, &p.password, false).await.map_err(user_error)?;
+    let created = dom_users::create_local_invited(&mut conn, &p.username, &p.password, false, invitation)
+        .await
+        .map_err(user_error)?;
     drop(conn);
     Ok(me_with_token(&ctx, &created.id, &created.token).await?.into())
 }

@@ -4,6 +4,7 @@
 
 use super::auth::Me;
 use super::{params, ApiError};
+use crate::domain::policies::RolePolicies;
 use crate::http::AppState;
 use actix_web::web;
 use futures_util::future::LocalBoxFuture;
@@ -71,6 +72,9 @@ pub struct Limit {
     pub min_interval_ms: u64,
 }
 
+/// Reads one role policy: does it allow the endpoint?
+pub type PolicyCheck = fn(&RolePolicies) -> bool;
+
 type Call = Box<dyn Fn(Ctx, Value) -> LocalBoxFuture<'static, Result<Out, ApiError>> + Send + Sync>;
 
 pub struct Endpoint {
@@ -79,6 +83,9 @@ pub struct Endpoint {
     pub kind: Option<&'static str>,
     pub secure: bool,
     pub role: Role,
+    /// A role policy the caller needs (its name, and how to read it); root and administrators
+    /// pass regardless, as in Misskey.
+    pub policy: Option<(&'static str, PolicyCheck)>,
     pub limit: Option<Limit>,
     pub allow_get: bool,
     pub description: &'static str,
@@ -101,6 +108,7 @@ where
         kind: None,
         secure: false,
         role: Role::Anyone,
+        policy: None,
         limit: None,
         allow_get: false,
         description: "",
@@ -138,6 +146,17 @@ impl Endpoint {
     pub fn admin(mut self) -> Self {
         self.credential = true;
         self.role = Role::Admin;
+        self
+    }
+
+    pub fn moderator(mut self) -> Self {
+        self.credential = true;
+        self.role = Role::Moderator;
+        self
+    }
+
+    pub fn policy(mut self, name: &'static str, allowed: PolicyCheck) -> Self {
+        self.policy = Some((name, allowed));
         self
     }
 

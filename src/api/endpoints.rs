@@ -2,7 +2,9 @@
 //! `secure`, role, rate limit, GET. Dispatch, checks and `/api.json` all read this table.
 
 use super::endpoint::{ep, Endpoint, HOUR, SEC};
-use super::{accounts, apps, following, meta, notes, notifications, ping, relations, timelines, users};
+use super::{
+    accounts, apps, following, invites, meta, notes, notifications, ping, relations, timelines, users,
+};
 
 pub fn all() -> Vec<Endpoint> {
     vec![
@@ -25,6 +27,30 @@ pub fn all() -> Vec<Endpoint> {
             .kind("write:admin:roles")
             .doc("Changes the base role policies every user gets."),
         ep("admin/update-meta", accounts::update_meta).admin().kind("write:admin:meta").doc("Changes instance settings (name, description, registration, maintainer)."),
+        ep("invite/create", invites::create)
+            .cred(Some("write:invite-codes"))
+            .policy("canInvite", |p| p.can_invite)
+            .doc("Makes an invitation code of the caller's own (within the policies' limit per cycle)."),
+        ep("invite/delete", invites::delete)
+            .cred(Some("write:invite-codes"))
+            .policy("canInvite", |p| p.can_invite)
+            .doc("Deletes an unused invitation code of the caller's (moderators: any code)."),
+        ep("invite/limit", invites::limit)
+            .cred(Some("read:invite-codes"))
+            .policy("canInvite", |p| p.can_invite)
+            .doc("How many more codes the caller may make in this cycle (null: no limit)."),
+        ep("invite/list", invites::list)
+            .cred(Some("read:invite-codes"))
+            .policy("canInvite", |p| p.can_invite)
+            .doc("The caller's invitation codes."),
+        ep("admin/invite/create", invites::admin_create)
+            .moderator()
+            .kind("write:admin:invite-codes")
+            .doc("Makes 1–100 invitation codes, optionally expiring."),
+        ep("admin/invite/list", invites::admin_list)
+            .moderator()
+            .kind("read:admin:invite-codes")
+            .doc("All invitation codes, filtered by state and sorted."),
         ep("miauth/gen-token", apps::miauth_gen_token).cred(None).secure().doc("Creates a MiAuth app token (approval page)."),
         ep("app/create", apps::app_create).doc("Registers an app for the legacy auth flow."),
         ep("app/show", apps::app_show).doc("Shows an app."),

@@ -94,7 +94,7 @@ impl ApiError {
             Kind::Permission,
             "ROLE_PERMISSION_DENIED",
             "7f86f06f-7e15-4057-8561-f4b6d4ac755a",
-            "Your role does not allow this.",
+            "You are not assigned to a required role.",
         )
     }
 

@@ -10,6 +10,7 @@ pub mod endpoint;
 mod endpoints;
 pub mod error;
 mod following;
+mod invites;
 pub mod meta;
 mod notes;
 mod notifications;
@@ -144,6 +145,11 @@ async fn authorize(
             Role::Admin if !(me.is_root || me.is_admin) => return Err(ApiError::role_denied(false)),
             Role::Moderator if !me.is_staff() => return Err(ApiError::role_denied(true)),
             _ => {}
+        }
+        if let Some((_, allowed)) = ep.policy {
+            if !(me.is_root || me.is_admin || allowed(&*state.api.policies(state).await?)) {
+                return Err(ApiError::policy_denied());
+            }
         }
     }
     if let Some(me) = me.filter(|m| !m.is_native()) {

@@ -32,6 +32,9 @@ fn document(base: &str) -> Value {
             Role::Moderator => notes.push("**Moderators only**".into()),
             Role::Anyone => {}
         }
+        if let Some((policy, _)) = ep.policy {
+            notes.push(format!("**Role policy**: `{policy}`"));
+        }
         if let Some(l) = ep.limit {
             if l.max > 0 {
                 notes.push(format!("**Rate limit**: {} calls per {} s", l.max, l.duration_ms / 1000));

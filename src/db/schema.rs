@@ -303,6 +303,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    registration_tickets (id) {
+        id -> Varchar,
+        code -> Varchar,
+        created_by_id -> Nullable<Varchar>,
+        expires_at -> Nullable<Timestamptz>,
+        used_by_id -> Nullable<Varchar>,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(user_profiles -> users (user_id));
 diesel::joinable!(user_keypairs -> users (user_id));
 diesel::joinable!(access_tokens -> users (user_id));
@@ -330,4 +341,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     apps,
     auth_sessions,
     abuse_user_reports,
+    registration_tickets,
 );

@@ -17,6 +17,8 @@ pub enum UserError {
     WeakPassword,
     #[error("no local user named {0:?}")]
     NoSuchUser(String),
+    #[error("the invitation code is unknown, used or expired")]
+    InvalidInvitation,
     #[error("the root administrator cannot be suspended")]
     RootProtected,
     #[error(transparent)]
@@ -65,6 +67,18 @@ pub async fn create_local(
     password: &str,
     admin: bool,
 ) -> Result<CreatedUser, UserError> {
+    create_local_invited(conn, username, password, admin, None).await
+}
+
+/// Creates a local account; with `invitation`, the account exists only if that code could be
+/// claimed for it (see [`super::invites::claim`]).
+pub async fn create_local_invited(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+    password: &str,
+    admin: bool,
+    invitation: Option<&str>,
+) -> Result<CreatedUser, UserError> {
     if !valid_username(username) {
         return Err(UserError::InvalidUsername(username.into()));
     }
@@ -73,20 +87,28 @@ pub async fn create_local(
     }
     let hash = keys::hash_password(password).await?;
     let (public_key, private_key) = keys::generate_rsa_pem().await?;
-    insert_local(conn, username, Some(hash), admin, false, public_key, private_key).await
+    let new = NewLocal { username, password_hash: Some(hash), admin, system: false, invitation };
+    insert_local(conn, new, public_key, private_key).await
+}
+
+struct NewLocal<'a> {
+    username: &'a str,
+    password_hash: Option<String>,
+    admin: bool,
+    system: bool,
+    invitation: Option<&'a str>,
 }
 
 async fn insert_local(
     conn: &mut AsyncPgConnection,
-    username: &str,
-    password_hash: Option<String>,
-    admin: bool,
-    system: bool,
+    new: NewLocal<'_>,
     public_key: String,
     private_key: String,
 ) -> Result<CreatedUser, UserError> {
     ensure_meta(conn).await?;
+    let NewLocal { username, password_hash, admin, system, invitation } = new;
     let username = username.to_string();
+    let invitation = invitation.map(str::to_string);
     conn.transaction::<_, UserError, _>(async move |conn| {
         {
             // Serializes concurrent first-account creation so exactly one becomes root.
@@ -128,6 +150,11 @@ async fn insert_local(
                 ))
                 .execute(conn)
                 .await?;
+            if let Some(code) = &invitation {
+                if !super::invites::claim(conn, code, &id).await? {
+                    return Err(UserError::InvalidInvitation);
+                }
+            }
             if is_root {
                 diesel::update(meta::table.filter(meta::id.eq("x")))
                     .set((meta::root_user_id.eq(&id), meta::setup_token_hash.eq(None::<String>)))
@@ -146,7 +173,14 @@ pub async fn ensure_instance_actor(conn: &mut AsyncPgConnection) -> Result<(), U
         return Ok(());
     }
     let (public_key, private_key) = keys::generate_rsa_pem().await?;
-    match insert_local(conn, INSTANCE_ACTOR, None, false, true, public_key, private_key).await {
+    let new = NewLocal {
+        username: INSTANCE_ACTOR,
+        password_hash: None,
+        admin: false,
+        system: true,
+        invitation: None,
+    };
+    match insert_local(conn, new, public_key, private_key).await {
         Ok(_) | Err(UserError::UsernameTaken(_)) => Ok(()),
         Err(e) => Err(e),
     }

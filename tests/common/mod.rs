@@ -176,6 +176,15 @@ impl Instance {
         run(&all)
     }
 
+    /// Turns Misskey's per-endpoint rate limits off (for tests that call one endpoint often).
+    pub fn without_rate_limits(self) -> Self {
+        let mut text = std::fs::read_to_string(&self.config).unwrap();
+        assert!(!text.contains("[api]"), "the config already has an [api] table");
+        text.push_str("\n[api]\nrate_limits = false\n");
+        std::fs::write(&self.config, text).unwrap();
+        self
+    }
+
     pub fn serve(&self) -> Server {
         Server::start(&self.config, &[], self.base())
     }
@@ -258,6 +267,17 @@ pub async fn api(base: &str, endpoint: &str, body: serde_json::Value) -> (u16, s
     let s = r.status().as_u16();
     let text = r.text().await.unwrap();
     (s, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+}
+
+/// [`api`] with the caller's token as the body's `i`.
+pub async fn call(
+    base: &str,
+    ep: &str,
+    token: &str,
+    mut body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    body["i"] = serde_json::Value::String(token.to_string());
+    api(base, ep, body).await
 }
 
 /// Polls `path` until it answers `status`, or panics after `timeout` with the server log.
