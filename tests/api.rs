@@ -509,3 +509,92 @@ async fn invitation_codes_admit_one_account_each() {
     let (_, unused) = call(b, "admin/invite/list", &admin, json!({ "type": "unused" })).await;
     assert!(ids(&unused).contains(&codes[2]["id"].as_str().unwrap().to_string()), "{unused}");
 }
+
+#[tokio::test]
+async fn notification_receive_config_picks_who_may_notify() {
+    let inst = Instance::init("api_receive").without_rate_limits();
+    let server = inst.serve();
+    wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
+    let b = server.base.as_str();
+    let (_, r) = api(b, "signin-flow", json!({ "username": "admin", "password": "adminpass123" })).await;
+    let admin = r["i"].as_str().unwrap().to_string();
+    let (alice, at) = user(b, &admin, "alice").await;
+    let (bob, bt) = user(b, &admin, "bob").await;
+    let (carol, ct) = user(b, &admin, "carol").await;
+    let (_, list) = call(b, "users/lists/create", &at, json!({ "name": "close" })).await;
+    call(b, "users/lists/push", &at, json!({ "listId": list["id"], "userId": carol })).await;
+
+    // Bad configurations are refused and change nothing.
+    for bad in [
+        json!({ "reaction": { "type": "sometimes" } }),
+        json!({ "follow": { "type": "list" } }),
+        json!({ "follow": "all" }),
+        json!([]),
+    ] {
+        let r = call(b, "i/update", &at, json!({ "notificationRecieveConfig": bad })).await;
+        assert_eq!(code(&r), (400, Some("INVALID_PARAM")), "{}", r.1);
+    }
+    let config = json!({
+        "reaction": { "type": "following" },
+        "mention": { "type": "never" },
+        "follow": { "type": "list", "userListId": list["id"] },
+        "reply": { "type": "mutualFollow" },
+        "pollEnded": { "type": "never" },
+    });
+    let (s, me) = call(b, "i/update", &at, json!({ "notificationRecieveConfig": config })).await;
+    assert_eq!((s, &me["notificationRecieveConfig"]), (200, &config), "{me}");
+
+    call(b, "following/create", &at, json!({ "userId": bob })).await;
+    let (_, n) = call(
+        b,
+        "notes/create",
+        &at,
+        json!({ "text": "hello", "poll": { "choices": ["a", "b"], "expiredAfter": 1000 } }),
+    )
+    .await;
+    let nid = n["createdNote"]["id"].clone();
+    // Reactions only from whom alice follows.
+    call(b, "notes/reactions/create", &bt, json!({ "noteId": nid, "reaction": "👍" })).await;
+    call(b, "notes/reactions/create", &ct, json!({ "noteId": nid, "reaction": "👍" })).await;
+    // Mentions never.
+    call(b, "notes/create", &bt, json!({ "text": "@alice hi" })).await;
+    // Follows only from members of her list.
+    call(b, "following/create", &bt, json!({ "userId": alice })).await;
+    call(b, "following/create", &ct, json!({ "userId": alice })).await;
+    // Replies only from mutual follows: bob now is one, carol is not.
+    call(b, "notes/create", &bt, json!({ "text": "re", "replyId": nid })).await;
+    call(b, "notes/create", &ct, json!({ "text": "re", "replyId": nid })).await;
+    call(b, "notes/polls/vote", &bt, json!({ "noteId": nid, "choice": 0 })).await;
+
+    let (_, got) = call(b, "i/notifications", &at, json!({ "markAsRead": false })).await;
+    let seen: Vec<(String, String)> = got
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["type"].as_str().unwrap().to_string(),
+                n["user"]["username"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String)> = [("reply", "bob"), ("follow", "carol"), ("reaction", "bob")]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(seen, want, "{got}");
+
+    // The poll ends for bob, who keeps the default; alice said never.
+    let mut bob_got = false;
+    for _ in 0..50 {
+        let (_, n) = call(b, "i/notifications", &bt, json!({ "markAsRead": false })).await;
+        if types(&n).iter().any(|t| t == "pollEnded") {
+            bob_got = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(bob_got, "bob's pollEnded notification never came");
+    let (_, n) = call(b, "i/notifications", &at, json!({})).await;
+    assert!(!types(&n).iter().any(|t| t == "pollEnded"), "{n}");
+}

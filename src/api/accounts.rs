@@ -313,7 +313,8 @@ pub struct UpdateParams {
     muted_words: Option<Vec<Value>>,
     hard_muted_words: Option<Vec<Value>>,
     muted_instances: Option<Vec<String>>,
-    notification_recieve_config: Option<Value>,
+    /// Per notification type, from whom it is received.
+    notification_recieve_config: Option<std::collections::BTreeMap<String, crate::domain::notify::Receive>>,
     email_notification_types: Option<Vec<String>>,
     /// Drive files arrive with their own issue; until then avatars and banners cannot be set.
     #[serde(default)]
@@ -404,6 +405,10 @@ pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
                 .collect(),
         )),
     };
+    if p.notification_recieve_config.as_ref().is_some_and(|c| c.len() > 32 || c.keys().any(|k| k.len() > 64))
+    {
+        return Err(ApiError::invalid_param("notificationRecieveConfig", "at most 32 notification types"));
+    }
     let policies = ctx.state.api.policies(&ctx.state).await?;
     let muted = words("mutedWords", &p.muted_words, policies.word_mute_limit)?;
     let hard_muted = words("hardMutedWords", &p.hard_muted_words, policies.word_mute_limit)?;
@@ -463,7 +468,7 @@ pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
         ("muted_words", muted),
         ("hard_muted_words", hard_muted),
         ("muted_instances", p.muted_instances.map(|m| json!(m))),
-        ("notification_recieve_config", p.notification_recieve_config.filter(Value::is_object)),
+        ("notification_recieve_config", p.notification_recieve_config.map(|m| json!(m))),
         ("email_notification_types", p.email_notification_types.map(|m| json!(m))),
     ] {
         if let Some(v) = v {

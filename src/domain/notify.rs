@@ -1,9 +1,28 @@
-//! Notifications: stored for the notifiee unless they mute or block the notifier (or are the
-//! notifier themselves).
+//! Notifications: stored for the notifiee unless they mute or block the notifier, are the
+//! notifier themselves, or do not want that type from that notifier (their
+//! `notificationRecieveConfig`, applied by the SQL function `notification_wanted`).
 
 use crate::api::ApiError;
 use diesel::sql_types::{Array, Nullable, Text, Varchar};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// From whom a user takes notifications of one type (`notificationRecieveConfig[type]`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Receive {
+    All,
+    Following,
+    Follower,
+    MutualFollow,
+    FollowingOrFollower,
+    Never,
+    List {
+        #[serde(rename = "userListId")]
+        user_list_id: String,
+    },
+}
 
 pub struct Notice<'a> {
     pub notifiee: &'a str,
@@ -48,7 +67,8 @@ pub async fn send_to(
          SELECT t.id, now(), t.notifiee, $2, t.kind, $3, $4, $5 FROM UNNEST($1, $6, $7) AS t(id, notifiee, kind) \
          WHERE NOT EXISTS (SELECT 1 FROM mutings WHERE muter_id = t.notifiee AND mutee_id = $2 \
                            AND (expires_at IS NULL OR expires_at > now())) \
-           AND NOT EXISTS (SELECT 1 FROM blockings WHERE blocker_id = t.notifiee AND blockee_id = $2)",
+           AND NOT EXISTS (SELECT 1 FROM blockings WHERE blocker_id = t.notifiee AND blockee_id = $2) \
+           AND notification_wanted(t.notifiee, $2, t.kind)",
     )
     .bind::<Array<Text>, _>(&ids)
     .bind::<Nullable<Varchar>, _>(n.notifier)

@@ -127,7 +127,8 @@ pub async fn end_expired(conn: &mut AsyncPgConnection, batch: i64) -> Result<usi
         let col = |f: fn(&Ended) -> &String| rows.iter().map(f).cloned().collect::<Vec<String>>();
         crate::db::cached(diesel::sql_query(
             "INSERT INTO notifications (id, created_at, notifiee_id, notifier_id, type, note_id) \
-             SELECT id, now(), notifiee, author, 'pollEnded', note FROM UNNEST($1, $2, $3, $4) AS t(id, notifiee, author, note)",
+             SELECT id, now(), notifiee, author, 'pollEnded', note FROM UNNEST($1, $2, $3, $4) AS t(id, notifiee, author, note) \
+             WHERE notification_wanted(notifiee, NULL, 'pollEnded')",
         )
         .bind::<Array<Text>, _>(&ids)
         .bind::<Array<Text>, _>(col(|r| &r.notifiee))

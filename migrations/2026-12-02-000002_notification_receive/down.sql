@@ -1,0 +1,1 @@
+DROP FUNCTION notification_wanted(varchar, varchar, varchar);
