@@ -598,3 +598,97 @@ async fn notification_receive_config_picks_who_may_notify() {
     let (_, n) = call(b, "i/notifications", &at, json!({})).await;
     assert!(!types(&n).iter().any(|t| t == "pollEnded"), "{n}");
 }
+
+#[tokio::test]
+async fn two_factor_sign_in() {
+    use misskey_rs::domain::totp::code_at;
+    let inst = Instance::init("api_2fa");
+    let server = inst.serve();
+    wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
+    let b = server.base.as_str();
+    let (_, r) = api(b, "signin-flow", json!({ "username": "admin", "password": "adminpass123" })).await;
+    let admin = r["i"].as_str().unwrap().to_string();
+    let (_, at) = user(b, &admin, "alice").await;
+    let now = || chrono::Utc::now().timestamp();
+    let signin = |body: Value| api(b, "signin-flow", body);
+    let pw = "password123";
+
+    let r = call(b, "i/2fa/done", &at, json!({ "token": "123456" })).await;
+    assert_eq!(code(&r), (400, Some("TWO_FACTOR_NOT_STARTED")));
+    let r = call(b, "i/2fa/register", &at, json!({ "password": "wrong" })).await;
+    assert_eq!(code(&r), (400, Some("INCORRECT_PASSWORD")));
+    let (s, reg) = call(b, "i/2fa/register", &at, json!({ "password": pw })).await;
+    assert_eq!(s, 200, "{reg}");
+    let secret = reg["secret"].as_str().unwrap().to_string();
+    assert_eq!(reg["label"], json!("alice"));
+    assert!(reg["url"].as_str().unwrap().starts_with("otpauth://totp/"), "{reg}");
+    assert!(reg["url"].as_str().unwrap().contains(&format!("secret={secret}")));
+    assert!(reg["qr"].as_str().unwrap().starts_with("data:image/svg+xml;base64,"));
+    // Not in force until confirmed: sign-in still takes the password alone.
+    let (_, r) = signin(json!({ "username": "alice", "password": pw })).await;
+    assert_eq!(r["finished"], json!(true), "{r}");
+
+    let stale = code_at(&secret, now() - 600).unwrap();
+    let r = call(b, "i/2fa/done", &at, json!({ "token": stale })).await;
+    assert_eq!(code(&r), (400, Some("INCORRECT_TWO_FACTOR_TOKEN")));
+    let (s, done) = call(b, "i/2fa/done", &at, json!({ "token": code_at(&secret, now()).unwrap() })).await;
+    assert_eq!(s, 200, "{done}");
+    let backup: Vec<String> =
+        done["backupCodes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+    assert_eq!(backup.len(), 5);
+    let (_, me) = call(b, "i", &at, json!({})).await;
+    assert_eq!(
+        (me["twoFactorEnabled"].clone(), me["twoFactorBackupCodesStock"].clone()),
+        (json!(true), json!("full"))
+    );
+    let r = call(b, "i/2fa/unregister", "not-a-token", json!({ "password": pw })).await;
+    assert_eq!(r.0, 401);
+
+    // The flow now asks for a code after the password.
+    let (_, r) = signin(json!({ "username": "alice" })).await;
+    assert_eq!(r, json!({ "finished": false, "next": "password" }));
+    let (_, r) = signin(json!({ "username": "alice", "password": pw })).await;
+    assert_eq!(r, json!({ "finished": false, "next": "totp" }));
+    let (s, r) =
+        signin(json!({ "username": "alice", "password": "wrong", "token": code_at(&secret, now()) })).await;
+    assert_eq!((s, r["error"]["id"].as_str()), (403, Some("932c904e-9460-45b7-9ce6-7ed33be7eb2c")));
+    let (s, r) = signin(json!({ "username": "alice", "password": pw, "token": stale })).await;
+    assert_eq!((s, r["error"]["id"].as_str()), (403, Some("cdf1235b-ac71-46d4-a3a6-84ccce48df6f")));
+    let (s, r) = signin(json!({ "username": "alice", "password": pw, "token": 123456 })).await;
+    assert_eq!(code(&(s, r)), (400, Some("INVALID_PARAM")));
+    let (s, r) =
+        signin(json!({ "username": "alice", "password": pw, "token": code_at(&secret, now()) })).await;
+    assert_eq!((s, r["finished"].clone(), r["i"].as_str()), (200, json!(true), Some(at.as_str())), "{r}");
+    // A backup code works once.
+    let (_, r) = signin(json!({ "username": "alice", "password": pw, "token": backup[0] })).await;
+    assert_eq!(r["finished"], json!(true), "{r}");
+    let (s, _) = signin(json!({ "username": "alice", "password": pw, "token": backup[0] })).await;
+    assert_eq!(s, 403);
+    let (_, me) = call(b, "i", &at, json!({})).await;
+    assert_eq!(me["twoFactorBackupCodesStock"], json!("partial"));
+
+    // Turning it off takes the password and a code.
+    let r = call(b, "i/2fa/unregister", &at, json!({ "password": pw })).await;
+    assert_eq!(code(&r), (400, Some("INCORRECT_TWO_FACTOR_TOKEN")));
+    let r =
+        call(b, "i/2fa/unregister", &at, json!({ "password": "wrong", "token": code_at(&secret, now()) }))
+            .await;
+    assert_eq!(code(&r), (400, Some("INCORRECT_PASSWORD")));
+    let r =
+        call(b, "i/2fa/unregister", &at, json!({ "password": pw, "token": code_at(&secret, now()) })).await;
+    assert_eq!(r.0, 204, "{}", r.1);
+    let (_, r) = signin(json!({ "username": "alice", "password": pw })).await;
+    assert_eq!(r["finished"], json!(true), "{r}");
+    let (_, me) = call(b, "i", &at, json!({})).await;
+    assert_eq!(
+        (me["twoFactorEnabled"].clone(), me["twoFactorBackupCodesStock"].clone()),
+        (json!(false), json!("none"))
+    );
+
+    // Ten failures an hour per address: three so far, seven more, then even the right password waits.
+    for _ in 0..7 {
+        assert_eq!(signin(json!({ "username": "alice", "password": "guess" })).await.0, 403);
+    }
+    let (s, r) = signin(json!({ "username": "alice", "password": pw })).await;
+    assert_eq!((s, r["error"]["code"].as_str()), (429, Some("TOO_MANY_AUTHENTICATION_FAILURES")), "{r}");
+}

@@ -157,7 +157,12 @@ fn doctor_reports_dependencies() {
     let inst = Instance::init("doctor");
     let (ok, out, err) = inst.cli(&["doctor"]);
     assert!(ok, "{out}{err}");
-    for needle in ["postgres: ok", "migrations: 2 applied, 0 pending", "redis: ok", "tls: off", "disk ("] {
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_dir())
+        .count();
+    let applied = format!("migrations: {migrations} applied, 0 pending");
+    for needle in ["postgres: ok", applied.as_str(), "redis: ok", "tls: off", "disk ("] {
         assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
     }
     let (ok, out, _) = inst.cli(&["--set", "database.url=postgres://x@127.0.0.1:1/none", "doctor"]);

@@ -184,7 +184,6 @@ pub async fn signup(ctx: Ctx, p: Signup) -> Result<Out, ApiError> {
 pub struct SigninBody {
     username: Option<Value>,
     password: Option<Value>,
-    #[allow(dead_code)]
     token: Option<Value>,
 }
 
@@ -193,12 +192,45 @@ fn signin_error(status: u16, id: &str) -> HttpResponse {
         .json(json!({ "error": { "id": id } }))
 }
 
+const WRONG_PASSWORD: &str = "932c904e-9460-45b7-9ce6-7ed33be7eb2c";
+const WRONG_SECOND_FACTOR: &str = "cdf1235b-ac71-46d4-a3a6-84ccce48df6f";
+/// Failed sign-ins allowed per client address and hour.
+const SIGNIN_FAILURES: u64 = 10;
+
 /// `POST /api/signin-flow`: Misskey's step-wise sign-in. Without a password it says what comes
-/// next; with the right password it answers `{finished: true, id, i}`.
-pub async fn signin_flow(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+/// next; with the right password (and, where two-factor sign-in is on, a current code or a
+/// backup code as `token`) it answers `{finished: true, id, i}`. Wrong passwords and codes are
+/// counted per client address: after ten in an hour it answers 429 until the hour is over.
+pub async fn signin_flow(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let b: SigninBody = super::params::from_body(&body)?;
     let Some(Value::String(username)) = b.username else {
         return Err(ApiError::invalid_param("username", "a username is required"));
+    };
+    let token = match b.token {
+        None | Some(Value::Null) => None,
+        Some(Value::String(t)) => Some(t).filter(|t| !t.is_empty()),
+        Some(_) => return Err(ApiError::invalid_param("token", "must be a string")),
+    };
+    let limited = state.config.api.rate_limits;
+    let ip = crate::http::client_ip::client_ip(&req, &state.trusted_proxies)
+        .map(|ip| ip.to_string())
+        .unwrap_or_default();
+    if limited && !super::ratelimit::failures_below(&state.redis, "signin", &ip, SIGNIN_FAILURES).await {
+        return Ok(HttpResponse::TooManyRequests().json(json!({ "error": {
+            "message": "Too many failed attempts to sign in. Try again later.",
+            "code": "TOO_MANY_AUTHENTICATION_FAILURES",
+            "id": "22d05606-fbcf-421a-a2db-b32610dcfd1b",
+        } })));
+    }
+    let failed = async |id: &str| {
+        if limited {
+            super::ratelimit::record_failure(&state.redis, "signin", &ip, 3_600_000).await;
+        }
+        signin_error(403, id)
     };
     let mut conn = state.db.get().await?;
     // (id, suspended, system, token, password hash, two-factor)
@@ -217,7 +249,7 @@ pub async fn signin_flow(state: web::Data<AppState>, body: web::Bytes) -> Result
         .first(&mut conn)
         .await
         .optional()?;
-    let Some((id, suspended, system, token, hash, two_factor)) = row else {
+    let Some((id, suspended, system, native_token, hash, two_factor)) = row else {
         return Ok(signin_error(404, "6cc579cc-885d-43d8-95c2-b8c7fc963280"));
     };
     if system {
@@ -239,7 +271,15 @@ pub async fn signin_flow(state: web::Data<AppState>, body: web::Bytes) -> Result
         None => false,
     };
     if !ok {
-        return Ok(signin_error(403, "932c904e-9460-45b7-9ce6-7ed33be7eb2c"));
+        return Ok(failed(WRONG_PASSWORD).await);
+    }
+    if two_factor {
+        let Some(token) = token else {
+            return Ok(HttpResponse::Ok().json(json!({ "finished": false, "next": "totp" })));
+        };
+        if !crate::domain::totp::authenticate(&mut conn, &id, &token).await? {
+            return Ok(failed(WRONG_SECOND_FACTOR).await);
+        }
     }
     diesel::update(users::table.find(&id))
         .set(users::last_active_date.eq(chrono::Utc::now()))
@@ -257,7 +297,7 @@ pub async fn signin_flow(state: web::Data<AppState>, body: web::Bytes) -> Result
         },
     )
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "finished": true, "id": id, "i": token })))
+    Ok(HttpResponse::Ok().json(json!({ "finished": true, "id": id, "i": native_token })))
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -525,7 +565,7 @@ async fn update_columns(
 pub async fn regenerate_token(ctx: Ctx, p: PasswordParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
     let mut conn = ctx.db().await?;
-    check_password(&mut conn, &me, &p.password).await?;
+    check_password(&mut conn, &me, &p.password, "0f2ba1cd-0a3d-4ac9-9b3a-0d8a1e2f3b4c").await?;
     diesel::update(users::table.find(&me))
         .set(users::token.eq(Some(keys::random_token(16))))
         .execute(&mut conn)
@@ -539,19 +579,17 @@ pub struct PasswordParams {
     password: String,
 }
 
-async fn check_password(
+/// `INCORRECT_PASSWORD` (with the endpoint's error id) unless `password` is the caller's.
+pub(super) async fn check_password(
     conn: &mut diesel_async::AsyncPgConnection,
     me: &str,
     password: &str,
+    error_id: &'static str,
 ) -> Result<(), ApiError> {
     let hash: Option<String> =
         user_profiles::table.find(me).select(user_profiles::password).first(conn).await?;
     if !keys::verify_password(password, hash.as_deref().unwrap_or("")).await {
-        return Err(ApiError::client(
-            "INCORRECT_PASSWORD",
-            "0f2ba1cd-0a3d-4ac9-9b3a-0d8a1e2f3b4c",
-            "Incorrect password.",
-        ));
+        return Err(ApiError::client("INCORRECT_PASSWORD", error_id, "Incorrect password."));
     }
     Ok(())
 }

@@ -3,7 +3,8 @@
 
 use super::endpoint::{ep, Endpoint, HOUR, SEC};
 use super::{
-    accounts, apps, following, invites, meta, notes, notifications, ping, relations, timelines, users,
+    accounts, apps, following, invites, meta, notes, notifications, ping, relations, timelines, twofactor,
+    users,
 };
 
 pub fn all() -> Vec<Endpoint> {
@@ -19,6 +20,18 @@ pub fn all() -> Vec<Endpoint> {
         ep("i", accounts::i).cred(Some("read:account")).doc("The caller's own account (MeDetailed)."),
         ep("i/update", accounts::update).cred(Some("write:account")).limit(HOUR, 20).doc("Updates the caller's profile and settings."),
         ep("i/regenerate-token", accounts::regenerate_token).cred(None).secure().limit(HOUR, 10).doc("Replaces the native token."),
+        ep("i/2fa/register", twofactor::register)
+            .cred(None)
+            .secure()
+            .doc("Starts turning on two-factor sign-in: a new TOTP secret (otpauth URL and QR code)."),
+        ep("i/2fa/done", twofactor::done)
+            .cred(None)
+            .secure()
+            .doc("Turns two-factor sign-in on with a code for the new secret; answers the backup codes."),
+        ep("i/2fa/unregister", twofactor::unregister)
+            .cred(None)
+            .secure()
+            .doc("Turns two-factor sign-in off (password, and a code while it is on)."),
         ep("i/pin", accounts::pin).cred(Some("write:account")).doc("Pins one of the caller's notes."),
         ep("i/unpin", accounts::unpin).cred(Some("write:account")).doc("Unpins a note."),
         ep("i/favorites", notes::my_favorites).cred(Some("read:favorites")).doc("The caller's favorite notes."),

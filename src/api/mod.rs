@@ -21,6 +21,7 @@ mod ping;
 pub mod ratelimit;
 mod relations;
 pub mod timelines;
+mod twofactor;
 mod users;
 
 pub use apps::miauth_page;

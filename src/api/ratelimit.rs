@@ -68,3 +68,41 @@ pub async fn check(
         }
     }
 }
+
+/// Whether `actor` has failed at `what` fewer than `max` times in the current window (see
+/// [`record_failure`]). A Redis failure counts as yes, as above.
+pub async fn failures_below(redis: &Redis, what: &str, actor: &str, max: u64) -> bool {
+    let key = redis.key(&format!("fail:{actor}:{what}"));
+    let n: Result<Option<u64>, anyhow::Error> = async {
+        let mut conn = redis.pool.get().await?;
+        Ok(deadpool_redis::redis::cmd("GET").arg(key).query_async(&mut conn).await?)
+    }
+    .await;
+    match n {
+        Ok(n) => n.unwrap_or(0) < max,
+        Err(e) => {
+            tracing::warn!(error = %e, "failure counter unavailable; letting the attempt through");
+            true
+        }
+    }
+}
+
+/// Counts one failure of `actor` at `what`; the count is forgotten `window_ms` after the first.
+pub async fn record_failure(redis: &Redis, what: &str, actor: &str, window_ms: u64) {
+    let key = redis.key(&format!("fail:{actor}:{what}"));
+    let r: Result<(), anyhow::Error> = async {
+        let mut conn = redis.pool.get().await?;
+        let _: i64 = deadpool_redis::redis::cmd("EVAL")
+            .arg("local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n")
+            .arg(1)
+            .arg(&key)
+            .arg(window_ms)
+            .query_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+    .await;
+    if let Err(e) = r {
+        tracing::warn!(error = %e, "could not count a failed attempt");
+    }
+}

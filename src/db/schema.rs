@@ -66,6 +66,8 @@ diesel::table! {
         fields -> Jsonb,
         two_factor_enabled -> Bool,
         two_factor_secret -> Nullable<Varchar>,
+        two_factor_temp_secret -> Nullable<Varchar>,
+        two_factor_backup_secret -> Nullable<Array<Varchar>>,
         pinned_note_ids -> Array<Text>,
         muted_words -> Jsonb,
         hard_muted_words -> Jsonb,

@@ -10,5 +10,6 @@ pub mod polls;
 pub mod reactions;
 pub mod search;
 pub mod settings;
+pub mod totp;
 pub mod users;
 pub mod visibility;

@@ -374,6 +374,14 @@ pub async fn me_detailed(
         .count()
         .get_result(conn)
         .await?;
+    let backup_codes: Option<Vec<String>> = user_profiles::table
+        .find(&u.id)
+        .select(user_profiles::two_factor_backup_secret)
+        .first(conn)
+        .await
+        .optional()?
+        .flatten();
+    let backup_codes = backup_codes.map_or(0, |c| c.len());
     let arr = |f: fn(&ProfileRow) -> &Value| p.map(|p| f(p).clone()).unwrap_or_else(|| json!([]));
     merge(
         &mut v,
@@ -393,7 +401,7 @@ pub async fn me_detailed(
             "preventAiLearning": p.is_none_or(|p| p.prevent_ai_learning),
             "isExplorable": u.is_explorable,
             "isDeleted": false,
-            "twoFactorBackupCodesStock": "none",
+            "twoFactorBackupCodesStock": crate::domain::totp::stock(backup_codes),
             "hideOnlineStatus": u.hide_online_status,
             "hasUnreadSpecifiedNotes": false,
             "hasUnreadMentions": false,
