@@ -109,7 +109,8 @@ pub struct DatabaseConfig {
     /// PostgreSQL URL, e.g. "postgres://misskey:secret@127.0.0.1:5432/misskey".
     /// Add "?sslmode=require" to connect with TLS.
     pub url: String,
-    /// Most connections held open by this process.
+    /// Most connections requests and jobs of this process hold open; `serve` keeps one more,
+    /// for the writer that stores new notes in batches.
     pub pool_size: usize,
     /// Seconds to wait for a free connection before a request fails.
     pub acquire_timeout_secs: u64,

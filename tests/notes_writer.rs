@@ -4,6 +4,7 @@
 mod common;
 use common::*;
 use misskey_rs::domain::notes::writer::{Insert, Writer};
+use misskey_rs::domain::notes::NewNote;
 use serde_json::json;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -69,19 +70,23 @@ fn insert(user: &str, text: &str, reply: Option<(&str, &str)>) -> Insert {
         id: misskey_rs::id::gen(),
         created_at: chrono::Utc::now(),
         user_id: user.into(),
-        reply: reply.map(|(n, u)| (n.into(), u.into())),
-        renote: None,
+        note: NewNote {
+            text: Some(text.into()),
+            cw: None,
+            visibility: "public".into(),
+            visible_user_ids: vec![],
+            local_only: false,
+            reply_id: reply.map(|(n, _)| n.into()),
+            renote_id: None,
+            poll: None,
+            reaction_acceptance: None,
+        },
+        reply_user_id: reply.map(|(_, u)| u.into()),
+        renote_user_id: None,
         thread_id: reply.map(|(n, _)| n.into()),
-        text: Some(text.into()),
-        cw: None,
-        visibility: "public".into(),
-        local_only: false,
-        visible_user_ids: vec![],
         mentions: vec![],
         tags: vec!["tag".into()],
         emojis: vec![],
-        poll: None,
-        reaction_acceptance: None,
         search: text.into(),
     }
 }
@@ -106,7 +111,8 @@ async fn a_failing_note_fails_alone() {
     let results = futures_util::future::join_all(notes.into_iter().map(|n| writer.write(n))).await;
     for (k, r) in results.iter().enumerate() {
         match (k, r) {
-            (6, Err(e)) => assert_eq!(e.status, 500),
+            // As if the target had been gone before: the caller learns why.
+            (6, Err(e)) => assert_eq!((e.status.as_u16(), e.code), (400, "NO_SUCH_REPLY_TARGET")),
             (6, Ok(_)) => panic!("a reply to a missing note was stored"),
             (_, Ok(row)) => {
                 assert_eq!(row.text.as_deref(), Some(format!("reply {k}").as_str()));

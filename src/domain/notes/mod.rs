@@ -41,6 +41,14 @@ fn e(code: &'static str, id: &'static str, msg: &str) -> ApiError {
     ApiError::client(code, id, msg)
 }
 
+pub(crate) fn no_renote_target() -> ApiError {
+    e("NO_SUCH_RENOTE_TARGET", "b5c90186-4ab0-49c8-9bba-a1f76c282ba4", "No such renote target.")
+}
+
+pub(crate) fn no_reply_target() -> ApiError {
+    e("NO_SUCH_REPLY_TARGET", "749ee0f6-d3da-459a-bf02-282e2da4292c", "No such reply target.")
+}
+
 /// Local users mentioned in the text (`@name` or `@name@this.host`), by id, at most once each.
 async fn mentioned(
     conn: &mut AsyncPgConnection,
@@ -77,15 +85,15 @@ pub async fn create(
 ) -> Result<NoteRow, ApiError> {
     let renote = match &n.renote_id {
         None => None,
-        Some(id) => Some(visibility::visible_note(conn, Some(author), id).await?.ok_or_else(|| {
-            e("NO_SUCH_RENOTE_TARGET", "b5c90186-4ab0-49c8-9bba-a1f76c282ba4", "No such renote target.")
-        })?),
+        Some(id) => {
+            Some(visibility::visible_note(conn, Some(author), id).await?.ok_or_else(no_renote_target)?)
+        }
     };
     let reply = match &n.reply_id {
         None => None,
-        Some(id) => Some(visibility::visible_note(conn, Some(author), id).await?.ok_or_else(|| {
-            e("NO_SUCH_REPLY_TARGET", "749ee0f6-d3da-459a-bf02-282e2da4292c", "No such reply target.")
-        })?),
+        Some(id) => {
+            Some(visibility::visible_note(conn, Some(author), id).await?.ok_or_else(no_reply_target)?)
+        }
     };
     let is_quote = n.text.is_some() || n.cw.is_some() || n.poll.is_some();
     if let Some(r) = &renote {
@@ -214,20 +222,14 @@ pub async fn create(
             id: crate::id::gen(),
             created_at: Utc::now(),
             user_id: author.to_string(),
-            reply: reply.as_ref().map(|r| (r.id.clone(), r.user_id.clone())),
-            renote: renote.as_ref().map(|r| (r.id.clone(), r.user_id.clone())),
+            reply_user_id: reply.as_ref().map(|r| r.user_id.clone()),
+            renote_user_id: renote.as_ref().map(|r| r.user_id.clone()),
             thread_id,
             search: super::search::document(n.text.as_deref(), n.cw.as_deref()),
-            text: n.text,
-            cw: n.cw,
-            visibility: n.visibility,
-            local_only: n.local_only,
-            visible_user_ids: n.visible_user_ids,
             mentions: mentions.clone(),
             tags,
             emojis,
-            poll: n.poll,
-            reaction_acceptance: n.reaction_acceptance,
+            note: n,
         })
         .await?;
 

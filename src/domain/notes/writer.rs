@@ -10,7 +10,7 @@
 //! that fails (a reply target deleted in the meantime, say) is written again note by note, so
 //! each caller gets the outcome of its own note.
 
-use super::NewPoll;
+use super::NewNote;
 use crate::api::pack::notes::{NoteRow, COLUMNS};
 use crate::api::ApiError;
 use crate::db::schema::polls;
@@ -31,21 +31,15 @@ pub struct Insert {
     pub id: String,
     pub created_at: DateTime<Utc>,
     pub user_id: String,
-    /// The reply target: its id and its author's.
-    pub reply: Option<(String, String)>,
-    /// The renote target: its id and its author's.
-    pub renote: Option<(String, String)>,
+    /// What the author asked for; its `reply_id` and `renote_id` name notes that exist.
+    pub note: NewNote,
+    /// Authors of the reply and renote targets.
+    pub reply_user_id: Option<String>,
+    pub renote_user_id: Option<String>,
     pub thread_id: Option<String>,
-    pub text: Option<String>,
-    pub cw: Option<String>,
-    pub visibility: String,
-    pub local_only: bool,
-    pub visible_user_ids: Vec<String>,
     pub mentions: Vec<String>,
     pub tags: Vec<String>,
     pub emojis: Vec<String>,
-    pub poll: Option<NewPoll>,
-    pub reaction_acceptance: Option<String>,
     /// The search document (see `domain::search`); empty for none.
     pub search: String,
 }
@@ -88,7 +82,7 @@ async fn run(db: Arc<DbPool>, mut rx: mpsc::Receiver<Job>) {
 async fn write_batch(db: &DbPool, jobs: Vec<Job>) {
     let notes: Vec<&Insert> = jobs.iter().map(|j| &j.note).collect();
     let first = match db.get().await {
-        Ok(mut conn) => insert(&mut conn, &notes).await,
+        Ok(mut conn) => insert(&mut conn, &notes).await.map_err(note_error),
         Err(e) => Err(ApiError::from(e)),
     };
     drop(notes);
@@ -107,22 +101,30 @@ async fn write_batch(db: &DbPool, jobs: Vec<Job>) {
     // (the failure may have been the connection: PostgreSQL restarted), so that each caller
     // gets the outcome of its own note.
     tracing::debug!(error = %e.message, notes = jobs.len(), "note batch failed; writing its notes one by one");
-    let mut conn = match db.get().await {
-        Ok(c) => c,
-        Err(e) => {
-            let e = ApiError::from(e);
-            for j in jobs {
-                let _ = j.done.send(Err(e.clone()));
-            }
-            return;
-        }
-    };
+    let mut conn = db.get().await.map_err(ApiError::from);
     for j in jobs {
-        let row = insert(&mut conn, &[&j.note])
-            .await
-            .and_then(|rows| rows.into_iter().next().ok_or_else(|| ApiError::internal("note not returned")));
+        let row = match &mut conn {
+            Ok(conn) => insert(conn, &[&j.note]).await.map_err(note_error).and_then(|rows| {
+                rows.into_iter().next().ok_or_else(|| ApiError::internal("note not returned"))
+            }),
+            Err(e) => Err(e.clone()),
+        };
         let _ = j.done.send(row);
     }
+}
+
+/// A reply or renote target deleted after the checks of [`super::create`] is the caller's
+/// problem (the same error as if it had been gone before), anything else the server's.
+fn note_error(e: diesel::result::Error) -> ApiError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    if let Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) = &e {
+        match info.constraint_name() {
+            Some("notes_reply_id_fkey") => return super::no_reply_target(),
+            Some("notes_renote_id_fkey") => return super::no_renote_target(),
+            _ => {}
+        }
+    }
+    e.into()
 }
 
 /// JSON text of a list, for the array columns: UNNEST cannot take an array of arrays.
@@ -131,7 +133,10 @@ fn json_list(v: &[String]) -> String {
 }
 
 /// Stores the notes, their polls and the counters they change, in one transaction.
-async fn insert(conn: &mut AsyncPgConnection, notes: &[&Insert]) -> Result<Vec<NoteRow>, ApiError> {
+async fn insert(
+    conn: &mut AsyncPgConnection,
+    notes: &[&Insert],
+) -> Result<Vec<NoteRow>, diesel::result::Error> {
     fn col<T>(notes: &[&Insert], f: impl Fn(&Insert) -> T) -> Vec<T> {
         notes.iter().map(|n| f(n)).collect()
     }
@@ -142,16 +147,16 @@ async fn insert(conn: &mut AsyncPgConnection, notes: &[&Insert]) -> Result<Vec<N
         let a = authors.entry(&n.user_id).or_insert((0, n.created_at));
         a.0 += 1;
         a.1 = a.1.max(n.created_at);
-        if let Some((id, _)) = &n.reply {
+        if let Some(id) = &n.note.reply_id {
             targets.entry(id).or_default().0 += 1;
         }
-        if let Some((id, user)) = &n.renote {
+        if let (Some(id), Some(user)) = (&n.note.renote_id, &n.renote_user_id) {
             if *user != n.user_id {
                 targets.entry(id).or_default().1 += 1;
             }
         }
     }
-    conn.transaction::<_, ApiError, _>(async |conn| {
+    conn.transaction::<_, diesel::result::Error, _>(async |conn| {
         let rows: Vec<NoteRow> = crate::db::cached(diesel::sql_query(format!(
             "INSERT INTO notes (id, created_at, user_id, reply_id, renote_id, reply_user_id, renote_user_id, \
                thread_id, text, cw, visibility, local_only, visible_user_ids, mentions, tags, emojis, has_poll, \
@@ -173,27 +178,27 @@ async fn insert(conn: &mut AsyncPgConnection, notes: &[&Insert]) -> Result<Vec<N
         .bind::<Array<Varchar>, _>(col(notes, |n| n.id.clone()))
         .bind::<Array<Timestamptz>, _>(col(notes, |n| n.created_at))
         .bind::<Array<Varchar>, _>(col(notes, |n| n.user_id.clone()))
-        .bind::<Array<Nullable<Varchar>>, _>(col(notes, |n| n.reply.as_ref().map(|r| r.0.clone())))
-        .bind::<Array<Nullable<Varchar>>, _>(col(notes, |n| n.renote.as_ref().map(|r| r.0.clone())))
-        .bind::<Array<Nullable<Varchar>>, _>(col(notes, |n| n.reply.as_ref().map(|r| r.1.clone())))
-        .bind::<Array<Nullable<Varchar>>, _>(col(notes, |n| n.renote.as_ref().map(|r| r.1.clone())))
+        .bind::<Array<Nullable<Varchar>>, _>(col(notes, |n| n.note.reply_id.clone()))
+        .bind::<Array<Nullable<Varchar>>, _>(col(notes, |n| n.note.renote_id.clone()))
+        .bind::<Array<Nullable<Varchar>>, _>(col(notes, |n| n.reply_user_id.clone()))
+        .bind::<Array<Nullable<Varchar>>, _>(col(notes, |n| n.renote_user_id.clone()))
         .bind::<Array<Nullable<Varchar>>, _>(col(notes, |n| n.thread_id.clone()))
-        .bind::<Array<Nullable<Text>>, _>(col(notes, |n| n.text.clone()))
-        .bind::<Array<Nullable<Varchar>>, _>(col(notes, |n| n.cw.clone()))
-        .bind::<Array<Varchar>, _>(col(notes, |n| n.visibility.clone()))
-        .bind::<Array<Bool>, _>(col(notes, |n| n.local_only))
-        .bind::<Array<Text>, _>(col(notes, |n| json_list(&n.visible_user_ids)))
+        .bind::<Array<Nullable<Text>>, _>(col(notes, |n| n.note.text.clone()))
+        .bind::<Array<Nullable<Varchar>>, _>(col(notes, |n| n.note.cw.clone()))
+        .bind::<Array<Varchar>, _>(col(notes, |n| n.note.visibility.clone()))
+        .bind::<Array<Bool>, _>(col(notes, |n| n.note.local_only))
+        .bind::<Array<Text>, _>(col(notes, |n| json_list(&n.note.visible_user_ids)))
         .bind::<Array<Text>, _>(col(notes, |n| json_list(&n.mentions)))
         .bind::<Array<Text>, _>(col(notes, |n| json_list(&n.tags)))
         .bind::<Array<Text>, _>(col(notes, |n| json_list(&n.emojis)))
-        .bind::<Array<Bool>, _>(col(notes, |n| n.poll.is_some()))
-        .bind::<Array<Nullable<Varchar>>, _>(col(notes, |n| n.reaction_acceptance.clone()))
+        .bind::<Array<Bool>, _>(col(notes, |n| n.note.poll.is_some()))
+        .bind::<Array<Nullable<Varchar>>, _>(col(notes, |n| n.note.reaction_acceptance.clone()))
         .bind::<Array<Text>, _>(col(notes, |n| n.search.clone())))
         .load(conn)
         .await?;
         let new_polls: Vec<_> = notes
             .iter()
-            .filter_map(|n| n.poll.as_ref().map(|p| (n, p)))
+            .filter_map(|n| n.note.poll.as_ref().map(|p| (n, p)))
             .map(|(n, p)| {
                 (
                     polls::note_id.eq(&n.id),
