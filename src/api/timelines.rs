@@ -7,7 +7,7 @@ use super::endpoint::{Ctx, Out};
 use super::pack::notes::NoteRow;
 use super::ApiError;
 use crate::domain::visibility;
-use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Varchar};
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Varchar};
 use diesel_async::RunQueryDsl;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -107,15 +107,17 @@ fn common(a: &str, b: &Bounds, with_renotes: bool, with_files: bool) -> String {
     s
 }
 
-/// Runs a list query. Binds: $1 viewer, $2 excluded users, $3 renote-muted users, $4 lower
-/// bound, $5 upper bound, $6 limit, $7 extra id (user or list), $8 extra flag.
+/// Runs a list query and packs its notes. Binds: $1 viewer, $2 excluded users, $3 renote-muted
+/// users, $4 lower bound, $5 upper bound, $6 limit; $7, $8 and $9 are `args`, what the query
+/// itself asks for (a user or list id, the terms of a search), NULL where not given.
 pub async fn run(
     ctx: &Ctx,
     sql: &str,
     b: &Bounds,
-    extra: Option<&str>,
-    flag: bool,
+    args: &[Option<&str>],
 ) -> Result<Vec<serde_json::Value>, ApiError> {
+    debug_assert!(args.len() <= 3);
+    let arg = |i: usize| args.get(i).copied().flatten();
     let mut conn = ctx.db().await?;
     let me = ctx.me_id();
     let (ex, rm) = match me {
@@ -134,8 +136,9 @@ pub async fn run(
             .bind::<Nullable<Varchar>, _>(&b.lower)
             .bind::<Nullable<Varchar>, _>(&b.upper)
             .bind::<BigInt, _>(b.limit)
-            .bind::<Nullable<Varchar>, _>(extra)
-            .bind::<Bool, _>(flag),
+            .bind::<Nullable<Varchar>, _>(arg(0))
+            .bind::<Nullable<Varchar>, _>(arg(1))
+            .bind::<Nullable<Varchar>, _>(arg(2)),
     )
     .load(&mut conn)
     .await?;
@@ -255,7 +258,7 @@ pub struct TimelineParams {
 pub async fn home(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
     let b = p.page.bounds(10)?;
     let sql = home_sql(&b, &p);
-    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, None, false).await?).into())
+    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, &[]).await?).into())
 }
 
 fn home_sql(b: &Bounds, p: &TimelineParams) -> String {
@@ -315,7 +318,7 @@ pub async fn local(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
     }
     let b = p.page.bounds(10)?;
     let sql = local_sql(&b, p.with_replies, p.with_renotes, p.with_files);
-    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, None, false).await?).into())
+    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, &[]).await?).into())
 }
 
 pub async fn hybrid(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
@@ -329,7 +332,7 @@ pub async fn hybrid(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
     }
     let b = p.page.bounds(10)?;
     let sql = hybrid_sql(&b, &p);
-    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, None, false).await?).into())
+    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, &[]).await?).into())
 }
 
 pub async fn global(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
@@ -348,7 +351,7 @@ pub async fn global(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
         common = common("n", &b, p.with_renotes, p.with_files),
         d = b.dir(),
     );
-    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, None, false).await?).into())
+    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, &[]).await?).into())
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -369,7 +372,7 @@ pub async fn user_list(ctx: Ctx, p: ListTimelineParams) -> Result<Out, ApiError>
         feed_sql(src, &b, p.tl.with_renotes, p.tl.with_files, true),
         b.dir()
     );
-    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, Some(&p.list_id), false).await?).into())
+    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, &[Some(&p.list_id)]).await?).into())
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -411,7 +414,7 @@ pub async fn user_notes(ctx: Ctx, p: UserNotesParams) -> Result<Out, ApiError> {
         common = common("n", &b, p.with_renotes, p.with_files),
         d = b.dir(),
     );
-    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, Some(&p.user_id), false).await?).into())
+    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, &[Some(&p.user_id)]).await?).into())
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -449,7 +452,7 @@ pub async fn mentions(ctx: Ctx, p: MentionsParams) -> Result<Out, ApiError> {
         common = common("n", &b, true, false),
         d = b.dir(),
     );
-    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, None, false).await?).into())
+    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, &[]).await?).into())
 }
 
 /// Replies to, renotes of, or the thread of a note, visible to the caller. `kind` picks which.
@@ -473,7 +476,7 @@ pub async fn related(
         common = common("n", &b, true, false),
         d = b.dir(),
     );
-    run(ctx, &sql, &b, Some(note_id), false).await
+    run(ctx, &sql, &b, &[Some(note_id)]).await
 }
 
 #[derive(Clone, Copy)]
@@ -484,8 +487,8 @@ pub enum Related {
     QuotesOnly,
 }
 
-/// Full-text search (see `domain::search`), newest first; `$7` is the tsquery, `$8` whether
-/// the caller limited it to one user (then in `user` condition).
+/// Full-text search (see `domain::search`), newest first: `$7` the tsquery, `$8` the one user
+/// the caller limited it to, `$9` the ILIKE pattern that checks the text itself.
 pub async fn search(
     ctx: &Ctx,
     tsquery: &str,
@@ -495,35 +498,16 @@ pub async fn search(
 ) -> Result<Vec<serde_json::Value>, ApiError> {
     let b = page.bounds(10)?;
     let user = match user_id {
-        Some(_) => " AND n.user_id = $9",
+        Some(_) => " AND n.user_id = $8",
         None => "",
     };
     let sql = format!(
-        "SELECT {c} FROM notes n WHERE n.search @@ to_tsquery('simple', $7) AND (n.text ILIKE $10 OR n.cw ILIKE $10) \
+        "SELECT {c} FROM notes n WHERE n.search @@ to_tsquery('simple', $7) AND (n.text ILIKE $9 OR n.cw ILIKE $9) \
          AND {vis} AND {common}{user} ORDER BY n.id {d} LIMIT $6",
         c = cols("n"),
         vis = visibility::sql("n", "$1"),
         common = common("n", &b, true, false),
         d = b.dir(),
     );
-    let mut conn = ctx.db().await?;
-    let me = ctx.me_id();
-    let (ex, rm) = match me {
-        Some(me) => visibility::exclusions(&mut conn, me).await?,
-        None => (vec![], vec![]),
-    };
-    let rows: Vec<NoteRow> = diesel::sql_query(sql)
-        .bind::<Nullable<Varchar>, _>(me)
-        .bind::<Array<Text>, _>(&ex)
-        .bind::<Array<Text>, _>(&rm)
-        .bind::<Nullable<Varchar>, _>(&b.lower)
-        .bind::<Nullable<Varchar>, _>(&b.upper)
-        .bind::<BigInt, _>(b.limit)
-        .bind::<Text, _>(tsquery)
-        .bind::<Bool, _>(user_id.is_some())
-        .bind::<Nullable<Varchar>, _>(user_id)
-        .bind::<Text, _>(like)
-        .load(&mut conn)
-        .await?;
-    super::pack::notes::pack(&mut conn, &ctx.state.config.url, me, &rows).await
+    run(ctx, &sql, &b, &[Some(tsquery), user_id, Some(like)]).await
 }
