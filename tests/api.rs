@@ -191,11 +191,8 @@ async fn post(base: &str, token: &str, body: Value) -> String {
 #[tokio::test]
 async fn lists_mutes_locked_accounts_polls_apps_and_rate_limits() {
     let inst = Instance::init("api_families");
-    let server = inst.serve();
-    wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
+    let (server, admin) = serve_signed_in(&inst).await;
     let b = server.base.as_str();
-    let (_, r) = api(b, "signin-flow", json!({ "username": "admin", "password": "adminpass123" })).await;
-    let admin = r["i"].as_str().unwrap().to_string();
     let (alice, at) = user(b, &admin, "alice").await;
     let (bob, bt) = user(b, &admin, "bob").await;
     let (carol, ct) = user(b, &admin, "carol").await;
@@ -400,11 +397,8 @@ async fn lists_mutes_locked_accounts_polls_apps_and_rate_limits() {
 #[tokio::test]
 async fn invitation_codes_admit_one_account_each() {
     let inst = Instance::init("api_invites").without_rate_limits();
-    let server = inst.serve();
-    wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
+    let (server, admin) = serve_signed_in(&inst).await;
     let b = server.base.as_str();
-    let (_, r) = api(b, "signin-flow", json!({ "username": "admin", "password": "adminpass123" })).await;
-    let admin = r["i"].as_str().unwrap().to_string();
     let signup = |name: &str, code: Option<&Value>| {
         let mut body = json!({ "username": name, "password": "password123" });
         if let Some(c) = code {
@@ -513,11 +507,8 @@ async fn invitation_codes_admit_one_account_each() {
 #[tokio::test]
 async fn notification_receive_config_picks_who_may_notify() {
     let inst = Instance::init("api_receive").without_rate_limits();
-    let server = inst.serve();
-    wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
+    let (server, admin) = serve_signed_in(&inst).await;
     let b = server.base.as_str();
-    let (_, r) = api(b, "signin-flow", json!({ "username": "admin", "password": "adminpass123" })).await;
-    let admin = r["i"].as_str().unwrap().to_string();
     let (alice, at) = user(b, &admin, "alice").await;
     let (bob, bt) = user(b, &admin, "bob").await;
     let (carol, ct) = user(b, &admin, "carol").await;
@@ -603,11 +594,8 @@ async fn notification_receive_config_picks_who_may_notify() {
 async fn two_factor_sign_in() {
     use misskey_rs::domain::totp::code_at;
     let inst = Instance::init("api_2fa");
-    let server = inst.serve();
-    wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
+    let (server, admin) = serve_signed_in(&inst).await;
     let b = server.base.as_str();
-    let (_, r) = api(b, "signin-flow", json!({ "username": "admin", "password": "adminpass123" })).await;
-    let admin = r["i"].as_str().unwrap().to_string();
     let (_, at) = user(b, &admin, "alice").await;
     let now = || chrono::Utc::now().timestamp();
     let signin = |body: Value| api(b, "signin-flow", body);

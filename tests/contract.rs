@@ -61,11 +61,8 @@ async fn ok(base: &str, ep: &str, token: &str, body: Value) -> Value {
 #[tokio::test]
 async fn packed_entities_match_misskey_js_types() {
     let inst = Instance::init("contract_entities");
-    let server = inst.serve();
-    wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
+    let (server, admin) = serve_signed_in(&inst).await;
     let b = server.base.as_str();
-    let (_, r) = api(b, "signin-flow", json!({ "username": "admin", "password": "adminpass123" })).await;
-    let admin = r["i"].as_str().unwrap().to_string();
     let created =
         ok(b, "admin/accounts/create", &admin, json!({ "username": "alice", "password": "password123" }))
             .await;
@@ -152,11 +149,7 @@ async fn packed_entities_match_misskey_js_types() {
 #[tokio::test]
 async fn misskey_js_sdk_session() {
     let inst = Instance::init("contract_sdk");
-    let server = inst.serve();
-    wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
-    let (_, r) =
-        api(&server.base, "signin-flow", json!({ "username": "admin", "password": "adminpass123" })).await;
-    let admin = r["i"].as_str().unwrap().to_string();
+    let (server, admin) = serve_signed_in(&inst).await;
     let dir = contract_dir();
     let out = Command::new("node")
         .arg(dir.join("sdk.mjs"))

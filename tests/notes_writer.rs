@@ -7,16 +7,12 @@ use misskey_rs::domain::notes::writer::{Insert, Writer};
 use misskey_rs::domain::notes::NewNote;
 use serde_json::json;
 use std::collections::HashSet;
-use std::time::Duration;
 
 #[tokio::test]
 async fn concurrent_creates_keep_counters_and_answer_each_caller() {
     let inst = Instance::init("writer_api");
-    let server = inst.serve();
-    wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
+    let (server, admin) = serve_signed_in(&inst).await;
     let b = server.base.as_str();
-    let (_, r) = api(b, "signin-flow", json!({ "username": "admin", "password": "adminpass123" })).await;
-    let admin = r["i"].as_str().unwrap().to_string();
     let mut users = vec![];
     for name in ["ann", "ben", "cat"] {
         let (s, u) =

@@ -115,6 +115,9 @@ pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     )
 }
 
+/// The password `Instance::init` gives the first administrator, `admin`.
+pub const ADMIN_PASSWORD: &str = "adminpass123";
+
 /// An initialized instance (config file + migrated database with an admin) on a free port.
 pub struct Instance {
     pub dir: TempDir,
@@ -158,7 +161,7 @@ impl Instance {
             "--admin-username",
             "admin",
             "--admin-password",
-            "adminpass123",
+            ADMIN_PASSWORD,
         ];
         args.extend_from_slice(extra);
         let (ok, out, err) = run(&args);
@@ -278,6 +281,18 @@ pub async fn call(
 ) -> (u16, serde_json::Value) {
     body["i"] = serde_json::Value::String(token.to_string());
     api(base, ep, body).await
+}
+
+/// Serves the instance, waits until it is ready and signs in its first administrator: the
+/// server and the administrator's token.
+pub async fn serve_signed_in(inst: &Instance) -> (Server, String) {
+    let server = inst.serve();
+    wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
+    let body = serde_json::json!({ "username": "admin", "password": ADMIN_PASSWORD });
+    let (s, r) = api(&server.base, "signin-flow", body).await;
+    assert_eq!(s, 200, "admin sign-in: {r}");
+    let token = r["i"].as_str().expect("a token").to_string();
+    (server, token)
 }
 
 /// Polls `path` until it answers `status`, or panics after `timeout` with the server log.
