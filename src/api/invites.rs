@@ -45,18 +45,35 @@ async fn pack(conn: &mut AsyncPgConnection, base: &str, tickets: &[Ticket]) -> R
 #[derive(Deserialize, JsonSchema)]
 pub struct NoParams {}
 
-pub async fn create(ctx: Ctx, _: NoParams) -> Result<Out, ApiError> {
-    let me = ctx.me()?.id.clone();
-    let policies = ctx.state.api.policies(&ctx.state).await?;
-    let mut conn = ctx.db().await?;
-    let ticket = invites::create_own(&mut conn, &me, &policies).await.map_err(|e| match e {
+fn invite_error(e: InviteError) -> ApiError {
+    match e {
         InviteError::LimitReached => ApiError::client(
             "EXCEEDED_LIMIT_OF_CREATE_INVITE_CODE",
             "8b165dd3-6f37-4557-8db1-73175d63c641",
             "You have exceeded the limit for creating an invitation code.",
         ),
+        InviteError::NoSuchCode => ApiError::client(
+            "NO_SUCH_INVITE_CODE",
+            "cd4f9ae4-7854-4e3e-8df9-c296f051e634",
+            "No such invite code.",
+        ),
+        InviteError::NotYours => {
+            ApiError::client("ACCESS_DENIED", "5eb8d909-2540-4970-90b8-dd6f86088121", "Access denied.")
+        }
+        InviteError::Used => ApiError::client(
+            "CAN_NOT_DELETE_INVITE_CODE",
+            "ff17af39-000c-4d4e-abdf-848fa30fc1ce",
+            "You can't delete this invite code.",
+        ),
         InviteError::Db(e) => e.into(),
-    })?;
+    }
+}
+
+pub async fn create(ctx: Ctx, _: NoParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    let policies = ctx.state.api.policies(&ctx.state).await?;
+    let mut conn = ctx.db().await?;
+    let ticket = invites::create_own(&mut conn, &me, &policies).await.map_err(invite_error)?;
     let mut packed = pack(&mut conn, &ctx.state.config.url, &[ticket]).await?;
     Ok(packed.remove(0).into())
 }
@@ -70,28 +87,7 @@ pub struct DeleteParams {
 pub async fn delete(ctx: Ctx, p: DeleteParams) -> Result<Out, ApiError> {
     let me = ctx.me()?;
     let mut conn = ctx.db().await?;
-    let ticket = invites::find(&mut conn, &p.invite_id).await?.ok_or_else(|| {
-        ApiError::client(
-            "NO_SUCH_INVITE_CODE",
-            "cd4f9ae4-7854-4e3e-8df9-c296f051e634",
-            "No such invite code.",
-        )
-    })?;
-    if ticket.created_by_id.as_deref() != Some(me.id.as_str()) && !me.is_staff() {
-        return Err(ApiError::client(
-            "ACCESS_DENIED",
-            "5eb8d909-2540-4970-90b8-dd6f86088121",
-            "Access denied.",
-        ));
-    }
-    if ticket.used_at.is_some() && !me.is_staff() {
-        return Err(ApiError::client(
-            "CAN_NOT_DELETE_INVITE_CODE",
-            "ff17af39-000c-4d4e-abdf-848fa30fc1ce",
-            "You can't delete this invite code.",
-        ));
-    }
-    invites::delete(&mut conn, &ticket.id).await?;
+    invites::delete(&mut conn, &p.invite_id, &me.id, me.is_staff()).await.map_err(invite_error)?;
     Ok(().into())
 }
 

@@ -65,17 +65,15 @@ pub struct DoneParams {
 pub async fn done(ctx: Ctx, p: DoneParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
     let mut conn = ctx.db().await?;
-    let pending: Option<String> =
-        user_profiles::table.find(&me).select(user_profiles::two_factor_temp_secret).first(&mut conn).await?;
-    if pending.is_none() {
-        return Err(ApiError::client(
+    match totp::finish(&mut conn, &me, &p.token).await? {
+        totp::Finish::Enabled(codes) => Ok(json!({ "backupCodes": codes }).into()),
+        totp::Finish::WrongCode => Err(wrong_code()),
+        totp::Finish::NotStarted => Err(ApiError::client(
             "TWO_FACTOR_NOT_STARTED",
             "4f1b0d6e-93a2-4c5e-8b7d-0e9a6c3f2b18",
             "Two-factor registration has not been started (call i/2fa/register first).",
-        ));
+        )),
     }
-    let codes = totp::finish(&mut conn, &me, &p.token).await?.ok_or_else(wrong_code)?;
-    Ok(json!({ "backupCodes": codes }).into())
 }
 
 pub async fn unregister(ctx: Ctx, p: ConfirmParams) -> Result<Out, ApiError> {

@@ -25,6 +25,12 @@ pub struct Ticket {
 pub enum InviteError {
     #[error("the limit of invitation codes per cycle is reached")]
     LimitReached,
+    #[error("no such invitation code")]
+    NoSuchCode,
+    #[error("the invitation code belongs to someone else")]
+    NotYours,
+    #[error("the invitation code has been used")]
+    Used,
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
 }
@@ -144,10 +150,26 @@ pub async fn claim(
     Ok(n == 1)
 }
 
-pub async fn find(conn: &mut AsyncPgConnection, id: &str) -> Result<Option<Ticket>, diesel::result::Error> {
-    t::table.find(id).select(Ticket::as_select()).first(conn).await.optional()
-}
-
-pub async fn delete(conn: &mut AsyncPgConnection, id: &str) -> Result<(), diesel::result::Error> {
-    diesel::delete(t::table.find(id)).execute(conn).await.map(drop)
+/// Deletes a code: users their own unused ones, moderators (`staff`) any.
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+    user: &str,
+    staff: bool,
+) -> Result<(), InviteError> {
+    let ticket: Ticket = t::table
+        .find(id)
+        .select(Ticket::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(InviteError::NoSuchCode)?;
+    if !staff && ticket.created_by_id.as_deref() != Some(user) {
+        return Err(InviteError::NotYours);
+    }
+    if !staff && ticket.used_at.is_some() {
+        return Err(InviteError::Used);
+    }
+    diesel::delete(t::table.find(id)).execute(conn).await?;
+    Ok(())
 }

@@ -107,16 +107,28 @@ pub async fn begin(
         .map(drop)
 }
 
-/// Puts the pending secret in force if `token` matches it; returns the backup codes, or None
-/// (no pending secret, or a wrong code).
+/// What confirming a registration came to.
+pub enum Finish {
+    /// In force; the backup codes.
+    Enabled(Vec<String>),
+    /// No registration was started.
+    NotStarted,
+    /// The code does not match the pending secret.
+    WrongCode,
+}
+
+/// Puts the pending secret in force if `token` matches it.
 pub async fn finish(
     conn: &mut AsyncPgConnection,
     user: &str,
     token: &str,
-) -> Result<Option<Vec<String>>, diesel::result::Error> {
+) -> Result<Finish, diesel::result::Error> {
     let pending: Option<String> =
         p::table.find(user).select(p::two_factor_temp_secret).first(conn).await.optional()?.flatten();
-    let Some(secret) = pending.filter(|s| verify(s, token)) else { return Ok(None) };
+    let Some(secret) = pending else { return Ok(Finish::NotStarted) };
+    if !verify(&secret, token) {
+        return Ok(Finish::WrongCode);
+    }
     let codes = new_backup_codes();
     // Only the secret that was checked is put in force, should another register run meanwhile.
     let n = diesel::update(p::table.find(user).filter(p::two_factor_temp_secret.eq(&secret)))
@@ -128,7 +140,7 @@ pub async fn finish(
         ))
         .execute(conn)
         .await?;
-    Ok((n == 1).then_some(codes))
+    Ok(if n == 1 { Finish::Enabled(codes) } else { Finish::WrongCode })
 }
 
 pub async fn disable(conn: &mut AsyncPgConnection, user: &str) -> Result<(), diesel::result::Error> {
