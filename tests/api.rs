@@ -15,7 +15,11 @@ async fn user(base: &str, admin: &str, name: &str) -> (String, String) {
 }
 
 fn ids(list: &Value) -> Vec<String> {
-    list.as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap().to_string()).collect()
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[tokio::test]

@@ -206,11 +206,11 @@ pub struct NotePageParams {
 }
 
 pub async fn children(ctx: Ctx, p: NotePageParams) -> Result<Out, ApiError> {
-    Ok(Value::Array(timelines::related(&ctx, &p.note_id, Related::Children, &p.page).await?).into())
+    timelines::related(&ctx, &p.note_id, Related::Children, &p.page).await
 }
 
 pub async fn replies(ctx: Ctx, p: NotePageParams) -> Result<Out, ApiError> {
-    Ok(Value::Array(timelines::related(&ctx, &p.note_id, Related::Replies, &p.page).await?).into())
+    timelines::related(&ctx, &p.note_id, Related::Replies, &p.page).await
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -231,7 +231,7 @@ pub async fn renotes(ctx: Ctx, p: RenotesParams) -> Result<Out, ApiError> {
     )
     .await?;
     let kind = if p.quote { Related::QuotesOnly } else { Related::Renotes };
-    Ok(Value::Array(timelines::related(&ctx, &p.note_id, kind, &p.page).await?).into())
+    timelines::related(&ctx, &p.note_id, kind, &p.page).await
 }
 
 pub async fn unrenote(ctx: Ctx, p: NoteIdParams) -> Result<Out, ApiError> {
@@ -333,7 +333,7 @@ pub async fn search_notes(ctx: Ctx, p: SearchParams) -> Result<Out, ApiError> {
         return Ok(json!([]).into());
     };
     let like = format!("%{}%", p.query.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    Ok(Value::Array(timelines::search(&ctx, &tsq, &like, p.user_id.as_deref(), &p.page).await?).into())
+    timelines::search(&ctx, &tsq, &like, p.user_id.as_deref(), &p.page).await
 }
 
 // ---- reactions ----

@@ -4,11 +4,10 @@
 //! applied in the query, then one batch packing.
 
 use super::endpoint::{Ctx, Out};
-use super::pack::notes::NoteRow;
+use super::pack::notes::{self as pack_notes, Order};
 use super::ApiError;
 use crate::domain::visibility;
-use diesel::sql_types::{Array, BigInt, Nullable, Text, Varchar};
-use diesel_async::RunQueryDsl;
+use diesel::sql_types::{Nullable, Varchar};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -83,21 +82,25 @@ fn cols(alias: &str) -> String {
     COLS.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
 }
 
-/// The page bounds ($4, $5) on `{a}.id`, written only when given: a prepared statement's
+/// The page bounds ($2, $3) on `{a}.id`, written only when given: a prepared statement's
 /// generic plan can then use them as index bounds.
 fn bounds_sql(a: &str, b: &Bounds) -> String {
     match (&b.lower, &b.upper) {
-        (Some(_), Some(_)) => format!("{a}.id > $4 AND {a}.id < $5"),
-        (Some(_), None) => format!("{a}.id > $4"),
-        (None, Some(_)) => format!("{a}.id < $5"),
+        (Some(_), Some(_)) => format!("{a}.id > $2 AND {a}.id < $3"),
+        (Some(_), None) => format!("{a}.id > $2"),
+        (None, Some(_)) => format!("{a}.id < $3"),
         (None, None) => "true".into(),
     }
 }
 
-/// Conditions shared by the lists: the page bounds ($4, $5), mutes and blocks ($2, $3),
-/// renotes and files switches.
+/// Conditions shared by the lists: the page bounds ($2, $3), mutes and blocks (from the packing
+/// statement's exclusions), renotes and files switches.
 fn common(a: &str, b: &Bounds, with_renotes: bool, with_files: bool) -> String {
-    let mut s = format!("{} AND {}", bounds_sql(a, b), visibility::exclusion_sql(a, "$2", "$3"));
+    let mut s = format!(
+        "{} AND {}",
+        bounds_sql(a, b),
+        visibility::exclusion_sql(a, pack_notes::EXCLUDED, pack_notes::RENOTE_MUTED)
+    );
     if !with_renotes {
         s += &format!(" AND NOT ({a}.renote_id IS NOT NULL AND {a}.text IS NULL AND {a}.cw IS NULL AND NOT {a}.has_poll)");
     }
@@ -107,54 +110,43 @@ fn common(a: &str, b: &Bounds, with_renotes: bool, with_files: bool) -> String {
     s
 }
 
-/// Runs a list query and packs its notes. Binds: $1 viewer, $2 excluded users, $3 renote-muted
-/// users, $4 lower bound, $5 upper bound, $6 limit; $7, $8 and $9 are `args`, what the query
-/// itself asks for (a user or list id, the terms of a search), NULL where not given.
-pub async fn run(
-    ctx: &Ctx,
-    sql: &str,
-    b: &Bounds,
-    args: &[Option<&str>],
-) -> Result<Vec<serde_json::Value>, ApiError> {
+/// Runs a list query as one packing statement (`pack::notes::page_sql`) and answers the packed
+/// page. Binds: $1 viewer, $2 lower bound, $3 upper bound; $4, $5 and $6 are `args`, what the
+/// query itself asks for (a user or list id, the terms of a search), NULL where not given. The
+/// page size is written into the text (it is a checked integer): with it and the bounds written
+/// only when given, the prepared statement's generic plan is as good as a custom one, so
+/// PostgreSQL does not plan the statement on every call.
+pub async fn run(ctx: &Ctx, sql: &str, b: &Bounds, args: &[Option<&str>]) -> Result<Out, ApiError> {
     debug_assert!(args.len() <= 3);
     let arg = |i: usize| args.get(i).copied().flatten();
     let mut conn = ctx.db().await?;
     let me = ctx.me_id();
-    let (ex, rm) = match me {
-        Some(me) => visibility::exclusions(&mut conn, me).await?,
-        None => (vec![], vec![]),
-    };
-    // The page size goes into the text (it is a checked integer): with it and the bounds
-    // written only when given, the prepared statement's generic plan is as good as a custom
-    // one, so PostgreSQL stops planning the statement on every call.
-    let sql = sql.replace("$6", &b.limit.to_string());
-    let rows: Vec<NoteRow> = crate::db::cached(
-        diesel::sql_query(sql)
-            .bind::<Nullable<Varchar>, _>(me)
-            .bind::<Array<Text>, _>(&ex)
-            .bind::<Array<Text>, _>(&rm)
-            .bind::<Nullable<Varchar>, _>(&b.lower)
-            .bind::<Nullable<Varchar>, _>(&b.upper)
-            .bind::<BigInt, _>(b.limit)
-            .bind::<Nullable<Varchar>, _>(arg(0))
-            .bind::<Nullable<Varchar>, _>(arg(1))
-            .bind::<Nullable<Varchar>, _>(arg(2)),
-    )
-    .load(&mut conn)
-    .await?;
-    super::pack::notes::pack(&mut conn, &ctx.state.config.url, me, &rows).await
+    let q = diesel::sql_query(pack_notes::page_sql(sql))
+        .into_boxed()
+        .bind::<Nullable<Varchar>, _>(me)
+        .bind::<Nullable<Varchar>, _>(&b.lower)
+        .bind::<Nullable<Varchar>, _>(&b.upper)
+        .bind::<Nullable<Varchar>, _>(arg(0))
+        .bind::<Nullable<Varchar>, _>(arg(1))
+        .bind::<Nullable<Varchar>, _>(arg(2));
+    let rows = pack_notes::load_page(&mut conn, q).await?;
+    drop(conn);
+    let order = if b.ascending { Order::Oldest } else { Order::Newest };
+    let page = pack_notes::render_page(&ctx.state.config.url, me, &rows, order);
+    Ok(Out::Bytes(serde_json::to_vec(&page).expect("notes serialise").into()))
 }
 
 /// The followed-users part of the home and hybrid feeds: for each source user (`src` yields
 /// `uid`, `with_replies`), the newest notes through `notes_user_id_id`, merged.
 fn feed_sql(src: &str, b: &Bounds, with_renotes: bool, with_files: bool, any_visible: bool) -> String {
+    let lim = b.limit;
     let vis = if any_visible { visibility::sql("n", "$1") } else { FOLLOWED_VISIBLE.to_string() };
     // The merge handles ids only; the chosen notes' rows are read once at the end.
     format!(
         "SELECT {c} FROM notes f WHERE f.id IN (SELECT t.id FROM ({src}) src CROSS JOIN LATERAL ( \
            SELECT n.id FROM notes n WHERE n.user_id = src.uid AND {common} AND {vis} \
              AND (n.reply_id IS NULL OR src.with_replies OR n.reply_user_id = $1 OR n.reply_user_id = n.user_id) \
-           ORDER BY n.id {d} LIMIT $6) t ORDER BY t.id {d} LIMIT $6)",
+           ORDER BY n.id {d} LIMIT {lim}) t ORDER BY t.id {d} LIMIT {lim})",
         c = cols("f"),
         common = common("n", b, with_renotes, with_files),
         d = b.dir(),
@@ -162,10 +154,11 @@ fn feed_sql(src: &str, b: &Bounds, with_renotes: bool, with_files: bool, any_vis
 }
 
 fn local_sql(b: &Bounds, with_replies: bool, with_renotes: bool, with_files: bool) -> String {
+    let lim = b.limit;
     let replies = if with_replies { "" } else { " AND (n.reply_id IS NULL OR n.reply_user_id = n.user_id)" };
     format!(
         "SELECT {c} FROM notes n WHERE n.user_host IS NULL AND n.visibility = 'public' AND {common}{replies} \
-         ORDER BY n.id {d} LIMIT $6",
+         ORDER BY n.id {d} LIMIT {lim}",
         c = cols("n"),
         common = common("n", b, with_renotes, with_files),
         d = b.dir(),
@@ -188,6 +181,7 @@ const FEED_WINDOW: u32 = 1000;
 /// older note can be newer), otherwise the merge answers. Pages asked oldest first (`sinceId`
 /// only) always merge.
 fn home_feed_sql(b: &Bounds, with_renotes: bool, with_files: bool) -> String {
+    let lim = b.limit;
     let merged = feed_sql(FOLLOWED_SRC, b, with_renotes, with_files, false);
     if b.ascending {
         return merged;
@@ -199,9 +193,9 @@ fn home_feed_sql(b: &Bounds, with_renotes: bool, with_files: bool) -> String {
            WHERE coalesce(n.user_id IN (SELECT uid FROM ({FOLLOWED_SRC}) s), false) AND {common} AND {vis} \
              AND (n.reply_id IS NULL OR n.user_id = $1 OR n.reply_user_id = $1 OR n.reply_user_id = n.user_id \
                OR EXISTS (SELECT 1 FROM following w WHERE w.follower_id = $1 AND w.followee_id = n.user_id AND w.with_replies)) \
-           ORDER BY n.id DESC LIMIT $6) \
-         SELECT {COLS} FROM recent WHERE (SELECT count(*) FROM recent) >= $6 \
-         UNION ALL SELECT {COLS} FROM ({merged}) m WHERE (SELECT count(*) FROM recent) < $6",
+           ORDER BY n.id DESC LIMIT {lim}) \
+         SELECT {COLS} FROM recent WHERE (SELECT count(*) FROM recent) >= {lim} \
+         UNION ALL SELECT {COLS} FROM ({merged}) m WHERE (SELECT count(*) FROM recent) < {lim}",
         c = cols("n"),
         c0 = cols("n0"),
         window = bounds_sql("n0", b),
@@ -258,16 +252,18 @@ pub struct TimelineParams {
 pub async fn home(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
     let b = p.page.bounds(10)?;
     let sql = home_sql(&b, &p);
-    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, &[]).await?).into())
+    run(&ctx, &sql, &b, &[]).await
 }
 
 fn home_sql(b: &Bounds, p: &TimelineParams) -> String {
-    format!("{} ORDER BY id {} LIMIT $6", home_feed_sql(b, p.with_renotes, p.with_files), b.dir())
+    let lim = b.limit;
+    format!("{} ORDER BY id {} LIMIT {lim}", home_feed_sql(b, p.with_renotes, p.with_files), b.dir())
 }
 
 fn hybrid_sql(b: &Bounds, p: &TimelineParams) -> String {
+    let lim = b.limit;
     format!(
-        "SELECT {c} FROM (({feed}) UNION ({local})) u ORDER BY id {d} LIMIT $6",
+        "SELECT {c} FROM (({feed}) UNION ({local})) u ORDER BY id {d} LIMIT {lim}",
         c = COLS,
         feed = home_feed_sql(b, p.with_renotes, p.with_files),
         local = local_sql(b, p.with_replies, p.with_renotes, p.with_files),
@@ -275,9 +271,10 @@ fn hybrid_sql(b: &Bounds, p: &TimelineParams) -> String {
     )
 }
 
-/// The SQL a timeline endpoint runs for its first page with default switches (for benchmarks
-/// that time the query on its own). Binds as in [`run`].
-pub fn first_page_sql(timeline: &str, limit: u32) -> Option<String> {
+/// The statement a timeline endpoint runs for its first page with default switches (for
+/// benchmarks that time the database on its own), binds as in [`run`]; with `packed` false only
+/// the list of notes, with the viewer's exclusions it needs.
+pub fn first_page_sql(timeline: &str, limit: u32, packed: bool) -> Option<String> {
     let p = TimelineParams {
         page: Page { limit: Some(limit), ..Page::default() },
         with_renotes: true,
@@ -289,12 +286,17 @@ pub fn first_page_sql(timeline: &str, limit: u32) -> Option<String> {
         include_local_renotes: None,
     };
     let b = p.page.bounds(limit).ok()?;
-    match timeline {
-        "home" => Some(home_sql(&b, &p)),
-        "local" => Some(local_sql(&b, p.with_replies, p.with_renotes, p.with_files)),
-        "hybrid" => Some(hybrid_sql(&b, &p)),
-        _ => None,
-    }
+    let list = match timeline {
+        "home" => home_sql(&b, &p),
+        "local" => local_sql(&b, p.with_replies, p.with_renotes, p.with_files),
+        "hybrid" => hybrid_sql(&b, &p),
+        _ => return None,
+    };
+    Some(if packed {
+        pack_notes::page_sql(&list)
+    } else {
+        format!("WITH {} SELECT * FROM ({list}) l", pack_notes::exclusions_cte())
+    })
 }
 
 async fn policy_allows(
@@ -318,7 +320,7 @@ pub async fn local(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
     }
     let b = p.page.bounds(10)?;
     let sql = local_sql(&b, p.with_replies, p.with_renotes, p.with_files);
-    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, &[]).await?).into())
+    run(&ctx, &sql, &b, &[]).await
 }
 
 pub async fn hybrid(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
@@ -332,7 +334,7 @@ pub async fn hybrid(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
     }
     let b = p.page.bounds(10)?;
     let sql = hybrid_sql(&b, &p);
-    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, &[]).await?).into())
+    run(&ctx, &sql, &b, &[]).await
 }
 
 pub async fn global(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
@@ -344,14 +346,15 @@ pub async fn global(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
         ));
     }
     let b = p.page.bounds(10)?;
+    let lim = b.limit;
     let sql = format!(
         "SELECT {c} FROM notes n WHERE n.visibility = 'public' AND NOT n.local_only AND {common} \
-         AND (n.reply_id IS NULL OR n.reply_user_id = n.user_id) ORDER BY n.id {d} LIMIT $6",
+         AND (n.reply_id IS NULL OR n.reply_user_id = n.user_id) ORDER BY n.id {d} LIMIT {lim}",
         c = cols("n"),
         common = common("n", &b, p.with_renotes, p.with_files),
         d = b.dir(),
     );
-    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, &[]).await?).into())
+    run(&ctx, &sql, &b, &[]).await
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -366,13 +369,14 @@ pub async fn user_list(ctx: Ctx, p: ListTimelineParams) -> Result<Out, ApiError>
     let me = ctx.me()?.id.clone();
     super::users::own_list(&ctx, &me, &p.list_id, "8fb1fbd5-e476-4c37-9fb0-43d55b63a2ff").await?;
     let b = p.tl.page.bounds(10)?;
-    let src = "SELECT user_id AS uid, with_replies FROM user_list_members WHERE user_list_id = $7";
+    let lim = b.limit;
+    let src = "SELECT user_id AS uid, with_replies FROM user_list_members WHERE user_list_id = $4";
     let sql = format!(
-        "{} ORDER BY id {} LIMIT $6",
+        "{} ORDER BY id {} LIMIT {lim}",
         feed_sql(src, &b, p.tl.with_renotes, p.tl.with_files, true),
         b.dir()
     );
-    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, &[Some(&p.list_id)]).await?).into())
+    run(&ctx, &sql, &b, &[Some(&p.list_id)]).await
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -405,16 +409,17 @@ pub async fn user_notes(ctx: Ctx, p: UserNotesParams) -> Result<Out, ApiError> {
         ));
     }
     let b = p.page.bounds(10)?;
+    let lim = b.limit;
     let replies =
         if p.with_replies { "" } else { " AND (n.reply_id IS NULL OR n.reply_user_id = n.user_id)" };
     let sql = format!(
-        "SELECT {c} FROM notes n WHERE n.user_id = $7 AND {vis} AND {common}{replies} ORDER BY n.id {d} LIMIT $6",
+        "SELECT {c} FROM notes n WHERE n.user_id = $4 AND {vis} AND {common}{replies} ORDER BY n.id {d} LIMIT {lim}",
         c = cols("n"),
         vis = visibility::sql("n", "$1"),
         common = common("n", &b, p.with_renotes, p.with_files),
         d = b.dir(),
     );
-    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, &[Some(&p.user_id)]).await?).into())
+    run(&ctx, &sql, &b, &[Some(&p.user_id)]).await
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -430,6 +435,7 @@ pub struct MentionsParams {
 pub async fn mentions(ctx: Ctx, p: MentionsParams) -> Result<Out, ApiError> {
     ctx.me()?;
     let b = p.page.bounds(10)?;
+    let lim = b.limit;
     let mut filter = String::new();
     if p.following {
         filter +=
@@ -446,31 +452,27 @@ pub async fn mentions(ctx: Ctx, p: MentionsParams) -> Result<Out, ApiError> {
     }
     let sql = format!(
         "SELECT {c} FROM notes n WHERE (n.mentions @> ARRAY[$1]::varchar[] OR n.visible_user_ids @> ARRAY[$1]::varchar[]) AND {vis} AND {common}{filter} \
-         ORDER BY n.id {d} LIMIT $6",
+         ORDER BY n.id {d} LIMIT {lim}",
         c = cols("n"),
         vis = visibility::sql("n", "$1"),
         common = common("n", &b, true, false),
         d = b.dir(),
     );
-    Ok(serde_json::Value::Array(run(&ctx, &sql, &b, &[]).await?).into())
+    run(&ctx, &sql, &b, &[]).await
 }
 
 /// Replies to, renotes of, or the thread of a note, visible to the caller. `kind` picks which.
-pub async fn related(
-    ctx: &Ctx,
-    note_id: &str,
-    kind: Related,
-    page: &Page,
-) -> Result<Vec<serde_json::Value>, ApiError> {
+pub async fn related(ctx: &Ctx, note_id: &str, kind: Related, page: &Page) -> Result<Out, ApiError> {
     let b = page.bounds(10)?;
+    let lim = b.limit;
     let cond = match kind {
-        Related::Replies => "n.reply_id = $7",
-        Related::Renotes => "n.renote_id = $7",
-        Related::Children => "(n.reply_id = $7 OR (n.renote_id = $7 AND (n.text IS NOT NULL OR n.cw IS NOT NULL OR n.has_poll)))",
-        Related::QuotesOnly => "(n.renote_id = $7 AND (n.text IS NOT NULL OR n.cw IS NOT NULL OR n.has_poll))",
+        Related::Replies => "n.reply_id = $4",
+        Related::Renotes => "n.renote_id = $4",
+        Related::Children => "(n.reply_id = $4 OR (n.renote_id = $4 AND (n.text IS NOT NULL OR n.cw IS NOT NULL OR n.has_poll)))",
+        Related::QuotesOnly => "(n.renote_id = $4 AND (n.text IS NOT NULL OR n.cw IS NOT NULL OR n.has_poll))",
     };
     let sql = format!(
-        "SELECT {c} FROM notes n WHERE {cond} AND {vis} AND {common} ORDER BY n.id {d} LIMIT $6",
+        "SELECT {c} FROM notes n WHERE {cond} AND {vis} AND {common} ORDER BY n.id {d} LIMIT {lim}",
         c = cols("n"),
         vis = visibility::sql("n", "$1"),
         common = common("n", &b, true, false),
@@ -487,23 +489,24 @@ pub enum Related {
     QuotesOnly,
 }
 
-/// Full-text search (see `domain::search`), newest first: `$7` the tsquery, `$8` the one user
-/// the caller limited it to, `$9` the ILIKE pattern that checks the text itself.
+/// Full-text search (see `domain::search`), newest first: `$4` the tsquery, `$5` the one user
+/// the caller limited it to, `$6` the ILIKE pattern that checks the text itself.
 pub async fn search(
     ctx: &Ctx,
     tsquery: &str,
     like: &str,
     user_id: Option<&str>,
     page: &Page,
-) -> Result<Vec<serde_json::Value>, ApiError> {
+) -> Result<Out, ApiError> {
     let b = page.bounds(10)?;
+    let lim = b.limit;
     let user = match user_id {
-        Some(_) => " AND n.user_id = $8",
+        Some(_) => " AND n.user_id = $5",
         None => "",
     };
     let sql = format!(
-        "SELECT {c} FROM notes n WHERE n.search @@ to_tsquery('simple', $7) AND (n.text ILIKE $9 OR n.cw ILIKE $9) \
-         AND {vis} AND {common}{user} ORDER BY n.id {d} LIMIT $6",
+        "SELECT {c} FROM notes n WHERE n.search @@ to_tsquery('simple', $4) AND (n.text ILIKE $6 OR n.cw ILIKE $6) \
+         AND {vis} AND {common}{user} ORDER BY n.id {d} LIMIT {lim}",
         c = cols("n"),
         vis = visibility::sql("n", "$1"),
         common = common("n", &b, true, false),

@@ -1,6 +1,6 @@
 //! `bench …`: helpers for the benchmarks in `bench/`. `bench seed` fills an empty database with a
 //! realistic dataset (users with a skewed follow graph, notes with replies, renotes, quotes and
-//! reactions, every counter consistent); `bench sql` prints the SQL a timeline endpoint runs, so
+//! reactions, every counter consistent); `bench sql` prints the statement a timeline endpoint runs, so
 //! the database can be measured on its own with the very same query.
 
 use super::{fmt_err, load_config, runtime, Cli};
@@ -15,10 +15,14 @@ use std::collections::HashSet;
 pub enum Cmd {
     /// Fill an empty database with benchmark data (refuses when local accounts exist).
     Seed(SeedArgs),
-    /// Print the SQL of a timeline endpoint (home, local, hybrid) for `limit` 20, first page.
+    /// Print the statement a timeline endpoint (home, local, hybrid) runs for `limit` 20, first
+    /// page: the list of notes and their packing in one statement.
     Sql {
         #[arg(value_parser = ["home", "local", "hybrid"])]
         timeline: String,
+        /// Only the list (which notes, with the viewer's mutes and blocks), without the packing.
+        #[arg(long)]
+        list: bool,
     },
 }
 
@@ -41,8 +45,8 @@ pub struct SeedArgs {
 
 pub fn run(cli: &Cli, c: &Cmd) -> Result<(), String> {
     match c {
-        Cmd::Sql { timeline } => {
-            let sql = crate::api::timelines::first_page_sql(timeline, 20)
+        Cmd::Sql { timeline, list } => {
+            let sql = crate::api::timelines::first_page_sql(timeline, 20, !*list)
                 .ok_or_else(|| format!("unknown timeline {timeline}"))?;
             println!("{sql}");
             Ok(())

@@ -48,6 +48,13 @@ pub fn exclusion_sql(a: &str, ex: &str, rm: &str) -> String {
     )
 }
 
+/// [`exclusions`] as one row (`ex`, `rm`) for viewer `$1`; none when `$1` is NULL.
+pub const EXCLUSIONS_SQL: &str =
+    "SELECT ARRAY(SELECT mutee_id FROM mutings WHERE muter_id = $1 AND (expires_at IS NULL OR expires_at > now()) \
+            UNION SELECT blockee_id FROM blockings WHERE blocker_id = $1 \
+            UNION SELECT blocker_id FROM blockings WHERE blockee_id = $1)::text[] AS ex, \
+            ARRAY(SELECT mutee_id FROM renote_mutings WHERE muter_id = $1)::text[] AS rm";
+
 /// Whom the viewer never sees in lists: users they mute (until the mute expires) or block and
 /// users who block them; and whose renotes they mute. One round trip: every list asks.
 pub async fn exclusions(
@@ -61,15 +68,8 @@ pub async fn exclusions(
         #[diesel(sql_type = Array<Text>)]
         rm: Vec<String>,
     }
-    let e: Excluded = crate::db::cached(diesel::sql_query(
-        "SELECT ARRAY(SELECT mutee_id FROM mutings WHERE muter_id = $1 AND (expires_at IS NULL OR expires_at > now()) \
-                UNION SELECT blockee_id FROM blockings WHERE blocker_id = $1 \
-                UNION SELECT blocker_id FROM blockings WHERE blockee_id = $1)::text[] AS ex, \
-                ARRAY(SELECT mutee_id FROM renote_mutings WHERE muter_id = $1)::text[] AS rm",
-    )
-    .bind::<Varchar, _>(me))
-    .get_result(conn)
-    .await?;
+    let e: Excluded =
+        crate::db::cached(diesel::sql_query(EXCLUSIONS_SQL).bind::<Varchar, _>(me)).get_result(conn).await?;
     Ok((e.ex, e.rm))
 }
 

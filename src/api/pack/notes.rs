@@ -1,17 +1,22 @@
 //! Note, as misskey-js defines it: the top-level notes carry their reply and renote packed one
-//! level deep (as Misskey's `detail` packing does). Authors, the caller's reactions, polls and
-//! follow state are loaded once per batch.
+//! level deep (as Misskey's `detail` packing does). One statement reads a page with its
+//! targets, authors, the caller's reactions and votes, polls and follow state, and the JSON is
+//! written from its rows.
 
 use super::iso;
-use super::users::{self, UserRow};
+use super::users::{self, EmptyList, EmptyMap, LiteUser, UserLite};
 use crate::api::ApiError;
-use crate::db::schema::{note_reactions, notes, poll_votes, polls};
+use crate::db::schema::notes;
 use crate::domain::visibility;
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::sql_types::{Array, Bool, Integer, Nullable, Text, Timestamptz, Varchar};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use serde_json::{json, Value};
-use std::collections::{HashMap, HashSet};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::HashMap;
 
 /// The columns of [`NoteRow`], for raw SQL that must name them.
 pub const COLUMNS: &str =
@@ -61,203 +66,273 @@ impl NoteRow {
     }
 }
 
-pub async fn load(conn: &mut AsyncPgConnection, ids: &[String]) -> Result<Vec<NoteRow>, ApiError> {
-    if ids.is_empty() {
-        return Ok(vec![]);
-    }
-    Ok(notes::table.filter(notes::id.eq_any(ids)).select(NoteRow::as_select()).load(conn).await?)
-}
-
 pub async fn load_one(conn: &mut AsyncPgConnection, id: &str) -> Result<Option<NoteRow>, ApiError> {
     Ok(notes::table.find(id).select(NoteRow::as_select()).first(conn).await.optional()?)
 }
 
-struct Poll {
-    expires_at: Option<DateTime<Utc>>,
-    multiple: bool,
-    choices: Vec<String>,
-    votes: Vec<i32>,
+/// A row of a packing statement ([`page_sql`]): a note with everything its packing needs.
+#[derive(QueryableByName)]
+pub struct PackRow {
+    #[diesel(embed)]
+    pub note: NoteRow,
+    #[diesel(embed)]
+    author: LiteUser,
+    /// A reply or renote target of the page's notes, not one of them.
+    #[diesel(sql_type = Bool)]
+    nested: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    my_reaction: Option<String>,
+    /// Whether the viewer follows the author (asked only of followers-only notes).
+    #[diesel(sql_type = Bool)]
+    followed: bool,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    poll_expires_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Bool>)]
+    poll_multiple: Option<bool>,
+    #[diesel(sql_type = Nullable<Array<Text>>)]
+    poll_choices: Option<Vec<String>>,
+    #[diesel(sql_type = Nullable<Array<Integer>>)]
+    poll_votes: Option<Vec<i32>>,
+    /// The choices the viewer voted for.
+    #[diesel(sql_type = Array<Integer>)]
+    my_votes: Vec<i32>,
 }
 
-struct Batch {
-    users: HashMap<String, UserRow>,
-    my_reactions: HashMap<String, String>,
-    polls: HashMap<String, Poll>,
-    my_votes: HashSet<(String, i32)>,
-    /// Authors the caller follows (for followers-only notes).
-    followed: HashSet<String>,
+/// The CTE `excl` of a packing statement: `visibility::exclusions` of viewer `$1`, one row.
+pub fn exclusions_cte() -> String {
+    format!("excl AS MATERIALIZED ({})", visibility::EXCLUSIONS_SQL)
+}
+
+/// The users the viewer never sees in lists, inside a packing statement (its CTE `excl` holds
+/// `visibility::exclusions`).
+pub const EXCLUDED: &str = "(SELECT ex FROM excl)::text[]";
+/// The users whose renotes the viewer mutes, inside a packing statement.
+pub const RENOTE_MUTED: &str = "(SELECT rm FROM excl)::text[]";
+
+/// One statement that packs a page: `list` yields the page's notes ([`COLUMNS`]) for viewer `$1`
+/// (NULL when anonymous) and may use [`EXCLUDED`] and [`RENOTE_MUTED`]. The statement adds the
+/// notes' reply and renote targets (one level deep, as Misskey's `detail` packing does), and
+/// for every note its author, the viewer's reaction and poll votes, the poll, and whether the
+/// viewer follows a followers-only note's author.
+pub fn page_sql(list: &str) -> String {
+    let cols = |a: &str| COLUMNS.split(", ").map(|c| format!("{a}.{c}")).collect::<Vec<_>>().join(", ");
+    format!(
+        "WITH {excl}, page AS MATERIALIZED ({list}), \
+         rows AS (SELECT {p}, false AS nested FROM page p \
+           UNION ALL SELECT {t}, true FROM notes t \
+           WHERE t.id IN (SELECT reply_id FROM page UNION SELECT renote_id FROM page) AND t.id NOT IN (SELECT id FROM page)) \
+         SELECT r.*, {u}, \
+           CASE WHEN $1::varchar IS NOT NULL AND r.reactions <> '{{}}'::jsonb THEN \
+             (SELECT x.reaction FROM note_reactions x WHERE x.user_id = $1 AND x.note_id = r.id) END AS my_reaction, \
+           ($1::varchar IS NOT NULL AND r.visibility = 'followers' AND r.user_id <> $1 \
+             AND EXISTS (SELECT 1 FROM following w WHERE w.follower_id = $1 AND w.followee_id = r.user_id)) AS followed, \
+           pl.expires_at AS poll_expires_at, pl.multiple AS poll_multiple, pl.choices AS poll_choices, pl.votes AS poll_votes, \
+           CASE WHEN r.has_poll AND $1::varchar IS NOT NULL \
+             THEN ARRAY(SELECT v.choice FROM poll_votes v WHERE v.user_id = $1 AND v.note_id = r.id) \
+             ELSE '{{}}'::int[] END AS my_votes \
+         FROM rows r JOIN users u ON u.id = r.user_id LEFT JOIN polls pl ON r.has_poll AND pl.note_id = r.id",
+        p = cols("p"),
+        t = cols("t"),
+        u = users::lite_columns("u"),
+        excl = exclusions_cte(),
+    )
+}
+
+/// The order of a page's notes.
+pub enum Order<'a> {
+    Newest,
+    Oldest,
+    /// As these ids are listed.
+    Given(&'a [String]),
+}
+
+/// Runs a packing statement (see [`page_sql`]; its binds given) and returns the page's notes in
+/// `order`, ready to serialise.
+pub async fn load_page(
+    conn: &mut AsyncPgConnection,
+    q: BoxedSqlQuery<'_, Pg, SqlQuery>,
+) -> Result<Vec<PackRow>, ApiError> {
+    Ok(crate::db::cached(q).load(conn).await?)
+}
+
+/// A packed Note, written straight from the rows of a packing statement.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Note<'a> {
+    id: &'a str,
+    created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    updated_at: Option<String>,
+    user_id: &'a str,
+    user: UserLite<'a>,
+    text: Option<&'a str>,
+    cw: Option<&'a str>,
+    visibility: &'a str,
+    local_only: bool,
+    reaction_acceptance: Option<&'a str>,
+    renote_count: i32,
+    replies_count: i32,
+    reaction_count: i64,
+    reactions: &'a Value,
+    reaction_emojis: EmptyMap,
+    emojis: EmptyMap,
+    file_ids: &'a [String],
+    files: EmptyList,
+    reply_id: Option<&'a str>,
+    renote_id: Option<&'a str>,
+    clipped_count: u32,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    is_hidden: bool,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    tags: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    mentions: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    visible_user_ids: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    has_poll: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    poll: Option<Poll<'a>>,
+    /// Present for a signed-in viewer only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    my_reaction: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reply: Option<Box<Note<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    renote: Option<Box<Note<'a>>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Poll<'a> {
+    multiple: bool,
+    expires_at: Option<String>,
+    choices: Vec<Choice<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Choice<'a> {
+    text: &'a str,
+    votes: i32,
+    is_voted: bool,
 }
 
 fn reaction_count(reactions: &Value) -> i64 {
     reactions.as_object().map(|m| m.values().filter_map(Value::as_i64).sum()).unwrap_or(0)
 }
 
-fn render(base: &str, me: Option<&str>, n: &NoteRow, b: &Batch) -> Value {
-    let user = b.users.get(&n.user_id).map(|u| users::lite(base, u)).unwrap_or(Value::Null);
-    let visible = visibility::can_see(n, me, b.followed.contains(&n.user_id));
-    let mut v = json!({
-        "id": n.id,
-        "createdAt": iso(n.created_at),
-        "userId": n.user_id,
-        "user": user,
-        "text": if visible { n.text.clone() } else { None },
-        "cw": if visible { n.cw.clone() } else { None },
-        "visibility": n.visibility,
-        "localOnly": n.local_only,
-        "reactionAcceptance": n.reaction_acceptance,
-        "renoteCount": n.renote_count,
-        "repliesCount": n.replies_count,
-        "reactionCount": reaction_count(&n.reactions),
-        "reactions": n.reactions,
-        "reactionEmojis": {},
-        "emojis": {},
-        "fileIds": if visible { n.file_ids.clone() } else { vec![] },
-        "files": [],
-        "replyId": n.reply_id,
-        "renoteId": n.renote_id,
-        "clippedCount": 0,
-    });
-    if !visible {
-        v["isHidden"] = json!(true);
-    }
-    if let Some(t) = n.updated_at {
-        v["updatedAt"] = json!(iso(t));
-    }
-    if !n.tags.is_empty() && visible {
-        v["tags"] = json!(n.tags);
-    }
-    if !n.mentions.is_empty() && visible {
-        v["mentions"] = json!(n.mentions);
-    }
-    if n.visibility == "specified" {
-        v["visibleUserIds"] = json!(n.visible_user_ids);
-    }
-    if let Some(uri) = &n.uri {
-        v["uri"] = json!(uri);
-    }
-    if let Some(url) = &n.url {
-        v["url"] = json!(url);
-    }
-    if n.has_poll {
-        v["hasPoll"] = json!(true);
-    }
-    if let (Some(p), true) = (b.polls.get(&n.id), visible) {
-        let choices: Vec<Value> = p
-            .choices
-            .iter()
-            .enumerate()
-            .map(|(i, text)| {
-                json!({
-                    "text": text,
-                    "votes": p.votes.get(i).copied().unwrap_or(0),
-                    "isVoted": b.my_votes.contains(&(n.id.clone(), i as i32)),
+fn render<'a>(base: &str, me: Option<&str>, r: &'a PackRow) -> Note<'a> {
+    let n = &r.note;
+    let visible = visibility::can_see(n, me, r.followed);
+    let poll = match (&r.poll_choices, visible) {
+        (Some(choices), true) => Some(Poll {
+            multiple: r.poll_multiple.unwrap_or(false),
+            expires_at: r.poll_expires_at.map(iso),
+            choices: choices
+                .iter()
+                .enumerate()
+                .map(|(i, text)| Choice {
+                    text,
+                    votes: r.poll_votes.as_ref().and_then(|v| v.get(i)).copied().unwrap_or(0),
+                    is_voted: r.my_votes.contains(&(i as i32)),
                 })
-            })
-            .collect();
-        v["poll"] = json!({ "multiple": p.multiple, "expiresAt": p.expires_at.map(iso), "choices": choices });
+                .collect(),
+        }),
+        _ => None,
+    };
+    Note {
+        id: &n.id,
+        created_at: iso(n.created_at),
+        updated_at: n.updated_at.map(iso),
+        user_id: &n.user_id,
+        user: UserLite::new(base, &r.author),
+        text: n.text.as_deref().filter(|_| visible),
+        cw: n.cw.as_deref().filter(|_| visible),
+        visibility: &n.visibility,
+        local_only: n.local_only,
+        reaction_acceptance: n.reaction_acceptance.as_deref(),
+        renote_count: n.renote_count,
+        replies_count: n.replies_count,
+        reaction_count: reaction_count(&n.reactions),
+        reactions: &n.reactions,
+        reaction_emojis: EmptyMap,
+        emojis: EmptyMap,
+        file_ids: if visible { &n.file_ids } else { &[] },
+        files: [],
+        reply_id: n.reply_id.as_deref(),
+        renote_id: n.renote_id.as_deref(),
+        clipped_count: 0,
+        is_hidden: !visible,
+        tags: if visible { &n.tags } else { &[] },
+        mentions: if visible { &n.mentions } else { &[] },
+        visible_user_ids: (n.visibility == "specified").then_some(&n.visible_user_ids[..]),
+        uri: n.uri.as_deref(),
+        url: n.url.as_deref(),
+        has_poll: n.has_poll,
+        poll,
+        my_reaction: me.map(|_| r.my_reaction.as_deref()),
+        reply: None,
+        renote: None,
     }
-    if me.is_some() {
-        v["myReaction"] = json!(b.my_reactions.get(&n.id));
-    }
-    v
 }
 
-/// Packs notes in the given order, each with its reply and renote one level deep.
+/// The page's notes in `order`, each with its reply and renote.
+pub fn render_page<'a>(base: &str, me: Option<&str>, rows: &'a [PackRow], order: Order) -> Vec<Note<'a>> {
+    let by_id: HashMap<&str, &PackRow> = rows.iter().map(|r| (r.note.id.as_str(), r)).collect();
+    let mut top: Vec<&PackRow> = rows.iter().filter(|r| !r.nested).collect();
+    match order {
+        Order::Newest => top.sort_unstable_by(|a, b| b.note.id.cmp(&a.note.id)),
+        Order::Oldest => top.sort_unstable_by(|a, b| a.note.id.cmp(&b.note.id)),
+        Order::Given(ids) => {
+            top = ids.iter().filter_map(|id| by_id.get(id.as_str()).copied()).collect();
+        }
+    }
+    let inner = |id: &Option<String>| {
+        id.as_deref().and_then(|id| by_id.get(id)).map(|r| Box::new(render(base, me, r)))
+    };
+    top.into_iter()
+        .map(|r| Note {
+            reply: inner(&r.note.reply_id),
+            renote: inner(&r.note.renote_id),
+            ..render(base, me, r)
+        })
+        .collect()
+}
+
+/// Packs the notes with these ids in this order, each with its reply and renote one level deep
+/// (ids that do not exist are left out).
+pub async fn pack_ids(
+    conn: &mut AsyncPgConnection,
+    base: &str,
+    me: Option<&str>,
+    ids: &[String],
+) -> Result<Vec<Value>, ApiError> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = page_sql(&format!("SELECT {COLUMNS} FROM notes WHERE id = ANY($2)"));
+    let q = diesel::sql_query(sql).into_boxed().bind::<Nullable<Varchar>, _>(me).bind::<Array<Text>, _>(ids);
+    let rows = load_page(conn, q).await?;
+    Ok(render_page(base, me, &rows, Order::Given(ids))
+        .iter()
+        .map(|n| serde_json::to_value(n).expect("a Note serialises"))
+        .collect())
+}
+
+/// Packs loaded notes in the given order (see [`pack_ids`]).
 pub async fn pack(
     conn: &mut AsyncPgConnection,
     base: &str,
     me: Option<&str>,
     rows: &[NoteRow],
 ) -> Result<Vec<Value>, ApiError> {
-    if rows.is_empty() {
-        return Ok(vec![]);
-    }
-    let have: HashSet<&str> = rows.iter().map(|n| n.id.as_str()).collect();
-    let nested_ids: Vec<String> = rows
-        .iter()
-        .flat_map(|n| [n.reply_id.clone(), n.renote_id.clone()])
-        .flatten()
-        .filter(|id| !have.contains(id.as_str()))
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let nested = load(conn, &nested_ids).await?;
-    let all: Vec<&NoteRow> = rows.iter().chain(nested.iter()).collect();
-    let batch = load_batch(conn, me, &all).await?;
-    let by_id: HashMap<&str, &NoteRow> = all.iter().map(|n| (n.id.as_str(), *n)).collect();
-    Ok(rows
-        .iter()
-        .map(|n| {
-            let mut v = render(base, me, n, &batch);
-            for (key, id) in [("reply", &n.reply_id), ("renote", &n.renote_id)] {
-                if let Some(inner) = id.as_deref().and_then(|id| by_id.get(id)) {
-                    v[key] = render(base, me, inner, &batch);
-                }
-            }
-            v
-        })
-        .collect())
-}
-
-async fn load_batch(
-    conn: &mut AsyncPgConnection,
-    me: Option<&str>,
-    all: &[&NoteRow],
-) -> Result<Batch, ApiError> {
-    let user_ids: Vec<String> =
-        all.iter().map(|n| n.user_id.clone()).collect::<HashSet<_>>().into_iter().collect();
-    let users = users::load(conn, &user_ids).await?;
-    // Only notes somebody reacted to can carry the caller's reaction.
-    let ids: Vec<String> = all
-        .iter()
-        .filter(|n| n.reactions.as_object().is_some_and(|m| !m.is_empty()))
-        .map(|n| n.id.clone())
-        .collect();
-    let poll_ids: Vec<String> = all.iter().filter(|n| n.has_poll).map(|n| n.id.clone()).collect();
-    let mut my_reactions = HashMap::new();
-    let mut my_votes = HashSet::new();
-    let mut followed = HashSet::new();
-    if let Some(me) = me {
-        if !ids.is_empty() {
-            my_reactions = note_reactions::table
-                .filter(note_reactions::user_id.eq(me).and(note_reactions::note_id.eq_any(&ids)))
-                .select((note_reactions::note_id, note_reactions::reaction))
-                .load::<(String, String)>(conn)
-                .await?
-                .into_iter()
-                .collect();
-        }
-        if !poll_ids.is_empty() {
-            my_votes = poll_votes::table
-                .filter(poll_votes::user_id.eq(me).and(poll_votes::note_id.eq_any(&poll_ids)))
-                .select((poll_votes::note_id, poll_votes::choice))
-                .load::<(String, i32)>(conn)
-                .await?
-                .into_iter()
-                .collect();
-        }
-        let authors: Vec<String> = all
-            .iter()
-            .filter(|n| n.visibility == "followers" && n.user_id != me)
-            .map(|n| n.user_id.clone())
-            .collect();
-        if !authors.is_empty() {
-            followed = visibility::followed_among(conn, me, &authors).await?;
-        }
-    }
-    let mut polls_map = HashMap::new();
-    if !poll_ids.is_empty() {
-        type PollRow = (String, Option<DateTime<Utc>>, bool, Vec<String>, Vec<i32>);
-        let rows: Vec<PollRow> = polls::table
-            .filter(polls::note_id.eq_any(&poll_ids))
-            .select((polls::note_id, polls::expires_at, polls::multiple, polls::choices, polls::votes))
-            .load(conn)
-            .await?;
-        for (id, expires_at, multiple, choices, votes) in rows {
-            polls_map.insert(id, Poll { expires_at, multiple, choices, votes });
-        }
-    }
-    Ok(Batch { users, my_reactions, polls: polls_map, my_votes, followed })
+    let ids: Vec<String> = rows.iter().map(|n| n.id.clone()).collect();
+    pack_ids(conn, base, me, &ids).await
 }
 
 /// Packs the notes with these ids, keyed by id (ids that do not exist are left out).
@@ -267,7 +342,6 @@ pub async fn by_ids(
     me: Option<&str>,
     ids: &[String],
 ) -> Result<HashMap<String, Value>, ApiError> {
-    let rows = load(conn, ids).await?;
-    let packed = pack(conn, base, me, &rows).await?;
-    Ok(rows.into_iter().map(|n| n.id).zip(packed).collect())
+    let packed = pack_ids(conn, base, me, ids).await?;
+    Ok(packed.into_iter().filter_map(|v| Some((v.get("id")?.as_str()?.to_string(), v))).collect())
 }

@@ -9,7 +9,9 @@ use crate::db::schema::{
 use crate::domain::policies::RolePolicies;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{ser::SerializeMap, Serialize};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 
@@ -92,17 +94,76 @@ pub async fn load_one(conn: &mut AsyncPgConnection, id: &str) -> Result<Option<U
     Ok(users::table.find(id).select(UserRow::as_select()).first(conn).await.optional()?)
 }
 
-pub fn avatar_url(base: &str, u: &UserRow) -> String {
+/// What UserLite shows of a user. Statements that pack notes select these columns of the
+/// author under `u_` names beside the note's own.
+#[derive(QueryableByName, Clone, Debug)]
+pub struct LiteUser {
+    #[diesel(sql_type = Text, column_name = u_id)]
+    pub id: String,
+    #[diesel(sql_type = Text, column_name = u_username)]
+    pub username: String,
+    #[diesel(sql_type = Nullable<Text>, column_name = u_host)]
+    pub host: Option<String>,
+    #[diesel(sql_type = Nullable<Text>, column_name = u_name)]
+    pub name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>, column_name = u_avatar_url)]
+    pub avatar_url: Option<String>,
+    #[diesel(sql_type = Bool, column_name = u_is_bot)]
+    pub is_bot: bool,
+    #[diesel(sql_type = Bool, column_name = u_is_cat)]
+    pub is_cat: bool,
+    #[diesel(sql_type = Nullable<Timestamptz>, column_name = u_last_active_date)]
+    pub last_active_date: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Bool, column_name = u_hide_online_status)]
+    pub hide_online_status: bool,
+}
+
+/// The [`LiteUser`] columns of `users` alias `a`, named as that struct reads them.
+pub fn lite_columns(a: &str) -> String {
+    [
+        "id",
+        "username",
+        "host",
+        "name",
+        "avatar_url",
+        "is_bot",
+        "is_cat",
+        "last_active_date",
+        "hide_online_status",
+    ]
+    .iter()
+    .map(|c| format!("{a}.{c} AS u_{c}"))
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+impl From<&UserRow> for LiteUser {
+    fn from(u: &UserRow) -> Self {
+        LiteUser {
+            id: u.id.clone(),
+            username: u.username.clone(),
+            host: u.host.clone(),
+            name: u.name.clone(),
+            avatar_url: u.avatar_url.clone(),
+            is_bot: u.is_bot,
+            is_cat: u.is_cat,
+            last_active_date: u.last_active_date,
+            hide_online_status: u.hide_online_status,
+        }
+    }
+}
+
+fn avatar_url(base: &str, u: &LiteUser) -> String {
     match &u.avatar_url {
         Some(a) => a.clone(),
         None => {
-            let host = u.host.clone().unwrap_or_else(|| base.split("://").nth(1).unwrap_or(base).to_string());
+            let host = u.host.as_deref().unwrap_or_else(|| base.split("://").nth(1).unwrap_or(base));
             format!("{base}/identicon/{}@{}", u.username.to_lowercase(), host)
         }
     }
 }
 
-fn online_status(u: &UserRow) -> &'static str {
+fn online_status(u: &LiteUser) -> &'static str {
     if u.hide_online_status {
         return "unknown";
     }
@@ -121,28 +182,80 @@ fn online_status(u: &UserRow) -> &'static str {
     }
 }
 
-pub fn lite(base: &str, u: &UserRow) -> Value {
-    let mut v = json!({
-        "id": u.id,
-        "name": u.name,
-        "username": u.username,
-        "host": u.host,
-        "avatarUrl": avatar_url(base, u),
-        "avatarBlurhash": null,
-        "avatarDecorations": [],
-        "isBot": u.is_bot,
-        "isCat": u.is_cat,
-        "emojis": {},
-        "onlineStatus": online_status(u),
-        "badgeRoles": [],
-    });
-    if u.host.is_some() {
-        v["instance"] = json!({
-            "name": null, "softwareName": null, "softwareVersion": null,
-            "iconUrl": null, "faviconUrl": null, "themeColor": null,
-        });
+/// `{}` in JSON.
+pub struct EmptyMap;
+
+impl Serialize for EmptyMap {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_map(Some(0))?.end()
     }
-    v
+}
+
+/// `[]` in JSON.
+pub type EmptyList = [(); 0];
+
+/// UserLite, written straight from a [`LiteUser`].
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserLite<'a> {
+    id: &'a str,
+    name: Option<&'a str>,
+    username: &'a str,
+    host: Option<&'a str>,
+    avatar_url: String,
+    avatar_blurhash: (),
+    avatar_decorations: EmptyList,
+    is_bot: bool,
+    is_cat: bool,
+    emojis: EmptyMap,
+    online_status: &'static str,
+    badge_roles: EmptyList,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instance: Option<Instance>,
+}
+
+/// What UserLite tells of a remote user's server (nothing is recorded about servers yet).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Instance {
+    name: (),
+    software_name: (),
+    software_version: (),
+    icon_url: (),
+    favicon_url: (),
+    theme_color: (),
+}
+
+impl<'a> UserLite<'a> {
+    pub fn new(base: &str, u: &'a LiteUser) -> Self {
+        UserLite {
+            id: &u.id,
+            name: u.name.as_deref(),
+            username: &u.username,
+            host: u.host.as_deref(),
+            avatar_url: avatar_url(base, u),
+            avatar_blurhash: (),
+            avatar_decorations: [],
+            is_bot: u.is_bot,
+            is_cat: u.is_cat,
+            emojis: EmptyMap,
+            online_status: online_status(u),
+            badge_roles: [],
+            instance: u.host.is_some().then_some(Instance {
+                name: (),
+                software_name: (),
+                software_version: (),
+                icon_url: (),
+                favicon_url: (),
+                theme_color: (),
+            }),
+        }
+    }
+}
+
+pub fn lite(base: &str, u: &UserRow) -> Value {
+    let u = LiteUser::from(u);
+    serde_json::to_value(UserLite::new(base, &u)).expect("a UserLite serialises")
 }
 
 /// How the viewer relates to each of a batch of users.
