@@ -4,8 +4,9 @@
 # replies, renotes, quotes and reactions), then for a user of median follow count:
 #   - wrk (2 threads, 32 connections) on notes/timeline, notes/local-timeline and
 #     notes/hybrid-timeline (limit 20), and on notes/create (one account, and 500 in turn);
-#   - pgbench running the very SQL of each timeline (`misskey-rs bench sql`) with as many
-#     clients as the server has database connections, and the ratio API/raw;
+#   - pgbench running the very statement of each timeline (`misskey-rs bench sql`: the list and
+#     its packing) and the list alone (`--list`), with as many clients as the server has
+#     database connections, and the ratios API/statement;
 #   - EXPLAIN ANALYZE of each timeline query; fails if one scans the notes table sequentially.
 # Needs wrk, pgbench, PostgreSQL and Redis on 127.0.0.1 (MKRS_TEST_PG overrides the superuser URL).
 # Usage: bench/timelines.sh [binary] [seconds] [users] [notes]
@@ -48,29 +49,35 @@ wrk_run() { # endpoint body [script]
     p99=$(awk '$1=="99%" {print $2}' "$tmp/wrk.out")
     bad=$(awk '/Non-2xx/ {print $5}' "$tmp/wrk.out")
 }
-raw_sql() { # timeline -> SQL with the binds of `timelines::run` filled in
-    "$BIN" --config "$cfg" bench sql "$1" | sed -e "s/\\\$10/NULL/g" \
-        -e "s/\\\$1\\b/'$uid'/g" -e "s/\\\$2\\b/'{}'::text[]/g" -e "s/\\\$3\\b/'{}'::text[]/g" \
-        -e "s/\\\$4\\b/NULL/g" -e "s/\\\$5\\b/NULL/g" -e "s/\\\$6\\b/20/g" -e "s/\\\$7\\b/NULL/g" -e "s/\\\$8\\b/false/g"
+raw_sql() { # timeline [--list] -> the statement with the binds of `timelines::run` filled in
+    "$BIN" --config "$cfg" bench sql "$@" | sed -e "s/\\\$1\\b/'$uid'/g" -e "s/\\\$[2-6]\\b/NULL/g"
+}
+pgb() { # file -> tx/s of that statement, prepared, from as many clients as the server has connections
+    echo "$(cat "$1");" > "$1.pgb"
+    pgbench -n -M prepared -c "$pool" -j 2 -T "$DUR" -f "$1.pgb" "$DB_URL" 2>/dev/null | awk '/^tps/ {printf "%.0f", $3}'
 }
 # The raw SQL runs prepared, with the planner settings the server's sessions use (db::connect).
+# "page stmt" is the very statement the endpoint runs (the list and its packing); "list" is the
+# list of notes alone, without the packing.
 export PGOPTIONS="-c random_page_cost=1.1"
-echo "| endpoint (limit 20)    |   API req/s |   p50    |   p99    | raw SQL tx/s | API/raw |"
-echo "|------------------------|------------:|---------:|---------:|-------------:|--------:|"
+echo "| endpoint (limit 20)    |   API req/s |   p50    |   p99    | page stmt tx/s | API/page stmt | list tx/s | API/list |"
+echo "|------------------------|------------:|---------:|---------:|---------------:|--------------:|----------:|---------:|"
+row() { printf '| %-22s | %11s | %8s | %8s | %14s | %13s | %9s | %8s | %s\n' "$@"; }
 for tl in home local hybrid; do
     case $tl in home) ep=notes/timeline ;; local) ep=notes/local-timeline ;; hybrid) ep=notes/hybrid-timeline ;; esac
     wrk_run "$ep" "{\"i\":\"$tok\",\"limit\":20}"
     raw_sql $tl > "$tmp/$tl.sql"
-    echo "$(cat "$tmp/$tl.sql");" > "$tmp/$tl.pgb"
-    raw=$(pgbench -n -M prepared -c "$pool" -j 2 -T "$DUR" -f "$tmp/$tl.pgb" "$DB_URL" 2>/dev/null | awk '/^tps/ {printf "%.0f", $3}')
-    ratio=$(awk -v a="$rps" -v b="$raw" 'BEGIN {printf "%.2f", a / b}')
-    printf '| %-22s | %11s | %8s | %8s | %12s | %7s | %s\n' "$ep" "$rps" "$p50" "$p99" "$raw" "$ratio" "${bad:+$bad non-2xx}"
+    raw_sql $tl --list > "$tmp/$tl.list.sql"
+    page=$(pgb "$tmp/$tl.sql")
+    list=$(pgb "$tmp/$tl.list.sql")
+    ratio() { awk -v a="$rps" -v b="$1" 'BEGIN {printf "%.2f", a / b}'; }
+    row "$ep" "$rps" "$p50" "$p99" "$page" "$(ratio "$page")" "$list" "$(ratio "$list")" "${bad:+$bad non-2xx}"
 done
 wrk_run notes/create "$tok" create.lua
-printf '| %-22s | %11s | %8s | %8s | %12s | %7s | %s\n' "notes/create (1 user)" "$rps" "$p50" "$p99" "—" "—" "${bad:+$bad non-2xx}"
+row "notes/create (1 user)" "$rps" "$p50" "$p99" "—" "—" "—" "—" "${bad:+$bad non-2xx}"
 q "SELECT token FROM users WHERE NOT is_system ORDER BY id LIMIT 500" > "$tmp/tokens"
 wrk_run notes/create "$tmp/tokens" create_many.lua
-printf '| %-22s | %11s | %8s | %8s | %12s | %7s | %s\n' "notes/create (500 users)" "$rps" "$p50" "$p99" "—" "—" "${bad:+$bad non-2xx}"
+row "notes/create (500 users)" "$rps" "$p50" "$p99" "—" "—" "—" "—" "${bad:+$bad non-2xx}"
 echo
 echo "RSS after load: $(rss_mib) MiB"
 echo
