@@ -215,7 +215,7 @@ pub struct UserLite<'a> {
 }
 
 /// What UserLite tells of a remote user's server (nothing is recorded about servers yet).
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct Instance {
     name: (),
@@ -241,14 +241,7 @@ impl<'a> UserLite<'a> {
             emojis: EmptyMap,
             online_status: online_status(u),
             badge_roles: [],
-            instance: u.host.is_some().then_some(Instance {
-                name: (),
-                software_name: (),
-                software_version: (),
-                icon_url: (),
-                favicon_url: (),
-                theme_color: (),
-            }),
+            instance: u.host.is_some().then(Instance::default),
         }
     }
 }
