@@ -1,10 +1,10 @@
 //! Timelines and other note lists: notes/timeline (home), local, hybrid (social), global,
 //! user-list, users/notes and notes/mentions. Each is one SQL query over an index (the home feed
 //! walks each followee's `(user_id, id)` index and merges), with visibility, mutes and blocks
-//! applied in the query, then one batch packing.
+//! applied in the query, and packed in the same statement (`pack::notes::page_sql`).
 
 use super::endpoint::{Ctx, Out};
-use super::pack::notes::{self as pack_notes, Order};
+use super::pack::notes::{self as pack_notes, columns as cols, Order};
 use super::ApiError;
 use crate::domain::visibility;
 use diesel::sql_types::{Nullable, Varchar};
@@ -77,10 +77,6 @@ impl Bounds {
 
 /// The note columns, for queries that must name them.
 const COLS: &str = super::pack::notes::COLUMNS;
-
-fn cols(alias: &str) -> String {
-    COLS.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
-}
 
 /// The page bounds ($2, $3) on `{a}.id`, written only when given: a prepared statement's
 /// generic plan can then use them as index bounds.

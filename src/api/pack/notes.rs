@@ -24,6 +24,11 @@ pub const COLUMNS: &str =
     renote_user_id, thread_id, text, cw, visibility, local_only, visible_user_ids, mentions, tags, emojis, \
     file_ids, has_poll, reaction_acceptance, reactions, renote_count, replies_count, uri, url";
 
+/// [`COLUMNS`] of note alias `a`.
+pub fn columns(a: &str) -> String {
+    COLUMNS.split(", ").map(|c| format!("{a}.{c}")).collect::<Vec<_>>().join(", ")
+}
+
 #[derive(Queryable, QueryableByName, Selectable, Clone, Debug)]
 #[diesel(table_name = notes)]
 pub struct NoteRow {
@@ -115,7 +120,6 @@ pub const RENOTE_MUTED: &str = "(SELECT rm FROM excl)::text[]";
 /// for every note its author, the viewer's reaction and poll votes, the poll, and whether the
 /// viewer follows a followers-only note's author.
 pub fn page_sql(list: &str) -> String {
-    let cols = |a: &str| COLUMNS.split(", ").map(|c| format!("{a}.{c}")).collect::<Vec<_>>().join(", ");
     format!(
         "WITH {excl}, page AS MATERIALIZED ({list}), \
          rows AS (SELECT {p}, false AS nested FROM page p \
@@ -131,8 +135,8 @@ pub fn page_sql(list: &str) -> String {
              THEN ARRAY(SELECT v.choice FROM poll_votes v WHERE v.user_id = $1 AND v.note_id = r.id) \
              ELSE '{{}}'::int[] END AS my_votes \
          FROM rows r JOIN users u ON u.id = r.user_id LEFT JOIN polls pl ON r.has_poll AND pl.note_id = r.id",
-        p = cols("p"),
-        t = cols("t"),
+        p = columns("p"),
+        t = columns("t"),
         u = users::lite_columns("u"),
         excl = exclusions_cte(),
     )
