@@ -71,7 +71,7 @@ async fn a_session_of_a_misskey_client() {
     assert_eq!(s, 200);
     let (s, r) = call(b, "following/create", &bt, json!({ "userId": alice })).await;
     assert_eq!((s, r["error"]["code"].as_str()), (400, Some("ALREADY_FOLLOWING")));
-    let mut posted = vec![];
+    let (mut posted, mut created) = (vec![], vec![]);
     for (vis, extra) in [
         ("public", json!({})),
         ("home", json!({})),
@@ -83,6 +83,12 @@ async fn a_session_of_a_misskey_client() {
         let (s, r) = call(b, "notes/create", &at, body).await;
         assert_eq!(s, 200, "{r}");
         posted.push(r["createdNote"]["id"].as_str().unwrap().to_string());
+        created.push(r["createdNote"].clone());
+    }
+    // notes/create answers the note as notes/show packs it for its author.
+    for n in &created {
+        let (_, shown) = call(b, "notes/show", &at, json!({ "noteId": n["id"] })).await;
+        assert_eq!(&shown, n);
     }
     let (_, home) = call(b, "notes/timeline", &bt, json!({ "limit": 20 })).await;
     let mut expect = posted.clone();

@@ -95,7 +95,7 @@ async fn a_failing_note_fails_alone() {
     let admin = psql(&url, "SELECT id FROM users WHERE username = 'admin'").trim().to_string();
     let cfg = misskey_rs::config::DatabaseConfig { url: url.clone(), pool_size: 1, acquire_timeout_secs: 5 };
     let writer = Writer::start(misskey_rs::db::build_pool(&cfg).unwrap());
-    let first = writer.write(insert(&admin, "first", None)).await.unwrap();
+    let first = writer.write(insert(&admin, "first", None)).await.unwrap().note;
 
     // The seventh note replies to a note that does not exist: the foreign key refuses it.
     let notes: Vec<Insert> = (0..12)
@@ -110,7 +110,12 @@ async fn a_failing_note_fails_alone() {
             // As if the target had been gone before: the caller learns why.
             (6, Err(e)) => assert_eq!((e.status.as_u16(), e.code), (400, "NO_SUCH_REPLY_TARGET")),
             (6, Ok(_)) => panic!("a reply to a missing note was stored"),
-            (_, Ok(row)) => {
+            (_, Ok(stored)) => {
+                let row = &stored.note;
+                assert_eq!(
+                    (stored.author.id.as_str(), stored.author.username.as_str()),
+                    (admin.as_str(), "admin")
+                );
                 assert_eq!(row.text.as_deref(), Some(format!("reply {k}").as_str()));
                 assert_eq!(row.tags, vec!["tag".to_string()]);
                 assert_eq!(row.reply_id.as_deref(), Some(first.id.as_str()));

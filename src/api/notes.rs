@@ -133,7 +133,7 @@ pub async fn create(ctx: Ctx, p: CreateParams) -> Result<Out, ApiError> {
     }
     let host = ctx.state.config.host();
     let mut conn = ctx.db().await?;
-    let row = dom::create(
+    let stored = dom::create(
         &mut conn,
         &ctx.state.notes,
         &host,
@@ -152,9 +152,8 @@ pub async fn create(ctx: Ctx, p: CreateParams) -> Result<Out, ApiError> {
         },
     )
     .await?;
-    let packed =
-        pack_notes::pack(&mut conn, &ctx.state.config.url, Some(&me), std::slice::from_ref(&row)).await?;
-    Ok(json!({ "createdNote": packed.into_iter().next() }).into())
+    let packed = pack_notes::pack_created(&mut conn, &ctx.state.config.url, &me, stored).await?;
+    Ok(json!({ "createdNote": packed }).into())
 }
 
 #[derive(Deserialize, JsonSchema)]

@@ -328,6 +328,36 @@ pub async fn pack_ids(
         .collect())
 }
 
+/// Packs a note its author `me` has just written. The writer returned the note and its author
+/// from the transaction that stored them, so a note without reply, renote or poll is written
+/// from those rows; the others go through the packing statement for their targets and poll.
+pub async fn pack_created(
+    conn: &mut AsyncPgConnection,
+    base: &str,
+    me: &str,
+    stored: crate::domain::notes::Stored,
+) -> Result<Value, ApiError> {
+    let n = &stored.note;
+    if n.reply_id.is_some() || n.renote_id.is_some() || n.has_poll {
+        let packed = pack_ids(conn, base, Some(me), std::slice::from_ref(&n.id)).await?;
+        return packed.into_iter().next().ok_or_else(|| ApiError::internal("created note not found"));
+    }
+    // A new note has no reactions or votes yet, and its author sees it whatever its visibility.
+    let row = PackRow {
+        note: stored.note,
+        author: stored.author,
+        nested: false,
+        my_reaction: None,
+        followed: false,
+        poll_expires_at: None,
+        poll_multiple: None,
+        poll_choices: None,
+        poll_votes: None,
+        my_votes: vec![],
+    };
+    Ok(serde_json::to_value(render(base, Some(me), &row)).expect("a Note serialises"))
+}
+
 /// Packs loaded notes in the given order (see [`pack_ids`]).
 pub async fn pack(
     conn: &mut AsyncPgConnection,

@@ -3,7 +3,7 @@
 
 pub mod writer;
 
-pub use writer::Writer;
+pub use writer::{Stored, Writer};
 
 use super::notify::{self, Notice};
 use super::visibility;
@@ -82,7 +82,7 @@ pub async fn create(
     author: &str,
     mention_limit: u32,
     mut n: NewNote,
-) -> Result<NoteRow, ApiError> {
+) -> Result<Stored, ApiError> {
     let renote = match &n.renote_id {
         None => None,
         Some(id) => {
@@ -217,7 +217,7 @@ pub async fn create(
 
     let thread_id = reply.as_ref().map(|r| r.thread_id.clone().unwrap_or_else(|| r.id.clone()));
     let pure_renote = renote.is_some() && !is_quote;
-    let row = writer
+    let stored = writer
         .write(writer::Insert {
             id: crate::id::gen(),
             created_at: Utc::now(),
@@ -232,6 +232,7 @@ pub async fn create(
             note: n,
         })
         .await?;
+    let row = &stored.note;
 
     // Notifications: a reply, renote or quote notice wins over a mention of the same user.
     let mut notices: Vec<(String, &str)> = mentions.iter().map(|m| (m.clone(), "mention")).collect();
@@ -261,7 +262,7 @@ pub async fn create(
         .chain(watchers.iter().map(|w| (w.as_str(), "note")))
         .collect();
     notify::send_to(conn, &Notice::new("", author, "").note(&row.id), &to).await?;
-    Ok(row)
+    Ok(stored)
 }
 
 /// Deletes a note (and, by cascade, its renotes and replies), keeping the counters right.

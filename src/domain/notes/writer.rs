@@ -12,6 +12,7 @@
 
 use super::NewNote;
 use crate::api::pack::notes::{NoteRow, COLUMNS};
+use crate::api::pack::users::{lite_columns, LiteUser};
 use crate::api::ApiError;
 use crate::db::schema::polls;
 use crate::db::DbPool;
@@ -44,9 +45,16 @@ pub struct Insert {
     pub search: String,
 }
 
+/// A stored note and its author as the same transaction left them (counters and last activity
+/// included), so the note can be answered without reading either again.
+pub struct Stored {
+    pub note: NoteRow,
+    pub author: LiteUser,
+}
+
 struct Job {
     note: Insert,
-    done: oneshot::Sender<Result<NoteRow, ApiError>>,
+    done: oneshot::Sender<Result<Stored, ApiError>>,
 }
 
 /// The handle requests write notes through; cheap to clone.
@@ -63,8 +71,9 @@ impl Writer {
         Writer { tx }
     }
 
-    /// Stores the note and returns its row once the transaction holding it has committed.
-    pub async fn write(&self, note: Insert) -> Result<NoteRow, ApiError> {
+    /// Stores the note and returns it with its author once the transaction holding it has
+    /// committed.
+    pub async fn write(&self, note: Insert) -> Result<Stored, ApiError> {
         let stopped = || ApiError::unavailable("note writer stopped");
         let (done, rx) = oneshot::channel();
         self.tx.send(Job { note, done }).await.map_err(|_| stopped())?;
@@ -87,8 +96,9 @@ async fn write_batch(db: &DbPool, jobs: Vec<Job>) {
     };
     drop(notes);
     let e = match first {
-        Ok(rows) => {
-            let mut by_id: HashMap<String, NoteRow> = rows.into_iter().map(|r| (r.id.clone(), r)).collect();
+        Ok(stored) => {
+            let mut by_id: HashMap<String, Stored> =
+                stored.into_iter().map(|s| (s.note.id.clone(), s)).collect();
             for j in jobs {
                 let row = by_id.remove(&j.note.id).ok_or_else(|| ApiError::internal("note not returned"));
                 let _ = j.done.send(row);
@@ -104,8 +114,8 @@ async fn write_batch(db: &DbPool, jobs: Vec<Job>) {
     let mut conn = db.get().await.map_err(ApiError::from);
     for j in jobs {
         let row = match &mut conn {
-            Ok(conn) => insert(conn, &[&j.note]).await.map_err(note_error).and_then(|rows| {
-                rows.into_iter().next().ok_or_else(|| ApiError::internal("note not returned"))
+            Ok(conn) => insert(conn, &[&j.note]).await.map_err(note_error).and_then(|stored| {
+                stored.into_iter().next().ok_or_else(|| ApiError::internal("note not returned"))
             }),
             Err(e) => Err(e.clone()),
         };
@@ -136,7 +146,7 @@ fn json_list(v: &[String]) -> String {
 async fn insert(
     conn: &mut AsyncPgConnection,
     notes: &[&Insert],
-) -> Result<Vec<NoteRow>, diesel::result::Error> {
+) -> Result<Vec<Stored>, diesel::result::Error> {
     fn col<T>(notes: &[&Insert], f: impl Fn(&Insert) -> T) -> Vec<T> {
         notes.iter().map(|n| f(n)).collect()
     }
@@ -212,14 +222,15 @@ async fn insert(
         if !new_polls.is_empty() {
             diesel::insert_into(polls::table).values(new_polls).execute(conn).await?;
         }
-        crate::db::cached(diesel::sql_query(
+        let authors: Vec<LiteUser> = crate::db::cached(diesel::sql_query(format!(
             "UPDATE users u SET notes_count = u.notes_count + c.n, last_active_date = greatest(u.last_active_date, c.at) \
-             FROM UNNEST($1, $2, $3) AS c(id, n, at) WHERE u.id = c.id",
-        )
+             FROM UNNEST($1, $2, $3) AS c(id, n, at) WHERE u.id = c.id RETURNING {}",
+            lite_columns("u")
+        ))
         .bind::<Array<Varchar>, _>(authors.keys().copied().collect::<Vec<_>>())
         .bind::<Array<Integer>, _>(authors.values().map(|a| a.0).collect::<Vec<_>>())
         .bind::<Array<Timestamptz>, _>(authors.values().map(|a| a.1).collect::<Vec<_>>()))
-        .execute(conn)
+        .load(conn)
         .await?;
         if !targets.is_empty() {
             crate::db::cached(diesel::sql_query(
@@ -232,7 +243,15 @@ async fn insert(
             .execute(conn)
             .await?;
         }
-        Ok(rows)
+        let authors: HashMap<&str, &LiteUser> = authors.iter().map(|a| (a.id.as_str(), a)).collect();
+        rows.into_iter()
+            .map(|note| {
+                let author = authors.get(note.user_id.as_str()).copied().cloned();
+                // The author's row is locked by the UPDATE above and a note's author must exist.
+                let author = author.ok_or(diesel::result::Error::NotFound)?;
+                Ok(Stored { note, author })
+            })
+            .collect()
     })
     .await
 }
