@@ -1,0 +1,1 @@
+DROP INDEX following_notify;
