@@ -6,7 +6,7 @@ pub mod schema;
 
 use crate::config::DatabaseConfig;
 use diesel::ConnectionError;
-use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::deadpool::{Hook, HookError, Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::AsyncPgConnection;
 use futures_util::future::BoxFuture;
@@ -77,6 +77,11 @@ pub fn describe_pg_error(e: &tokio_postgres::Error) -> String {
     msg
 }
 
+/// How long a connection is reused. A prepared statement keeps the generic plan made at its
+/// first use on its connection; a new connection plans again with current statistics, so a plan
+/// made while a table was still empty (a new instance) does not stay for good.
+const MAX_CONNECTION_AGE: Duration = Duration::from_secs(600);
+
 /// Builds the pool. It connects lazily, so it can be built while PostgreSQL is down.
 pub fn build_pool(cfg: &DatabaseConfig) -> anyhow::Result<Arc<DbPool>> {
     let mut mc = ManagerConfig::<AsyncPgConnection>::default();
@@ -91,6 +96,13 @@ pub fn build_pool(cfg: &DatabaseConfig) -> anyhow::Result<Arc<DbPool>> {
         .create_timeout(timeout)
         .recycle_timeout(timeout)
         .runtime(deadpool::Runtime::Tokio1)
+        .pre_recycle(Hook::<AsyncPgConnection>::sync_fn(|_, m| {
+            if m.age() > MAX_CONNECTION_AGE {
+                Err(HookError::message("connection replaced for fresh plans"))
+            } else {
+                Ok(())
+            }
+        }))
         .build()?;
     Ok(Arc::new(pool))
 }
