@@ -1,6 +1,9 @@
 //! The misskey-js contract: JSON the server sends is type-checked against the entity types of
 //! the misskey-js package (pinned in tests/contract/package.json), the definitions every
 //! Misskey client is written against. Missing fields, wrong types and extra fields all fail.
+//! The same samples are compared with snapshots (tests/contract/snapshots), so a change of
+//! shape that the types allow (an optional field dropped, a value written differently) is seen
+//! too; `MKRS_UPDATE_SNAPSHOTS=1` writes them anew.
 
 mod common;
 use common::*;
@@ -41,6 +44,67 @@ fn check_contract(samples: &[(&str, &str, Value)]) {
     eprintln!("{text}");
 }
 
+/// A sample with what differs from run to run replaced by placeholders: the server's port, ids,
+/// timestamps and invitation codes.
+fn normalize(port: &str, key: &str, v: &Value) -> Value {
+    fn text(port: &str, s: &str) -> String {
+        if chrono::DateTime::parse_from_rfc3339(s).is_ok() {
+            return "<date>".into();
+        }
+        // Ids are 16 base-36 digits (`aidx`), standing alone or inside a URL.
+        let s = s.replace(&format!(":{port}"), ":<port>");
+        let mut out = String::new();
+        let mut run = String::new();
+        for c in s.chars().chain(std::iter::once(' ')) {
+            if c.is_ascii_digit() || c.is_ascii_lowercase() {
+                run.push(c);
+                continue;
+            }
+            out += if run.len() == 16 { "<id>" } else { &run };
+            run.clear();
+            out.push(c);
+        }
+        out.pop();
+        out
+    }
+    match v {
+        Value::String(_) if key == "code" => json!("<code>"),
+        Value::String(s) => Value::String(text(port, s)),
+        Value::Array(a) => Value::Array(a.iter().map(|x| normalize(port, key, x)).collect()),
+        Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, x)| (text(port, k), normalize(port, k, x))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// Compares the samples, normalized, with tests/contract/snapshots/`name`.json.
+fn check_snapshot(name: &str, base: &str, samples: &[(&str, &str, Value)]) {
+    let port = base.rsplit(':').next().unwrap();
+    let got: Vec<Value> = samples
+        .iter()
+        .map(|(t, n, v)| json!({ "type": t, "name": n, "value": normalize(port, "", v) }))
+        .collect();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/contract/snapshots/{name}.json"));
+    if std::env::var_os("MKRS_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, serde_json::to_string_pretty(&got).unwrap() + "\n").unwrap();
+        return;
+    }
+    let want: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!("{} is missing: MKRS_UPDATE_SNAPSHOTS=1 cargo test --test contract writes it", path.display())
+    }))
+    .unwrap();
+    for (w, g) in want.iter().zip(&got) {
+        assert_eq!(
+            w, g,
+            "snapshot {name}: {} from {} changed (MKRS_UPDATE_SNAPSHOTS=1 writes the new one)",
+            g["type"], g["name"]
+        );
+    }
+    assert_eq!(want.len(), got.len(), "snapshot {name}: the number of samples changed");
+}
+
 #[tokio::test]
 async fn meta_matches_misskey_js_types() {
     let inst = Instance::init("contract_meta");
@@ -48,7 +112,9 @@ async fn meta_matches_misskey_js_types() {
     wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
     let (_, detailed) = api(&server.base, "meta", json!({})).await;
     let (_, lite) = api(&server.base, "meta", json!({ "detail": false })).await;
-    check_contract(&[("MetaDetailed", "meta", detailed), ("MetaLite", "meta detail=false", lite)]);
+    let samples = [("MetaDetailed", "meta", detailed), ("MetaLite", "meta detail=false", lite)];
+    check_contract(&samples);
+    check_snapshot("meta", &server.base, &samples);
 }
 
 /// [`common::call`] that must succeed.
@@ -84,6 +150,7 @@ async fn packed_entities_match_misskey_js_types() {
     )
     .await;
     let nid = note["createdNote"]["id"].as_str().unwrap().to_string();
+    let plain = ok(b, "notes/create", &at, json!({ "text": "plain", "visibility": "home" })).await;
     ok(b, "notes/polls/vote", &admin, json!({ "noteId": nid, "choice": 0 })).await;
     ok(b, "notes/reactions/create", &admin, json!({ "noteId": nid, "reaction": "👍" })).await;
     let quote = ok(b, "notes/create", &admin, json!({ "text": "quote", "renoteId": nid, "cw": "cw" })).await;
@@ -113,6 +180,7 @@ async fn packed_entities_match_misskey_js_types() {
         ("UserLite", "note.user", quote["createdNote"]["user"].clone()),
         ("Note", "quote with renote", quote["createdNote"].clone()),
         ("Note", "note with poll", note["createdNote"].clone()),
+        ("Note", "plain note", plain["createdNote"].clone()),
         ("UserList", "users/lists/show", list),
         ("Following", "users/following", following[0].clone()),
         ("NoteFavorite", "i/favorites", favorites[0].clone()),
@@ -142,6 +210,7 @@ async fn packed_entities_match_misskey_js_types() {
         samples.push(("InviteCode", "admin/invite/list", c.clone()));
     }
     check_contract(&samples);
+    check_snapshot("entities", b, &samples);
 }
 
 /// A client session through the misskey-js SDK itself (tests/contract/sdk.mjs): signup, follow,
