@@ -579,19 +579,23 @@ pub struct PasswordParams {
     password: String,
 }
 
+/// `INCORRECT_PASSWORD`, with the endpoint's error id.
+pub(super) fn incorrect_password(error_id: &'static str) -> ApiError {
+    ApiError::client("INCORRECT_PASSWORD", error_id, "Incorrect password.")
+}
+
 /// `INCORRECT_PASSWORD` (with the endpoint's error id) unless `password` is the caller's.
-pub(super) async fn check_password(
+async fn check_password(
     conn: &mut diesel_async::AsyncPgConnection,
     me: &str,
     password: &str,
     error_id: &'static str,
 ) -> Result<(), ApiError> {
-    let hash: Option<String> =
-        user_profiles::table.find(me).select(user_profiles::password).first(conn).await?;
-    if !keys::verify_password(password, hash.as_deref().unwrap_or("")).await {
-        return Err(ApiError::client("INCORRECT_PASSWORD", error_id, "Incorrect password."));
+    if crate::domain::users::password_matches(conn, me, password).await? {
+        Ok(())
+    } else {
+        Err(incorrect_password(error_id))
     }
-    Ok(())
 }
 
 #[derive(Deserialize, JsonSchema)]

@@ -3,10 +3,8 @@
 
 use super::endpoint::{Ctx, Out};
 use super::ApiError;
-use crate::db::schema::user_profiles;
 use crate::domain::totp;
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
@@ -26,22 +24,19 @@ fn wrong_code() -> ApiError {
     )
 }
 
-/// The password, and the second factor when it is on: what changing two-factor settings asks.
+/// The password, and the second factor when it is on (see `totp::confirm`); a wrong password
+/// answers with the endpoint's own error id.
 async fn confirm(
     conn: &mut AsyncPgConnection,
     me: &str,
     p: &ConfirmParams,
     password_error_id: &'static str,
 ) -> Result<(), ApiError> {
-    let enabled: bool =
-        user_profiles::table.find(me).select(user_profiles::two_factor_enabled).first(conn).await?;
-    if enabled {
-        let token = p.token.as_deref().filter(|t| !t.is_empty()).ok_or_else(wrong_code)?;
-        if !totp::authenticate(conn, me, token).await? {
-            return Err(wrong_code());
-        }
+    match totp::confirm(conn, me, &p.password, p.token.as_deref()).await? {
+        totp::Confirm::Confirmed => Ok(()),
+        totp::Confirm::WrongCode => Err(wrong_code()),
+        totp::Confirm::WrongPassword => Err(super::accounts::incorrect_password(password_error_id)),
     }
-    super::accounts::check_password(conn, me, &p.password, password_error_id).await
 }
 
 pub async fn register(ctx: Ctx, p: ConfirmParams) -> Result<Out, ApiError> {

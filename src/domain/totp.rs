@@ -156,6 +156,35 @@ pub async fn disable(conn: &mut AsyncPgConnection, user: &str) -> Result<(), die
         .map(drop)
 }
 
+/// The outcome of [`confirm`].
+pub enum Confirm {
+    Confirmed,
+    WrongPassword,
+    WrongCode,
+}
+
+/// What changing two-factor settings asks of the account: its password, and while two-factor
+/// sign-in is on, a current code or a backup code (`code`).
+pub async fn confirm(
+    conn: &mut AsyncPgConnection,
+    user: &str,
+    password: &str,
+    code: Option<&str>,
+) -> Result<Confirm, diesel::result::Error> {
+    let enabled: bool = p::table.find(user).select(p::two_factor_enabled).first(conn).await?;
+    if enabled {
+        let Some(code) = code.filter(|c| !c.is_empty()) else { return Ok(Confirm::WrongCode) };
+        if !authenticate(conn, user, code).await? {
+            return Ok(Confirm::WrongCode);
+        }
+    }
+    if super::users::password_matches(conn, user, password).await? {
+        Ok(Confirm::Confirmed)
+    } else {
+        Ok(Confirm::WrongPassword)
+    }
+}
+
 /// Checks a second factor of an account that has two-factor sign-in on: a current code, or one
 /// of the backup codes, which is used up (atomically: a backup code works once).
 pub async fn authenticate(

@@ -249,3 +249,14 @@ pub async fn set_setup_token(conn: &mut AsyncPgConnection, token: &str) -> Resul
         .await?;
     Ok(())
 }
+
+/// Whether `password` is the account's own (an account without one matches nothing).
+pub async fn password_matches(
+    conn: &mut AsyncPgConnection,
+    user: &str,
+    password: &str,
+) -> Result<bool, diesel::result::Error> {
+    let hash: Option<String> =
+        user_profiles::table.find(user).select(user_profiles::password).first(conn).await?;
+    Ok(keys::verify_password(password, hash.as_deref().unwrap_or("")).await)
+}
