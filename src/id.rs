@@ -28,7 +28,7 @@ fn node() -> &'static str {
 
 /// A new id for a row created at `millis` (Unix epoch milliseconds).
 pub fn gen_at(millis: i64) -> String {
-    let t = (millis - TIME2000_MS).max(0) as u64;
+    let t = millis.saturating_sub(TIME2000_MS).max(0) as u64;
     let c = COUNTER.fetch_add(1, Ordering::Relaxed) % COUNTER_SPAN;
     format!("{}{}{}", base36(t, 8), node(), base36(c as u64, 4))
 }
@@ -40,7 +40,7 @@ pub fn gen() -> String {
 
 /// The smallest id of the given instant: `untilDate`/`sinceDate` become id bounds with it.
 pub fn min_at(millis: i64) -> String {
-    format!("{}00000000", base36((millis - TIME2000_MS).max(0) as u64, 8))
+    format!("{}00000000", base36(millis.saturating_sub(TIME2000_MS).max(0) as u64, 8))
 }
 
 /// The creation time encoded in an aidx id, if it is one.

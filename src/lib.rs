@@ -13,6 +13,7 @@ pub mod id;
 pub mod jobs;
 pub mod logging;
 pub mod mfm;
+pub mod state;
 pub mod supervise;
 pub mod tls;
 

@@ -3,8 +3,8 @@
 
 mod common;
 use common::*;
-use misskey_rs::domain::notes::writer::{Insert, Writer};
-use misskey_rs::domain::notes::NewNote;
+use misskey_rs::db::notes::{NewNoteRow, SearchText};
+use misskey_rs::db::writer::{Insert, WriteError, Writer};
 use serde_json::json;
 use std::collections::HashSet;
 
@@ -62,29 +62,32 @@ async fn concurrent_creates_keep_counters_and_answer_each_caller() {
 }
 
 fn insert(user: &str, text: &str, reply: Option<(&str, &str)>) -> Insert {
-    Insert {
+    let row = NewNoteRow {
         id: misskey_rs::id::gen(),
         created_at: chrono::Utc::now(),
         user_id: user.into(),
-        note: NewNote {
-            text: Some(text.into()),
-            cw: None,
-            visibility: "public".into(),
-            visible_user_ids: vec![],
-            local_only: false,
-            reply_id: reply.map(|(n, _)| n.into()),
-            renote_id: None,
-            poll: None,
-            reaction_acceptance: None,
-        },
+        user_host: None,
+        text: Some(text.into()),
+        cw: None,
+        visibility: "public".into(),
+        visible_user_ids: vec![],
+        local_only: false,
+        reply_id: reply.map(|(n, _)| n.into()),
+        renote_id: None,
         reply_user_id: reply.map(|(_, u)| u.into()),
         renote_user_id: None,
         thread_id: reply.map(|(n, _)| n.into()),
         mentions: vec![],
         tags: vec!["tag".into()],
         emojis: vec![],
-        search: text.into(),
-    }
+        file_ids: vec![],
+        has_poll: false,
+        reaction_acceptance: None,
+        uri: None,
+        url: None,
+        search: SearchText(text.into()),
+    };
+    Insert { row, poll: None, notify: vec![], notify_watchers: false }
 }
 
 // One thread: every write below is queued before the writer first runs, so they form one batch.
@@ -108,7 +111,7 @@ async fn a_failing_note_fails_alone() {
     for (k, r) in results.iter().enumerate() {
         match (k, r) {
             // As if the target had been gone before: the caller learns why.
-            (6, Err(e)) => assert_eq!((e.status.as_u16(), e.code), (400, "NO_SUCH_REPLY_TARGET")),
+            (6, Err(e)) => assert!(matches!(e, WriteError::ReplyTargetGone), "{e:?}"),
             (6, Ok(_)) => panic!("a reply to a missing note was stored"),
             (_, Ok(stored)) => {
                 let row = &stored.note;
@@ -120,7 +123,7 @@ async fn a_failing_note_fails_alone() {
                 assert_eq!(row.tags, vec!["tag".to_string()]);
                 assert_eq!(row.reply_id.as_deref(), Some(first.id.as_str()));
             }
-            (_, Err(e)) => panic!("note {k} failed: {}", e.message),
+            (_, Err(e)) => panic!("note {k} failed: {e:?}"),
         }
     }
     assert_eq!(psql(&url, "SELECT count(*) FROM notes").trim(), "12");

@@ -7,7 +7,7 @@ use super::ApiError;
 use crate::db::schema::{meta, user_profiles, users};
 use crate::domain::users::{self as dom_users, UserError};
 use crate::domain::{keys, settings};
-use crate::http::AppState;
+use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -85,7 +85,7 @@ async fn me_with_token(ctx: &Ctx, id: &str, token: &str) -> Result<Value, ApiErr
     let mut conn = ctx.db().await?;
     let row =
         pack_users::load_one(&mut conn, id).await?.ok_or_else(|| ApiError::internal("account vanished"))?;
-    let policies = ctx.state.api.policies(&ctx.state).await?;
+    let policies = ctx.state.policies.get(&ctx.state.db).await?;
     let mut v = pack_users::me_detailed(&mut conn, &ctx.state.config.url, &row, &policies).await?;
     v["token"] = json!(token);
     Ok(v)
@@ -307,7 +307,7 @@ pub async fn i(ctx: Ctx, _: NoParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
     let mut conn = ctx.db().await?;
     let row = pack_users::load_one(&mut conn, &me).await?.ok_or_else(ApiError::authentication_failed)?;
-    let policies = ctx.state.api.policies(&ctx.state).await?;
+    let policies = ctx.state.policies.get(&ctx.state.db).await?;
     Ok(pack_users::me_detailed(&mut conn, &ctx.state.config.url, &row, &policies).await?.into())
 }
 
@@ -449,7 +449,7 @@ pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
     {
         return Err(ApiError::invalid_param("notificationRecieveConfig", "at most 32 notification types"));
     }
-    let policies = ctx.state.api.policies(&ctx.state).await?;
+    let policies = ctx.state.policies.get(&ctx.state.db).await?;
     let muted = words("mutedWords", &p.muted_words, policies.word_mute_limit)?;
     let hard_muted = words("hardMutedWords", &p.hard_muted_words, policies.word_mute_limit)?;
     let mut conn = ctx.db().await?;
@@ -570,7 +570,7 @@ pub async fn regenerate_token(ctx: Ctx, p: PasswordParams) -> Result<Out, ApiErr
         .set(users::token.eq(Some(keys::random_token(16))))
         .execute(&mut conn)
         .await?;
-    ctx.state.api.tokens.forget_user(&me);
+    ctx.api.tokens.forget_user(&me);
     Ok(().into())
 }
 
@@ -615,7 +615,7 @@ pub async fn unpin(ctx: Ctx, p: PinParams) -> Result<Out, ApiError> {
 async fn pin_or_unpin(ctx: Ctx, note_id: String, pin: bool) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
     let mut conn = ctx.db().await?;
-    let note = super::pack::notes::load_one(&mut conn, &note_id).await?.filter(|n| n.user_id == me);
+    let note = crate::db::notes::load_one(&mut conn, &note_id).await?.filter(|n| n.user_id == me);
     if note.is_none() {
         return Err(if pin {
             ApiError::client("NO_SUCH_NOTE", "56734f8b-3928-431e-bf80-6ff87df40cb3", "No such note.")
@@ -633,7 +633,7 @@ async fn pin_or_unpin(ctx: Ctx, note_id: String, pin: bool) -> Result<Out, ApiEr
                 "That note has already been pinned.",
             ));
         }
-        let limit = ctx.state.api.policies(&ctx.state).await?.pin_limit as usize;
+        let limit = ctx.state.policies.get(&ctx.state.db).await?.pin_limit as usize;
         if pinned.len() >= limit {
             return Err(ApiError::client(
                 "PIN_LIMIT_EXCEEDED",
@@ -651,7 +651,7 @@ async fn pin_or_unpin(ctx: Ctx, note_id: String, pin: bool) -> Result<Out, ApiEr
         .await?;
     let row: UserRow =
         pack_users::load_one(&mut conn, &me).await?.ok_or_else(ApiError::authentication_failed)?;
-    let policies = ctx.state.api.policies(&ctx.state).await?;
+    let policies = ctx.state.policies.get(&ctx.state.db).await?;
     Ok(pack_users::me_detailed(&mut conn, &ctx.state.config.url, &row, &policies).await?.into())
 }
 
@@ -676,7 +676,7 @@ pub async fn update_default_policies(ctx: Ctx, p: PoliciesParams) -> Result<Out,
     };
     merged.extend(given.clone());
     settings::set_policies(&mut conn, &Value::Object(merged)).await?;
-    ctx.state.api.forget_policies();
+    ctx.state.policies.forget();
     Ok(().into())
 }
 
@@ -733,6 +733,6 @@ pub async fn update_meta(ctx: Ctx, p: UpdateMetaParams) -> Result<Out, ApiError>
     let mut conn = ctx.db().await?;
     dom_users::ensure_meta(&mut conn).await.map_err(ApiError::internal)?;
     update_columns(&mut conn, "meta", "id", "x", &cols).await?;
-    ctx.state.meta_cache.clear();
+    ctx.api.meta.clear();
     Ok(().into())
 }

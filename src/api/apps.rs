@@ -7,7 +7,7 @@ use super::pack::users as pack_users;
 use super::ApiError;
 use crate::db::schema::{access_tokens, apps, auth_sessions};
 use crate::domain::keys;
-use crate::http::AppState;
+use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use diesel::prelude::*;

@@ -5,7 +5,7 @@
 use super::auth::Me;
 use super::{params, ApiError};
 use crate::domain::policies::RolePolicies;
-use crate::http::AppState;
+use crate::state::AppState;
 use actix_web::web;
 use futures_util::future::LocalBoxFuture;
 use schemars::JsonSchema;
@@ -37,6 +37,7 @@ impl From<()> for Out {
 #[derive(Clone)]
 pub struct Ctx {
     pub state: web::Data<AppState>,
+    pub api: web::Data<super::Caches>,
     pub me: Option<Arc<Me>>,
     pub ip: std::net::IpAddr,
 }

@@ -261,6 +261,117 @@ impl From<deadpool::managed::PoolError<diesel_async::pooled_connection::PoolErro
     }
 }
 
+impl From<crate::domain::Error> for ApiError {
+    fn from(e: crate::domain::Error) -> Self {
+        use crate::domain::Error;
+        match e {
+            Error::Refused(r) => refusal(r),
+            Error::Invalid { param, reason } => ApiError::invalid_param(param, reason),
+            Error::Unavailable(what) => ApiError::unavailable(what),
+            Error::Internal(cause) => ApiError::internal(cause),
+        }
+    }
+}
+
+/// Misskey's code, id and message for each refusal of the domain's rules.
+fn refusal(r: crate::domain::Refusal) -> ApiError {
+    use crate::domain::Refusal::*;
+    let (code, id, message) = match r {
+        NoSuchReplyTarget => {
+            ("NO_SUCH_REPLY_TARGET", "749ee0f6-d3da-459a-bf02-282e2da4292c", "No such reply target.")
+        }
+        NoSuchRenoteTarget => {
+            ("NO_SUCH_RENOTE_TARGET", "b5c90186-4ab0-49c8-9bba-a1f76c282ba4", "No such renote target.")
+        }
+        CannotRenoteToPureRenote => (
+            "CANNOT_RENOTE_TO_A_PURE_RENOTE",
+            "fd4cc33e-2a37-48dd-99cc-9b806eb2031a",
+            "You can not renote a pure renote.",
+        ),
+        CannotRenoteDueToVisibility => (
+            "CANNOT_RENOTE_DUE_TO_VISIBILITY",
+            "be9529e9-fe72-4de0-ae43-0b363c4938af",
+            "You can not renote this note due to its visibility.",
+        ),
+        CannotReplyToPureRenote => (
+            "CANNOT_REPLY_TO_A_PURE_RENOTE",
+            "3ac74a84-8fd5-4bb0-870f-01804f82ce15",
+            "You can not reply to a pure renote.",
+        ),
+        CannotReplyToSpecifiedWithExtendedVisibility => (
+            "CANNOT_REPLY_TO_SPECIFIED_VISIBILITY_NOTE_WITH_EXTENDED_VISIBILITY",
+            "ed940410-535c-4d5e-bfa3-af798671e93c",
+            "You can not reply to a specified visibility note with extended visibility.",
+        ),
+        BlockedByTargetAuthor => (
+            "YOU_HAVE_BEEN_BLOCKED",
+            "b390d7e1-8a5e-46ed-b625-06271cafd3d3",
+            "You have been blocked by this user.",
+        ),
+        PollAlreadyExpired => (
+            "CANNOT_CREATE_ALREADY_EXPIRED_POLL",
+            "04da457d-b083-4055-9082-955525eda5a5",
+            "Poll is already expired.",
+        ),
+        TooManyMentions => (
+            "CONTAINS_TOO_MANY_MENTIONS",
+            "4de0363a-3046-481b-9b0f-feff3e211025",
+            "Cannot post because it exceeds the allowed number of mentions.",
+        ),
+        NoSuchChannel => ("NO_SUCH_CHANNEL", "b1653923-5453-4edc-b786-7c4f39bb0bbb", "No such channel."),
+        NoSuchFile => ("NO_SUCH_FILE", "b6992544-63e7-67f0-fa7f-32444b1b5306", "Some files are not found."),
+        LocalTimelineDisabled => {
+            ("LTL_DISABLED", "45a6eb02-7695-4393-b023-dd3be9aaaefd", "Local timeline has been disabled.")
+        }
+        HybridTimelineDisabled => {
+            ("STL_DISABLED", "620763f4-f621-4533-ab33-0577a1a3c342", "Hybrid timeline has been disabled.")
+        }
+        GlobalTimelineDisabled => {
+            ("GTL_DISABLED", "0332fc13-6ab2-4427-ae80-a9fadffd1a6b", "Global timeline has been disabled.")
+        }
+        NoSuchNoteToReact => ("NO_SUCH_NOTE", "033d0620-5bfe-4027-965d-980b0c85a3ea", "No such note."),
+        NoSuchNoteToUnreact => ("NO_SUCH_NOTE", "764d9fce-f9f2-4a0e-92b1-6ceac9a7ad37", "No such note."),
+        BlockedFromReacting => (
+            "YOU_HAVE_BEEN_BLOCKED",
+            "20ef5475-9f38-4e4c-bd33-de6d979498ec",
+            "You cannot react this note because you have been blocked by this user.",
+        ),
+        CannotReactToRenote => {
+            ("CANNOT_REACT_TO_RENOTE", "eaccdc08-ddef-43fe-908f-d108faad57f5", "You cannot react to Renote.")
+        }
+        AlreadyReacted => (
+            "ALREADY_REACTED",
+            "71efcf98-86d6-4e2b-b2ad-9d032369366b",
+            "You are already reacting to that note.",
+        ),
+        NotReacted => {
+            ("NOT_REACTED", "92f4426d-4196-4125-aa5b-02943e2ec8fc", "You are not reacting to that note.")
+        }
+        NoSuchNoteToVote => ("NO_SUCH_NOTE", "ecafbd2e-c283-4d6d-aecb-1a0a33b75396", "No such note."),
+        BlockedFromVoting => (
+            "YOU_HAVE_BEEN_BLOCKED",
+            "85a5377e-b1e9-4617-b0b9-5bea73331e49",
+            "You cannot vote this poll because you have been blocked by this user.",
+        ),
+        NoPoll => ("NO_POLL", "5f979967-52d9-4314-a911-1c673727f92f", "The note does not attach a poll."),
+        PollExpired => {
+            ("ALREADY_EXPIRED", "1022a357-b085-4054-9083-8f8de358337e", "The poll is already expired.")
+        }
+        InvalidChoice => ("INVALID_CHOICE", "e0cc9a04-f2e8-41e4-a5f1-4127293260cc", "Choice ID is invalid."),
+        AlreadyVoted => ("ALREADY_VOTED", "0963fc77-efac-419b-9424-b391608dc6d8", "You have already voted."),
+        AlreadyFollowing => (
+            "ALREADY_FOLLOWING",
+            "35387507-38c7-4cb9-9197-300b93783fa0",
+            "You are already following that user.",
+        ),
+        FollowingBlockedUser => {
+            ("BLOCKING", "4e2206ec-aa4f-4960-b865-6c23ac38e2d9", "You are blocking that user.")
+        }
+        FollowBlocked => ("BLOCKED", "c4ab57cc-4e41-45e9-bfd9-584f61e35ce0", "You are blocked by that user."),
+    };
+    ApiError::client(code, id, message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 use super::endpoint::{Ctx, Out};
 use super::ApiError;
 use crate::db::schema::{meta, users};
-use crate::http::AppState;
+use crate::state::AppState;
 use actix_web::web;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -61,12 +61,12 @@ impl Cache {
 }
 
 pub async fn meta(ctx: Ctx, p: Params) -> Result<Out, ApiError> {
-    Ok(Out::Bytes(respond(&ctx.state, p.detail.unwrap_or(true)).await?))
+    Ok(Out::Bytes(respond(&ctx.state, &ctx.api.meta, p.detail.unwrap_or(true)).await?))
 }
 
-async fn respond(state: &AppState, detail: bool) -> Result<web::Bytes, ApiError> {
+async fn respond(state: &AppState, cache: &Cache, detail: bool) -> Result<web::Bytes, ApiError> {
     let slot = usize::from(detail);
-    let cache = &state.meta_cache;
+
     let body = match cache.fresh(slot) {
         Some(body) => body,
         None => {
@@ -170,7 +170,7 @@ async fn render(state: &AppState, detail: bool) -> Result<serde_json::Value, Api
         "inquiryUrl": null,
         "serverRules": [],
         "themeColor": null,
-        "policies": &*state.api.policies(state).await?,
+        "policies": &*state.policies.get(&state.db).await?,
         "noteSearchableScope": "local",
         "maxFileSize": MAX_FILE_SIZE,
         "federation": "all",

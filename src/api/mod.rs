@@ -27,43 +27,20 @@ mod users;
 pub use apps::miauth_page;
 pub use error::ApiError;
 
-use crate::domain::policies::RolePolicies;
-use crate::http::AppState;
+use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, HttpRequest, HttpResponse};
 use endpoint::{Ctx, Endpoint, Out, Role};
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::LazyLock;
 
-/// Per-process caches of the API layer.
+/// Per-process caches of the client API, shared by the server's workers.
 #[derive(Default)]
 pub struct Caches {
     pub tokens: auth::TokenCache,
-    policies: RwLock<Option<(Instant, Arc<RolePolicies>)>>,
-}
-
-const POLICY_TTL: Duration = Duration::from_secs(2);
-
-impl Caches {
-    /// The instance's base role policies (Misskey's defaults plus admin overrides).
-    pub async fn policies(&self, state: &AppState) -> Result<Arc<RolePolicies>, ApiError> {
-        if let Some((at, p)) = self.policies.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            if at.elapsed() < POLICY_TTL {
-                return Ok(p.clone());
-            }
-        }
-        let mut conn = state.db.get().await?;
-        let p = Arc::new(crate::domain::settings::policies(&mut conn).await?);
-        *self.policies.write().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), p.clone()));
-        Ok(p)
-    }
-
-    pub fn forget_policies(&self) {
-        *self.policies.write().unwrap_or_else(|e| e.into_inner()) = None;
-    }
+    pub meta: meta::Cache,
 }
 
 static REGISTRY: LazyLock<HashMap<&'static str, Endpoint>> =
@@ -89,6 +66,7 @@ async fn gate(
 
 async fn dispatch(
     state: web::Data<AppState>,
+    api: web::Data<Caches>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
@@ -105,16 +83,14 @@ async fn dispatch(
     let header = req.headers().get("authorization").and_then(|h| h.to_str().ok());
     let me = match auth::token_of(header, &value)? {
         Some(t) => Some(
-            auth::resolve(&state.db, &state.api.tokens, &t)
-                .await?
-                .ok_or_else(ApiError::authentication_failed)?,
+            auth::resolve(&state.db, &api.tokens, &t).await?.ok_or_else(ApiError::authentication_failed)?,
         ),
         None => None,
     };
     let ip = crate::http::client_ip::client_ip(&req, &state.trusted_proxies)
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     authorize(&state, ep, me.as_deref(), ip).await?;
-    let ctx = Ctx { state: state.clone(), me, ip };
+    let ctx = Ctx { state: state.clone(), api, me, ip };
     Ok(match (ep.call)(ctx, value).await? {
         Out::Json(v) => HttpResponse::Ok().json(v),
         Out::Bytes(b) => HttpResponse::Ok().content_type("application/json").body(b),
@@ -131,7 +107,7 @@ async fn authorize(
 ) -> Result<(), ApiError> {
     if let (Some(limit), true) = (ep.limit, state.config.api.rate_limits) {
         let factor = match me {
-            Some(_) => state.api.policies(state).await?.rate_limit_factor,
+            Some(_) => state.policies.get(&state.db).await?.rate_limit_factor,
             None => 1.0,
         };
         let actor = me.map(|m| m.id.clone()).unwrap_or_else(|| ip.to_string());
@@ -148,7 +124,7 @@ async fn authorize(
             _ => {}
         }
         if let Some((_, allowed)) = ep.policy {
-            if !(me.is_root || me.is_admin || allowed(&*state.api.policies(state).await?)) {
+            if !(me.is_root || me.is_admin || allowed(&*state.policies.get(&state.db).await?)) {
                 return Err(ApiError::policy_denied());
             }
         }

@@ -6,9 +6,9 @@ use super::pack::notes::{self as pack_notes, NoteRow};
 use super::timelines::{self, paginate, Page, Related};
 use super::ApiError;
 use crate::db::schema::{note_favorites, note_reactions, notes};
-use crate::domain::notes::{self as dom, NewNote, NewPoll};
+use crate::domain::notes::{self as dom, Draft, DraftPoll, Origin, PollEnd};
 use crate::domain::{reactions, search, visibility};
-use chrono::{TimeZone, Utc};
+use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use schemars::JsonSchema;
@@ -54,104 +54,36 @@ pub struct CreateParams {
     poll: Option<PollParams>,
 }
 
-fn no_such_file() -> ApiError {
-    ApiError::client("NO_SUCH_FILE", "b6992544-63e7-67f0-fa7f-32444b1b5306", "Some files are not found.")
-}
-
 pub async fn create(ctx: Ctx, p: CreateParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
-    let visibility = p.visibility.unwrap_or_else(|| "public".into());
-    if !dom::VISIBILITIES.contains(&visibility.as_str()) {
-        return Err(ApiError::invalid_param("visibility", "must be public, home, followers or specified"));
-    }
-    if let Some(t) = &p.text {
-        let n = t.chars().count();
-        if n == 0 || n > crate::api::meta::MAX_NOTE_TEXT_LENGTH {
-            return Err(ApiError::invalid_param("text", "must be 1 to 3000 characters"));
-        }
-    }
-    if let Some(cw) = &p.cw {
-        if cw.is_empty() || cw.chars().count() > 100 {
-            return Err(ApiError::invalid_param("cw", "must be 1 to 100 characters"));
-        }
-    }
-    if let Some(ra) = &p.reaction_acceptance {
-        if !dom::REACTION_ACCEPTANCES.contains(&ra.as_str()) {
-            return Err(ApiError::invalid_param("reactionAcceptance", "unknown value"));
-        }
-    }
-    if p.channel_id.is_some() {
-        return Err(ApiError::client(
-            "NO_SUCH_CHANNEL",
-            "b1653923-5453-4edc-b786-7c4f39bb0bbb",
-            "No such channel.",
-        ));
-    }
-    // Drive files arrive with their own issue: until then no file id can exist.
-    if p.file_ids.as_ref().or(p.media_ids.as_ref()).is_some_and(|f| !f.is_empty()) {
-        return Err(no_such_file());
-    }
-    let poll = match p.poll {
-        None => None,
-        Some(pp) => {
-            if !(2..=10).contains(&pp.choices.len()) {
-                return Err(ApiError::invalid_param("poll.choices", "2 to 10 choices"));
-            }
-            if pp.choices.iter().any(|c| c.is_empty() || c.chars().count() > 50) {
-                return Err(ApiError::invalid_param("poll.choices", "each choice is 1 to 50 characters"));
-            }
-            let mut seen = std::collections::HashSet::new();
-            if !pp.choices.iter().all(|c| seen.insert(c)) {
-                return Err(ApiError::invalid_param("poll.choices", "choices must be unique"));
-            }
-            let expires_at = match (pp.expires_at, pp.expired_after) {
-                (Some(at), _) => Some(
-                    Utc.timestamp_millis_opt(at)
-                        .single()
-                        .ok_or_else(|| ApiError::invalid_param("poll.expiresAt", "not a time"))?,
-                ),
-                (None, Some(after)) if after >= 1 => Some(Utc::now() + chrono::Duration::milliseconds(after)),
-                (None, Some(_)) => {
-                    return Err(ApiError::invalid_param("poll.expiredAfter", "must be at least 1"))
-                }
-                (None, None) => None,
-            };
-            Some(NewPoll { choices: pp.choices, multiple: pp.multiple, expires_at })
-        }
+    let poll = p.poll.map(|pp| DraftPoll {
+        choices: pp.choices,
+        multiple: pp.multiple,
+        ends: match (pp.expires_at, pp.expired_after) {
+            (Some(at), _) => PollEnd::At(at),
+            (None, Some(after)) => PollEnd::After(after),
+            (None, None) => PollEnd::Never,
+        },
+    });
+    let draft = Draft {
+        text: p.text,
+        cw: p.cw,
+        visibility: p.visibility,
+        visible_user_ids: p.visible_user_ids,
+        local_only: p.local_only,
+        reply_id: p.reply_id,
+        renote_id: p.renote_id,
+        poll,
+        reaction_acceptance: p.reaction_acceptance,
+        file_ids: p.file_ids.or(p.media_ids).unwrap_or_default(),
+        channel_id: p.channel_id,
+        mentions: vec![],
     };
-    if p.renote_id.is_none() && poll.is_none() && p.text.as_deref().is_none_or(|t| t.trim().is_empty()) {
-        return Err(ApiError::invalid_param("text", "a note needs text, a renote, files or a poll"));
-    }
-    let mut uniq = std::collections::HashSet::new();
-    if !p.visible_user_ids.iter().all(|u| uniq.insert(u)) {
-        return Err(ApiError::invalid_param("visibleUserIds", "ids must be unique"));
-    }
-    let policies = ctx.state.api.policies(&ctx.state).await?;
-    let mut visibility = visibility;
-    if visibility == "public" && !policies.can_public_note {
-        visibility = "home".into();
-    }
+    let policies = ctx.state.policies.get(&ctx.state.db).await?;
     let host = ctx.state.config.host();
     let mut conn = ctx.db().await?;
-    let stored = dom::create(
-        &mut conn,
-        &ctx.state.notes,
-        &host,
-        &me,
-        policies.mention_limit,
-        NewNote {
-            text: p.text,
-            cw: p.cw,
-            visibility,
-            visible_user_ids: p.visible_user_ids,
-            local_only: p.local_only,
-            reply_id: p.reply_id,
-            renote_id: p.renote_id,
-            poll,
-            reaction_acceptance: p.reaction_acceptance,
-        },
-    )
-    .await?;
+    let origin = Origin::Local { policies: &policies };
+    let stored = dom::create(&mut conn, &ctx.state.notes, &host, origin, &me, draft).await?;
     let packed = pack_notes::pack_created(&mut conn, &ctx.state.config.url, &me, stored).await?;
     Ok(json!({ "createdNote": packed }).into())
 }
@@ -165,7 +97,7 @@ pub struct NoteIdParams {
 pub async fn delete(ctx: Ctx, p: NoteIdParams) -> Result<Out, ApiError> {
     let me = ctx.me()?;
     let mut conn = ctx.db().await?;
-    let note = pack_notes::load_one(&mut conn, &p.note_id).await?.ok_or_else(|| {
+    let note = crate::db::notes::load_one(&mut conn, &p.note_id).await?.ok_or_else(|| {
         ApiError::client("NO_SUCH_NOTE", "490be23f-8c1f-4796-819f-94cb4f9d1630", "No such note.")
     })?;
     if note.user_id != me.id && !me.is_staff() {
@@ -247,7 +179,7 @@ pub async fn unrenote(ctx: Ctx, p: NoteIdParams) -> Result<Out, ApiError> {
         .select(NoteRow::as_select())
         .load(&mut conn)
         .await?;
-    for n in mine.iter().filter(|n| n.is_pure_renote()) {
+    for n in mine.iter().filter(|n| dom::is_pure_renote(n)) {
         dom::delete(&mut conn, n).await?;
     }
     Ok(().into())
@@ -320,7 +252,7 @@ pub struct SearchParams {
 }
 
 pub async fn search_notes(ctx: Ctx, p: SearchParams) -> Result<Out, ApiError> {
-    let policies = ctx.state.api.policies(&ctx.state).await?;
+    let policies = ctx.state.policies.get(&ctx.state.db).await?;
     if !policies.can_search_notes && !ctx.me.as_ref().is_some_and(|m| m.is_staff()) {
         return Err(ApiError::client(
             "UNAVAILABLE",
@@ -459,7 +391,7 @@ pub async fn favorite(ctx: Ctx, p: NoteIdParams) -> Result<Out, ApiError> {
 pub async fn unfavorite(ctx: Ctx, p: NoteIdParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
     let mut conn = ctx.db().await?;
-    if pack_notes::load_one(&mut conn, &p.note_id).await?.is_none() {
+    if crate::db::notes::load_one(&mut conn, &p.note_id).await?.is_none() {
         return Err(ApiError::client(
             "NO_SUCH_NOTE",
             "80848a2c-398f-4343-baa9-df1d57696c56",

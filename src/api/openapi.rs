@@ -90,7 +90,7 @@ fn document(base: &str) -> Value {
 
 static DOC: LazyLock<std::sync::Mutex<Option<web::Bytes>>> = LazyLock::new(Default::default);
 
-pub async fn serve(state: web::Data<crate::http::AppState>) -> HttpResponse {
+pub async fn serve(state: web::Data<crate::state::AppState>) -> HttpResponse {
     let mut slot = DOC.lock().unwrap_or_else(|e| e.into_inner());
     let body = slot
         .get_or_insert_with(|| {

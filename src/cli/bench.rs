@@ -46,9 +46,9 @@ pub struct SeedArgs {
 pub fn run(cli: &Cli, c: &Cmd) -> Result<(), String> {
     match c {
         Cmd::Sql { timeline, list } => {
-            let sql = crate::api::timelines::first_page_sql(timeline, 20, !*list)
+            let statement = crate::domain::timelines::first_page(timeline, "$1", 20, !*list)
                 .ok_or_else(|| format!("unknown timeline {timeline}"))?;
-            println!("{sql}");
+            println!("{}", statement.sql);
             Ok(())
         }
         Cmd::Seed(a) => {

@@ -4,7 +4,7 @@
 use super::{fmt_err, load_config, runtime, Cli};
 use crate::bus::Redis;
 use crate::config::Loaded;
-use crate::http::AppState;
+use crate::state::AppState;
 use crate::supervise::{children, spawn_watchers, Deps, Health};
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,8 +86,7 @@ async fn serve(loaded: Loaded, role: Role) -> anyhow::Result<()> {
         redis,
         health,
         trusted_proxies,
-        meta_cache: Default::default(),
-        api: Default::default(),
+        policies: Default::default(),
         notes: crate::domain::notes::Writer::start(crate::db::build_pool(&writer_db)?),
     });
 

@@ -1,8 +1,15 @@
-//! PostgreSQL access: the connection pool (diesel-async over tokio-postgres, no libpq), the
-//! embedded migrations, and the table definitions.
+//! The store: PostgreSQL access through the connection pool (diesel-async over tokio-postgres,
+//! no libpq), the embedded migrations, the table definitions, the rows and column lists every
+//! adapter reads, the statements that list and pack notes, and the note writer. It imports
+//! nothing from the layers above it (`domain/` and the adapters).
 
 pub mod migrate;
+pub mod notes;
+pub mod notifications;
+pub mod page;
 pub mod schema;
+pub mod users;
+pub mod writer;
 
 use crate::config::DatabaseConfig;
 use diesel::ConnectionError;

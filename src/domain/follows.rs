@@ -3,7 +3,7 @@
 
 use super::notify::{self, Notice};
 use super::visibility;
-use crate::api::ApiError;
+use super::{Error, Refusal};
 use crate::db::schema::{
     blockings, follow_requests, following, mutings, renote_mutings, user_profiles, users,
 };
@@ -16,19 +16,15 @@ pub enum Followed {
     Requested,
 }
 
-async fn host_of(conn: &mut AsyncPgConnection, id: &str) -> Result<Option<String>, ApiError> {
+async fn host_of(conn: &mut AsyncPgConnection, id: &str) -> Result<Option<String>, Error> {
     Ok(users::table.find(id).select(users::host).first(conn).await?)
 }
 
 /// Inserts the follow and bumps both counters; false when it already existed.
-async fn insert_follow(
-    conn: &mut AsyncPgConnection,
-    follower: &str,
-    followee: &str,
-) -> Result<bool, ApiError> {
+async fn insert_follow(conn: &mut AsyncPgConnection, follower: &str, followee: &str) -> Result<bool, Error> {
     let fh = host_of(conn, follower).await?;
     let eh = host_of(conn, followee).await?;
-    conn.transaction::<_, ApiError, _>(async |conn| {
+    conn.transaction::<_, Error, _>(async |conn| {
         let n = diesel::insert_into(following::table)
             .values((
                 following::id.eq(crate::id::gen()),
@@ -61,8 +57,8 @@ pub async fn remove_follow(
     conn: &mut AsyncPgConnection,
     follower: &str,
     followee: &str,
-) -> Result<bool, ApiError> {
-    conn.transaction::<_, ApiError, _>(async |conn| {
+) -> Result<bool, Error> {
+    conn.transaction::<_, Error, _>(async |conn| {
         let n = diesel::delete(
             following::table
                 .filter(following::follower_id.eq(follower).and(following::followee_id.eq(followee))),
@@ -88,7 +84,7 @@ pub async fn is_following(
     conn: &mut AsyncPgConnection,
     follower: &str,
     followee: &str,
-) -> Result<bool, ApiError> {
+) -> Result<bool, Error> {
     visibility::follows(conn, follower, followee).await
 }
 
@@ -100,27 +96,15 @@ pub async fn follow(
     follower: &str,
     followee: &str,
     with_replies: Option<bool>,
-) -> Result<Followed, ApiError> {
+) -> Result<Followed, Error> {
     if is_following(conn, follower, followee).await? {
-        return Err(ApiError::client(
-            "ALREADY_FOLLOWING",
-            "35387507-38c7-4cb9-9197-300b93783fa0",
-            "You are already following that user.",
-        ));
+        return Err(Refusal::AlreadyFollowing.into());
     }
     if visibility::blocks(conn, follower, followee).await? {
-        return Err(ApiError::client(
-            "BLOCKING",
-            "4e2206ec-aa4f-4960-b865-6c23ac38e2d9",
-            "You are blocking that user.",
-        ));
+        return Err(Refusal::FollowingBlockedUser.into());
     }
     if visibility::blocks(conn, followee, follower).await? {
-        return Err(ApiError::client(
-            "BLOCKED",
-            "c4ab57cc-4e41-45e9-bfd9-584f61e35ce0",
-            "You are blocked by that user.",
-        ));
+        return Err(Refusal::FollowBlocked.into());
     }
     let (locked, auto_accept): (bool, bool) = users::table
         .inner_join(user_profiles::table)
@@ -160,11 +144,7 @@ pub async fn follow(
     Ok(Followed::Now)
 }
 
-async fn take_request(
-    conn: &mut AsyncPgConnection,
-    follower: &str,
-    followee: &str,
-) -> Result<bool, ApiError> {
+async fn take_request(conn: &mut AsyncPgConnection, follower: &str, followee: &str) -> Result<bool, Error> {
     Ok(diesel::delete(
         follow_requests::table
             .filter(follow_requests::follower_id.eq(follower).and(follow_requests::followee_id.eq(followee))),
@@ -175,7 +155,7 @@ async fn take_request(
 }
 
 /// The followee accepts a pending request; false when there was none.
-pub async fn accept(conn: &mut AsyncPgConnection, followee: &str, follower: &str) -> Result<bool, ApiError> {
+pub async fn accept(conn: &mut AsyncPgConnection, followee: &str, follower: &str) -> Result<bool, Error> {
     if !take_request(conn, follower, followee).await? {
         return Ok(false);
     }
@@ -188,16 +168,16 @@ pub async fn accept(conn: &mut AsyncPgConnection, followee: &str, follower: &str
     Ok(true)
 }
 
-pub async fn reject(conn: &mut AsyncPgConnection, followee: &str, follower: &str) -> Result<bool, ApiError> {
+pub async fn reject(conn: &mut AsyncPgConnection, followee: &str, follower: &str) -> Result<bool, Error> {
     take_request(conn, follower, followee).await
 }
 
-pub async fn cancel(conn: &mut AsyncPgConnection, follower: &str, followee: &str) -> Result<bool, ApiError> {
+pub async fn cancel(conn: &mut AsyncPgConnection, follower: &str, followee: &str) -> Result<bool, Error> {
     take_request(conn, follower, followee).await
 }
 
 /// `blocker` blocks `blockee`: follows and follow requests between them go, both ways.
-pub async fn block(conn: &mut AsyncPgConnection, blocker: &str, blockee: &str) -> Result<bool, ApiError> {
+pub async fn block(conn: &mut AsyncPgConnection, blocker: &str, blockee: &str) -> Result<bool, Error> {
     let n = diesel::insert_into(blockings::table)
         .values((
             blockings::id.eq(crate::id::gen()),
@@ -215,7 +195,7 @@ pub async fn block(conn: &mut AsyncPgConnection, blocker: &str, blockee: &str) -
     Ok(n == 1)
 }
 
-pub async fn unblock(conn: &mut AsyncPgConnection, blocker: &str, blockee: &str) -> Result<bool, ApiError> {
+pub async fn unblock(conn: &mut AsyncPgConnection, blocker: &str, blockee: &str) -> Result<bool, Error> {
     Ok(diesel::delete(
         blockings::table.filter(blockings::blocker_id.eq(blocker).and(blockings::blockee_id.eq(blockee))),
     )
@@ -229,7 +209,7 @@ pub async fn mute(
     muter: &str,
     mutee: &str,
     expires_at: Option<DateTime<Utc>>,
-) -> Result<bool, ApiError> {
+) -> Result<bool, Error> {
     Ok(diesel::insert_into(mutings::table)
         .values((
             mutings::id.eq(crate::id::gen()),
@@ -244,14 +224,14 @@ pub async fn mute(
         == 1)
 }
 
-pub async fn unmute(conn: &mut AsyncPgConnection, muter: &str, mutee: &str) -> Result<bool, ApiError> {
+pub async fn unmute(conn: &mut AsyncPgConnection, muter: &str, mutee: &str) -> Result<bool, Error> {
     Ok(diesel::delete(mutings::table.filter(mutings::muter_id.eq(muter).and(mutings::mutee_id.eq(mutee))))
         .execute(conn)
         .await?
         == 1)
 }
 
-pub async fn renote_mute(conn: &mut AsyncPgConnection, muter: &str, mutee: &str) -> Result<bool, ApiError> {
+pub async fn renote_mute(conn: &mut AsyncPgConnection, muter: &str, mutee: &str) -> Result<bool, Error> {
     Ok(diesel::insert_into(renote_mutings::table)
         .values((
             renote_mutings::id.eq(crate::id::gen()),
@@ -265,7 +245,7 @@ pub async fn renote_mute(conn: &mut AsyncPgConnection, muter: &str, mutee: &str)
         == 1)
 }
 
-pub async fn renote_unmute(conn: &mut AsyncPgConnection, muter: &str, mutee: &str) -> Result<bool, ApiError> {
+pub async fn renote_unmute(conn: &mut AsyncPgConnection, muter: &str, mutee: &str) -> Result<bool, Error> {
     Ok(diesel::delete(
         renote_mutings::table
             .filter(renote_mutings::muter_id.eq(muter).and(renote_mutings::mutee_id.eq(mutee))),

@@ -1,5 +1,6 @@
 //! The rules of the instance, shared by the API, ActivityPub and the CLI.
 
+mod error;
 pub mod follows;
 pub mod invites;
 pub mod keys;
@@ -10,6 +11,9 @@ pub mod polls;
 pub mod reactions;
 pub mod search;
 pub mod settings;
+pub mod timelines;
 pub mod totp;
 pub mod users;
 pub mod visibility;
+
+pub use error::{Error, Refusal, Result};

@@ -1,7 +1,7 @@
 //! Poll votes: who may vote, on which choice, how often; the vote counts kept equal to the rows.
 
 use super::visibility;
-use crate::api::ApiError;
+use super::{Error, Refusal};
 use crate::db::schema::{poll_votes, polls};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -9,21 +9,10 @@ use diesel::sql_types::{Array, Integer, Text, Varchar};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 /// `user` votes for choice `choice` (0-based) of the poll on `note_id`.
-pub async fn vote(
-    conn: &mut AsyncPgConnection,
-    user: &str,
-    note_id: &str,
-    choice: i32,
-) -> Result<(), ApiError> {
-    let note = visibility::visible_note(conn, Some(user), note_id).await?.ok_or_else(|| {
-        ApiError::client("NO_SUCH_NOTE", "ecafbd2e-c283-4d6d-aecb-1a0a33b75396", "No such note.")
-    })?;
+pub async fn vote(conn: &mut AsyncPgConnection, user: &str, note_id: &str, choice: i32) -> Result<(), Error> {
+    let note = visibility::visible_note(conn, Some(user), note_id).await?.ok_or(Refusal::NoSuchNoteToVote)?;
     if note.user_id != user && visibility::blocks(conn, &note.user_id, user).await? {
-        return Err(ApiError::client(
-            "YOU_HAVE_BEEN_BLOCKED",
-            "85a5377e-b1e9-4617-b0b9-5bea73331e49",
-            "You cannot vote this poll because you have been blocked by this user.",
-        ));
+        return Err(Refusal::BlockedFromVoting.into());
     }
     let poll: Option<(Option<DateTime<Utc>>, bool, Vec<String>)> = polls::table
         .find(&note.id)
@@ -32,27 +21,15 @@ pub async fn vote(
         .await
         .optional()?;
     let Some((expires_at, multiple, choices)) = poll else {
-        return Err(ApiError::client(
-            "NO_POLL",
-            "5f979967-52d9-4314-a911-1c673727f92f",
-            "The note does not attach a poll.",
-        ));
+        return Err(Refusal::NoPoll.into());
     };
     if expires_at.is_some_and(|t| t <= Utc::now()) {
-        return Err(ApiError::client(
-            "ALREADY_EXPIRED",
-            "1022a357-b085-4054-9083-8f8de358337e",
-            "The poll is already expired.",
-        ));
+        return Err(Refusal::PollExpired.into());
     }
     if choice < 0 || choice as usize >= choices.len() {
-        return Err(ApiError::client(
-            "INVALID_CHOICE",
-            "e0cc9a04-f2e8-41e4-a5f1-4127293260cc",
-            "Choice ID is invalid.",
-        ));
+        return Err(Refusal::InvalidChoice.into());
     }
-    conn.transaction::<_, ApiError, _>(async |conn| {
+    conn.transaction::<_, Error, _>(async |conn| {
         // The poll's row lock serializes votes on it, so the counts match the vote rows.
         let _: String = polls::table.find(&note.id).select(polls::note_id).for_update().first(conn).await?;
         let mine: Vec<i32> = poll_votes::table
@@ -61,11 +38,7 @@ pub async fn vote(
             .load(conn)
             .await?;
         if (!multiple && !mine.is_empty()) || mine.contains(&choice) {
-            return Err(ApiError::client(
-                "ALREADY_VOTED",
-                "0963fc77-efac-419b-9424-b391608dc6d8",
-                "You have already voted.",
-            ));
+            return Err(Refusal::AlreadyVoted.into());
         }
         diesel::insert_into(poll_votes::table)
             .values((
@@ -93,7 +66,7 @@ pub async fn vote(
 /// `pollEnded` notifications to the author and every local voter (from the author, as Misskey
 /// sends them). Returns how many polls it closed; at most `batch` per call, so a backlog is
 /// worked off in steps. Safe to run in several processes at once (`SKIP LOCKED`).
-pub async fn end_expired(conn: &mut AsyncPgConnection, batch: i64) -> Result<usize, ApiError> {
+pub async fn end_expired(conn: &mut AsyncPgConnection, batch: i64) -> Result<usize, Error> {
     #[derive(diesel::QueryableByName)]
     struct Ended {
         #[diesel(sql_type = Varchar)]
@@ -103,7 +76,7 @@ pub async fn end_expired(conn: &mut AsyncPgConnection, batch: i64) -> Result<usi
         #[diesel(sql_type = Varchar)]
         notifiee: String,
     }
-    conn.transaction::<_, ApiError, _>(async |conn| {
+    conn.transaction::<_, Error, _>(async |conn| {
         let rows: Vec<Ended> = crate::db::cached(diesel::sql_query(
             "WITH ended AS ( \
                UPDATE polls SET ended_notified = true WHERE note_id IN ( \

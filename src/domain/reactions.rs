@@ -4,8 +4,8 @@
 
 use super::notify::{self, Notice};
 use super::visibility;
-use crate::api::pack::notes as pack_notes;
-use crate::api::ApiError;
+use super::{Error, Refusal};
+use crate::db::notes as db_notes;
 use crate::db::schema::{note_reactions, notes};
 use chrono::Utc;
 use diesel::prelude::*;
@@ -45,17 +45,13 @@ pub fn normalize(r: &str, acceptance: Option<&str>) -> String {
     }
 }
 
-fn no_such_note(id: &'static str) -> ApiError {
-    ApiError::client("NO_SUCH_NOTE", id, "No such note.")
-}
-
 /// The reaction that `user` has on `note_id`, with the note's row locked: the lock serializes
 /// reactions to one note, so its map always matches the rows.
 async fn locked_existing(
     conn: &mut AsyncPgConnection,
     user: &str,
     note_id: &str,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<String>, Error> {
     let _: String = notes::table.find(note_id).select(notes::id).for_update().first(conn).await?;
     Ok(note_reactions::table
         .filter(note_reactions::user_id.eq(user).and(note_reactions::note_id.eq(note_id)))
@@ -65,7 +61,7 @@ async fn locked_existing(
         .optional()?)
 }
 
-async fn bump(conn: &mut AsyncPgConnection, note_id: &str, reaction: &str, by: i32) -> Result<(), ApiError> {
+async fn bump(conn: &mut AsyncPgConnection, note_id: &str, reaction: &str, by: i32) -> Result<(), Error> {
     crate::db::cached(
         diesel::sql_query(
             "UPDATE notes SET reactions = CASE \
@@ -87,7 +83,7 @@ async fn remove(
     user: &str,
     note_id: &str,
     reaction: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     diesel::delete(
         note_reactions::table
             .filter(note_reactions::user_id.eq(user).and(note_reactions::note_id.eq(note_id))),
@@ -104,34 +100,22 @@ pub async fn react(
     user: &str,
     note_id: &str,
     requested: &str,
-) -> Result<(), ApiError> {
-    let no_note = || no_such_note("033d0620-5bfe-4027-965d-980b0c85a3ea");
-    let note = pack_notes::load_one(conn, note_id).await?.ok_or_else(no_note)?;
+) -> Result<(), Error> {
+    let no_note = Refusal::NoSuchNoteToReact;
+    let note = db_notes::load_one(conn, note_id).await?.ok_or(no_note)?;
     if note.user_id != user && visibility::blocks(conn, &note.user_id, user).await? {
-        return Err(ApiError::client(
-            "YOU_HAVE_BEEN_BLOCKED",
-            "20ef5475-9f38-4e4c-bd33-de6d979498ec",
-            "You cannot react this note because you have been blocked by this user.",
-        ));
+        return Err(Refusal::BlockedFromReacting.into());
     }
-    visibility::visible_note(conn, Some(user), note_id).await?.ok_or_else(no_note)?;
-    if note.is_pure_renote() {
-        return Err(ApiError::client(
-            "CANNOT_REACT_TO_RENOTE",
-            "eaccdc08-ddef-43fe-908f-d108faad57f5",
-            "You cannot react to Renote.",
-        ));
+    visibility::visible_note(conn, Some(user), note_id).await?.ok_or(no_note)?;
+    if super::notes::is_pure_renote(&note) {
+        return Err(Refusal::CannotReactToRenote.into());
     }
     let reaction = normalize(requested, note.reaction_acceptance.as_deref());
     let replaced = conn
-        .transaction::<_, ApiError, _>(async |conn| {
+        .transaction::<_, Error, _>(async |conn| {
             let existing = locked_existing(conn, user, &note.id).await?;
             if existing.as_deref() == Some(reaction.as_str()) {
-                return Err(ApiError::client(
-                    "ALREADY_REACTED",
-                    "71efcf98-86d6-4e2b-b2ad-9d032369366b",
-                    "You are already reacting to that note.",
-                ));
+                return Err(Refusal::AlreadyReacted.into());
             }
             if let Some(old) = &existing {
                 remove(conn, user, &note.id, old).await?;
@@ -159,16 +143,10 @@ pub async fn react(
 }
 
 /// `user` takes their reaction back.
-pub async fn unreact(conn: &mut AsyncPgConnection, user: &str, note_id: &str) -> Result<(), ApiError> {
-    visibility::visible_note(conn, Some(user), note_id)
-        .await?
-        .ok_or_else(|| no_such_note("764d9fce-f9f2-4a0e-92b1-6ceac9a7ad37"))?;
-    conn.transaction::<_, ApiError, _>(async |conn| match locked_existing(conn, user, note_id).await? {
-        None => Err(ApiError::client(
-            "NOT_REACTED",
-            "92f4426d-4196-4125-aa5b-02943e2ec8fc",
-            "You are not reacting to that note.",
-        )),
+pub async fn unreact(conn: &mut AsyncPgConnection, user: &str, note_id: &str) -> Result<(), Error> {
+    visibility::visible_note(conn, Some(user), note_id).await?.ok_or(Refusal::NoSuchNoteToUnreact)?;
+    conn.transaction::<_, Error, _>(async |conn| match locked_existing(conn, user, note_id).await? {
+        None => Err(Refusal::NotReacted.into()),
         Some(r) => remove(conn, user, note_id, &r).await,
     })
     .await

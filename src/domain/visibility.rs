@@ -1,8 +1,11 @@
-//! Who may see a note, as Misskey decides it, in two forms that must agree: a check on a loaded
-//! note and a SQL condition for queries that list notes.
+//! Who may see a note, as Misskey decides it, and which notes lists leave out for a viewer
+//! (mutes, blocks, renote mutes). Each rule has two forms: a check on a loaded note
+//! ([`can_see`], [`excluded`]) and a SQL condition for statements that list notes ([`sql`],
+//! [`exclusion_sql`]). A property test (`tests/visibility.rs`) holds each pair to the same
+//! answer on every kind of viewer and note.
 
-use crate::api::pack::notes::NoteRow;
-use crate::api::ApiError;
+use super::Error;
+use crate::db::notes::{self as db_notes, NoteRow};
 use crate::db::schema::{blockings, following};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Text, Varchar};
@@ -38,14 +41,25 @@ pub fn sql(a: &str, me: &str) -> String {
     )
 }
 
-/// SQL that drops notes by, replying to, or renoting users in array bind `ex`, and pure renotes
-/// by users in array bind `rm` (renote mutes).
+/// SQL that drops notes by, replying to, or renoting users in array `ex`, and pure renotes by
+/// users in array `rm` (renote mutes).
 pub fn exclusion_sql(a: &str, ex: &str, rm: &str) -> String {
     format!(
         "NOT ({a}.user_id = ANY({ex}) OR coalesce({a}.reply_user_id, '') = ANY({ex}) \
          OR coalesce({a}.renote_user_id, '') = ANY({ex}) \
-         OR ({a}.user_id = ANY({rm}) AND {a}.renote_id IS NOT NULL AND {a}.text IS NULL))"
+         OR ({a}.user_id = ANY({rm}) AND {pure}))",
+        pure = super::notes::pure_renote_sql(a),
     )
+}
+
+/// [`exclusion_sql`] on a loaded note: whether lists leave it out for a viewer who excludes the
+/// users in `ex` and mutes the renotes of those in `rm` (see [`exclusions`]).
+pub fn excluded(n: &NoteRow, ex: &[String], rm: &[String]) -> bool {
+    let any = |u: Option<&String>| u.is_some_and(|u| ex.contains(u));
+    any(Some(&n.user_id))
+        || any(n.reply_user_id.as_ref())
+        || any(n.renote_user_id.as_ref())
+        || (rm.contains(&n.user_id) && super::notes::is_pure_renote(n))
 }
 
 /// [`exclusions`] as one row (`ex`, `rm`) for viewer `$1`; none when `$1` is NULL.
@@ -57,10 +71,7 @@ pub const EXCLUSIONS_SQL: &str =
 
 /// Whom the viewer never sees in lists: users they mute (until the mute expires) or block and
 /// users who block them; and whose renotes they mute. One round trip: every list asks.
-pub async fn exclusions(
-    conn: &mut AsyncPgConnection,
-    me: &str,
-) -> Result<(Vec<String>, Vec<String>), ApiError> {
+pub async fn exclusions(conn: &mut AsyncPgConnection, me: &str) -> Result<(Vec<String>, Vec<String>), Error> {
     #[derive(diesel::QueryableByName)]
     struct Excluded {
         #[diesel(sql_type = Array<Text>)]
@@ -78,7 +89,7 @@ pub async fn followed_among(
     conn: &mut AsyncPgConnection,
     me: &str,
     authors: &[String],
-) -> Result<HashSet<String>, ApiError> {
+) -> Result<HashSet<String>, Error> {
     Ok(following::table
         .filter(following::follower_id.eq(me).and(following::followee_id.eq_any(authors)))
         .select(following::followee_id)
@@ -88,12 +99,12 @@ pub async fn followed_among(
         .collect())
 }
 
-pub async fn follows(conn: &mut AsyncPgConnection, me: &str, author: &str) -> Result<bool, ApiError> {
+pub async fn follows(conn: &mut AsyncPgConnection, me: &str, author: &str) -> Result<bool, Error> {
     Ok(!followed_among(conn, me, &[author.to_string()]).await?.is_empty())
 }
 
 /// Whether `a` blocks `b`.
-pub async fn blocks(conn: &mut AsyncPgConnection, a: &str, b: &str) -> Result<bool, ApiError> {
+pub async fn blocks(conn: &mut AsyncPgConnection, a: &str, b: &str) -> Result<bool, Error> {
     Ok(diesel::select(diesel::dsl::exists(
         blockings::table.filter(blockings::blocker_id.eq(a).and(blockings::blockee_id.eq(b))),
     ))
@@ -106,8 +117,8 @@ pub async fn visible_note(
     conn: &mut AsyncPgConnection,
     me: Option<&str>,
     id: &str,
-) -> Result<Option<NoteRow>, ApiError> {
-    let Some(n) = crate::api::pack::notes::load_one(conn, id).await? else {
+) -> Result<Option<NoteRow>, Error> {
+    let Some(n) = db_notes::load_one(conn, id).await? else {
         return Ok(None);
     };
     let follows_author = match me {

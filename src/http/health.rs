@@ -1,6 +1,6 @@
 //! `/livez` (the process answers) and `/readyz` (it can serve: dependencies up, schema current).
 
-use super::AppState;
+use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 

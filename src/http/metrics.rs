@@ -1,7 +1,7 @@
 //! Prometheus metrics (opt-in): requests by route and status, latency histogram, dependency and
 //! pool state. Served on a separate listener, by default on localhost only.
 
-use super::AppState;
+use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;

@@ -1,7 +1,8 @@
 //! Binds the listeners for the configured TLS mode and runs until a shutdown signal, then drains.
 
-use super::{metrics, routes, AppState};
+use super::{metrics, routes};
 use crate::config::TlsMode;
+use crate::state::AppState;
 use crate::supervise::notify;
 use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
@@ -49,10 +50,12 @@ fn bind_err(addr: &str, e: std::io::Error) -> anyhow::Error {
 pub async fn run(state: Arc<AppState>) -> anyhow::Result<()> {
     let cfg = state.config.clone();
     let data = web::Data::from(state.clone());
+    let api = web::Data::new(crate::api::Caches::default());
     let max_body = cfg.http.max_body_bytes;
     let app = move || {
         App::new()
             .app_data(data.clone())
+            .app_data(api.clone())
             .app_data(web::PayloadConfig::new(max_body))
             .wrap(from_fn(migration_gate))
             .wrap(Compress::default())
@@ -162,8 +165,7 @@ mod tests {
             redis: crate::bus::Redis::new(&cfg).unwrap(),
             health: Default::default(),
             trusted_proxies: vec![],
-            meta_cache: Default::default(),
-            api: Default::default(),
+            policies: Default::default(),
             notes: crate::domain::notes::Writer::start(crate::db::build_pool(&cfg.database).unwrap()),
             config: Arc::new(cfg),
         })
@@ -175,7 +177,11 @@ mod tests {
         st.health.set_postgres(true);
         st.health.set_migration_progress(2, 5);
         let app = test::init_service(
-            App::new().app_data(web::Data::from(st.clone())).wrap(from_fn(migration_gate)).configure(routes),
+            App::new()
+                .app_data(web::Data::from(st.clone()))
+                .app_data(web::Data::new(crate::api::Caches::default()))
+                .wrap(from_fn(migration_gate))
+                .configure(routes),
         )
         .await;
         for path in ["/api/meta", "/anything"] {
@@ -196,8 +202,13 @@ mod tests {
         let st = state();
         st.health.set_postgres(true);
         st.health.set_migrated();
-        let app =
-            test::init_service(App::new().app_data(web::Data::from(st.clone())).configure(routes)).await;
+        let app = test::init_service(
+            App::new()
+                .app_data(web::Data::from(st.clone()))
+                .app_data(web::Data::new(crate::api::Caches::default()))
+                .configure(routes),
+        )
+        .await;
         let res = test::call_service(&app, test::TestRequest::post().uri("/api/meta").to_request()).await;
         assert_eq!(res.status().as_u16(), 503);
         assert_eq!(res.headers().get("retry-after").unwrap(), "1");

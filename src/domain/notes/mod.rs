@@ -1,52 +1,199 @@
-//! Creating and deleting notes: visibility rules for replies and renotes, mentions, hashtags and
-//! emoji found by the MFM engine, counters, and the notifications a note causes.
+//! How a note comes to exist and goes away. [`create`] is the one way a note is written, for a
+//! local author (the client API) and a remote one (ActivityPub) alike: every rule of a note
+//! (lengths, poll shape, the empty note, addressees, role policies, reply and renote
+//! visibility and blocks, mentions, hashtags, emoji, search text, the notifications it causes)
+//! is checked here, and the note is stored by the store's batch writer with its notifications
+//! in one transaction.
 
-pub mod writer;
-
-pub use writer::{Stored, Writer};
-
-use super::notify::{self, Notice};
+use super::policies::RolePolicies;
 use super::visibility;
-use crate::api::pack::notes::NoteRow;
-use crate::api::ApiError;
-use crate::db::schema::{following, notes, users};
-use chrono::{DateTime, Utc};
+use super::{Error, Refusal};
+use crate::db::notes::{NewNoteRow, NoteRow, SearchText};
+use crate::db::schema::{notes, users};
+use crate::db::writer::{Insert, NewPoll, WriteError};
+use chrono::{DateTime, TimeZone, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Varchar;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+pub use crate::db::writer::{Stored, Writer};
 
 pub const VISIBILITIES: [&str; 4] = ["public", "home", "followers", "specified"];
 pub const REACTION_ACCEPTANCES: [&str; 4] =
     ["likeOnly", "likeOnlyForRemote", "nonSensitiveOnly", "nonSensitiveOnlyForLocalLikeOnlyForRemote"];
 
-pub struct NewPoll {
-    pub choices: Vec<String>,
-    pub multiple: bool,
-    pub expires_at: Option<DateTime<Utc>>,
+/// Most characters of a local note's text (Misskey's `maxNoteTextLength`).
+pub const MAX_TEXT: usize = 3000;
+/// Most characters of a local note's content warning.
+pub const MAX_CW: usize = 100;
+/// A remote note's text is cut to this many characters, its content warning to [`MAX_REMOTE_CW`]
+/// (the column's size): other servers have other limits, and their notes are kept, not refused.
+pub const MAX_REMOTE_TEXT: usize = 100_000;
+pub const MAX_REMOTE_CW: usize = 512;
+/// Most mentions, hashtags and emoji kept of one note.
+const MAX_EXTRACTED: usize = 100;
+
+/// A renote without text, content warning, files or poll ("pure renote"), as opposed to a
+/// quote. The same rule as [`pure_renote_sql`].
+pub fn is_pure_renote(n: &NoteRow) -> bool {
+    n.renote_id.is_some() && n.text.is_none() && n.cw.is_none() && n.file_ids.is_empty() && !n.has_poll
 }
 
-pub struct NewNote {
+/// [`is_pure_renote`] as SQL over note alias `a`.
+pub fn pure_renote_sql(a: &str) -> String {
+    format!(
+        "({a}.renote_id IS NOT NULL AND {a}.text IS NULL AND {a}.cw IS NULL AND {a}.file_ids = '{{}}' AND NOT {a}.has_poll)"
+    )
+}
+
+/// Where a note comes from.
+pub enum Origin<'a> {
+    /// Written on this instance by a local user, under their role policies.
+    Local { policies: &'a RolePolicies },
+    /// Received from another server: its ActivityPub id, its page, and the author's host.
+    Remote { uri: String, url: Option<String>, host: String },
+}
+
+/// When a poll closes, as a client asks for it.
+#[derive(Clone, Copy, Debug)]
+pub enum PollEnd {
+    Never,
+    /// Milliseconds since the epoch.
+    At(i64),
+    /// Milliseconds from now.
+    After(i64),
+}
+
+pub struct DraftPoll {
+    pub choices: Vec<String>,
+    pub multiple: bool,
+    pub ends: PollEnd,
+}
+
+/// A note as its author asks for it, before any rule is applied.
+#[derive(Default)]
+pub struct Draft {
     pub text: Option<String>,
     pub cw: Option<String>,
-    pub visibility: String,
+    /// One of [`VISIBILITIES`]; public when none.
+    pub visibility: Option<String>,
     pub visible_user_ids: Vec<String>,
     pub local_only: bool,
     pub reply_id: Option<String>,
     pub renote_id: Option<String>,
-    pub poll: Option<NewPoll>,
+    pub poll: Option<DraftPoll>,
     pub reaction_acceptance: Option<String>,
+    pub file_ids: Vec<String>,
+    pub channel_id: Option<String>,
+    /// Users a remote note mentions, resolved by the caller (local notes find theirs in the text).
+    pub mentions: Vec<String>,
 }
 
-fn e(code: &'static str, id: &'static str, msg: &str) -> ApiError {
-    ApiError::client(code, id, msg)
+fn truncate(s: String, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => s[..at].to_string(),
+        None => s,
+    }
 }
 
-pub(crate) fn no_renote_target() -> ApiError {
-    e("NO_SUCH_RENOTE_TARGET", "b5c90186-4ab0-49c8-9bba-a1f76c282ba4", "No such renote target.")
+/// The shape rules of a draft, before anything is read: lengths, known values, the poll, the
+/// empty note, addressees. Answers the visibility asked for.
+fn check_shape(
+    origin: &Origin,
+    d: &mut Draft,
+    now: DateTime<Utc>,
+) -> Result<(String, Option<NewPoll>), Error> {
+    let local = matches!(origin, Origin::Local { .. });
+    let visibility = d.visibility.take().unwrap_or_else(|| "public".into());
+    if !VISIBILITIES.contains(&visibility.as_str()) {
+        return Err(Error::invalid("visibility", "must be public, home, followers or specified"));
+    }
+    if let Some(ra) = &d.reaction_acceptance {
+        if !REACTION_ACCEPTANCES.contains(&ra.as_str()) {
+            return Err(Error::invalid("reactionAcceptance", "unknown value"));
+        }
+    }
+    for (param, value) in [("text", &d.text), ("cw", &d.cw)] {
+        if value.as_deref().is_some_and(|v| v.contains('\0')) {
+            return Err(Error::invalid(param, "must not contain NUL characters"));
+        }
+    }
+    if local {
+        if let Some(t) = &d.text {
+            let n = t.chars().count();
+            if n == 0 || n > MAX_TEXT {
+                return Err(Error::invalid("text", format!("must be 1 to {MAX_TEXT} characters")));
+            }
+        }
+        if let Some(cw) = &d.cw {
+            if cw.is_empty() || cw.chars().count() > MAX_CW {
+                return Err(Error::invalid("cw", format!("must be 1 to {MAX_CW} characters")));
+            }
+        }
+    } else {
+        d.text = d.text.take().map(|t| truncate(t, MAX_REMOTE_TEXT)).filter(|t| !t.is_empty());
+        d.cw = d.cw.take().map(|c| truncate(c, MAX_REMOTE_CW));
+        d.local_only = false;
+    }
+    if d.channel_id.is_some() {
+        return Err(Refusal::NoSuchChannel.into());
+    }
+    // Drive files arrive with their own work: until then no file id can exist.
+    if !d.file_ids.is_empty() {
+        return Err(Refusal::NoSuchFile.into());
+    }
+    let poll = match d.poll.take() {
+        None => None,
+        Some(p) => Some(check_poll(local, p, now)?),
+    };
+    if d.renote_id.is_none() && poll.is_none() && d.text.as_deref().is_none_or(|t| t.trim().is_empty()) {
+        return Err(Error::invalid("text", "a note needs text, a renote, files or a poll"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if !d.visible_user_ids.iter().all(|u| seen.insert(u)) {
+        return Err(Error::invalid("visibleUserIds", "ids must be unique"));
+    }
+    Ok((visibility, poll))
 }
 
-pub(crate) fn no_reply_target() -> ApiError {
-    e("NO_SUCH_REPLY_TARGET", "749ee0f6-d3da-459a-bf02-282e2da4292c", "No such reply target.")
+fn check_poll(local: bool, p: DraftPoll, now: DateTime<Utc>) -> Result<NewPoll, Error> {
+    if local {
+        if !(2..=10).contains(&p.choices.len()) {
+            return Err(Error::invalid("poll.choices", "2 to 10 choices"));
+        }
+        if p.choices.iter().any(|c| c.is_empty() || c.chars().count() > 50) {
+            return Err(Error::invalid("poll.choices", "each choice is 1 to 50 characters"));
+        }
+        let mut seen = std::collections::HashSet::new();
+        if !p.choices.iter().all(|c| seen.insert(c)) {
+            return Err(Error::invalid("poll.choices", "choices must be unique"));
+        }
+    } else if p.choices.is_empty() || p.choices.len() > 100 {
+        return Err(Error::invalid("poll.choices", "1 to 100 choices"));
+    }
+    if p.choices.iter().any(|c| c.contains('\0')) {
+        return Err(Error::invalid("poll.choices", "must not contain NUL characters"));
+    }
+    let expires_at = match p.ends {
+        PollEnd::Never => None,
+        PollEnd::At(ms) => Some(
+            Utc.timestamp_millis_opt(ms)
+                .single()
+                .ok_or_else(|| Error::invalid("poll.expiresAt", "not a time"))?,
+        ),
+        PollEnd::After(ms) if ms >= 1 => Some(
+            chrono::TimeDelta::try_milliseconds(ms)
+                .and_then(|d| now.checked_add_signed(d))
+                .ok_or_else(|| Error::invalid("poll.expiredAfter", "too far in the future"))?,
+        ),
+        PollEnd::After(_) => return Err(Error::invalid("poll.expiredAfter", "must be at least 1")),
+    };
+    // A remote poll may arrive closed; a local one must still be open.
+    if local && expires_at.is_some_and(|t| t <= now) {
+        return Err(Refusal::PollAlreadyExpired.into());
+    }
+    let choices = if local { p.choices } else { p.choices.into_iter().map(|c| truncate(c, 256)).collect() };
+    Ok(NewPoll { choices, multiple: p.multiple, expires_at })
 }
 
 /// Local users mentioned in the text (`@name` or `@name@this.host`), by id, at most once each.
@@ -54,7 +201,7 @@ async fn mentioned(
     conn: &mut AsyncPgConnection,
     local_host: &str,
     nodes: &[crate::mfm::Node],
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, Error> {
     let mut names: Vec<String> = crate::mfm::extract::extract_mentions(nodes)
         .into_iter()
         .filter(|m| m.host.as_deref().is_none_or(|h| h.eq_ignore_ascii_case(local_host)))
@@ -73,201 +220,178 @@ async fn mentioned(
         .await?)
 }
 
-/// Creates a local note by `author`. Everything is checked before anything is written; the
-/// note itself is stored by the [`Writer`], together with the notes created at the same time.
+impl From<WriteError> for Error {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::ReplyTargetGone => Refusal::NoSuchReplyTarget.into(),
+            WriteError::RenoteTargetGone => Refusal::NoSuchRenoteTarget.into(),
+            WriteError::Unavailable(what) => Error::Unavailable(what),
+            WriteError::Failed(cause) => Error::Internal(cause),
+        }
+    }
+}
+
+/// Creates a note by `author` from `origin`. Every rule is checked before anything is written;
+/// the note is stored by the [`Writer`] together with the notes created at the same time and
+/// the notifications it causes, so an error means nothing was stored.
 pub async fn create(
     conn: &mut AsyncPgConnection,
     writer: &Writer,
     local_host: &str,
+    origin: Origin<'_>,
     author: &str,
-    mention_limit: u32,
-    mut n: NewNote,
-) -> Result<Stored, ApiError> {
-    let renote = match &n.renote_id {
+    mut d: Draft,
+) -> Result<Stored, Error> {
+    let now = Utc::now();
+    let (mut visibility, poll) = check_shape(&origin, &mut d, now)?;
+    if let Origin::Local { policies } = &origin {
+        if visibility == "public" && !policies.can_public_note {
+            visibility = "home".into();
+        }
+    }
+    let renote = match &d.renote_id {
         None => None,
         Some(id) => {
-            Some(visibility::visible_note(conn, Some(author), id).await?.ok_or_else(no_renote_target)?)
+            Some(visibility::visible_note(conn, Some(author), id).await?.ok_or(Refusal::NoSuchRenoteTarget)?)
         }
     };
-    let reply = match &n.reply_id {
+    let reply = match &d.reply_id {
         None => None,
         Some(id) => {
-            Some(visibility::visible_note(conn, Some(author), id).await?.ok_or_else(no_reply_target)?)
+            Some(visibility::visible_note(conn, Some(author), id).await?.ok_or(Refusal::NoSuchReplyTarget)?)
         }
     };
-    let is_quote = n.text.is_some() || n.cw.is_some() || n.poll.is_some();
+    let is_quote = d.text.is_some() || d.cw.is_some() || poll.is_some() || !d.file_ids.is_empty();
     if let Some(r) = &renote {
-        if r.is_pure_renote() && !is_quote {
-            return Err(e(
-                "CANNOT_RENOTE_TO_A_PURE_RENOTE",
-                "fd4cc33e-2a37-48dd-99cc-9b806eb2031a",
-                "You can not renote a pure renote.",
-            ));
+        if is_pure_renote(r) && !is_quote {
+            return Err(Refusal::CannotRenoteToPureRenote.into());
         }
         match r.visibility.as_str() {
-            "home" if n.visibility == "public" => n.visibility = "home".into(),
-            "followers" if r.user_id != author => {
-                return Err(e(
-                    "CANNOT_RENOTE_DUE_TO_VISIBILITY",
-                    "be9529e9-fe72-4de0-ae43-0b363c4938af",
-                    "You can not renote this note due to its visibility.",
-                ))
-            }
-            "followers" => n.visibility = "followers".into(),
-            "specified" => {
-                return Err(e(
-                    "CANNOT_RENOTE_DUE_TO_VISIBILITY",
-                    "be9529e9-fe72-4de0-ae43-0b363c4938af",
-                    "You can not renote this note due to its visibility.",
-                ))
-            }
+            "home" if visibility == "public" => visibility = "home".into(),
+            "followers" if r.user_id != author => return Err(Refusal::CannotRenoteDueToVisibility.into()),
+            "followers" => visibility = "followers".into(),
+            "specified" => return Err(Refusal::CannotRenoteDueToVisibility.into()),
             _ => {}
         }
         if r.user_id != author && visibility::blocks(conn, &r.user_id, author).await? {
-            return Err(e(
-                "YOU_HAVE_BEEN_BLOCKED",
-                "b390d7e1-8a5e-46ed-b625-06271cafd3d3",
-                "You have been blocked by this user.",
-            ));
+            return Err(Refusal::BlockedByTargetAuthor.into());
         }
         if r.local_only {
-            n.local_only = true;
+            d.local_only = true;
         }
     }
     if let Some(r) = &reply {
-        if r.is_pure_renote() {
-            return Err(e(
-                "CANNOT_REPLY_TO_A_PURE_RENOTE",
-                "3ac74a84-8fd5-4bb0-870f-01804f82ce15",
-                "You can not reply to a pure renote.",
-            ));
+        if is_pure_renote(r) {
+            return Err(Refusal::CannotReplyToPureRenote.into());
         }
-        if r.visibility == "specified" && n.visibility != "specified" {
-            return Err(e(
-                "CANNOT_REPLY_TO_SPECIFIED_VISIBILITY_NOTE_WITH_EXTENDED_VISIBILITY",
-                "ed940410-535c-4d5e-bfa3-af798671e93c",
-                "You can not reply to a specified visibility note with extended visibility.",
-            ));
+        if r.visibility == "specified" && visibility != "specified" {
+            return Err(Refusal::CannotReplyToSpecifiedWithExtendedVisibility.into());
         }
         if r.user_id != author && visibility::blocks(conn, &r.user_id, author).await? {
-            return Err(e(
-                "YOU_HAVE_BEEN_BLOCKED",
-                "b390d7e1-8a5e-46ed-b625-06271cafd3d3",
-                "You have been blocked by this user.",
-            ));
+            return Err(Refusal::BlockedByTargetAuthor.into());
         }
-        if r.visibility != "public" && n.visibility == "public" {
-            n.visibility = "home".into();
+        if r.visibility != "public" && visibility == "public" {
+            visibility = "home".into();
         }
         if r.local_only {
-            n.local_only = true;
-        }
-    }
-    if let Some(p) = &n.poll {
-        if p.expires_at.is_some_and(|t| t <= Utc::now()) {
-            return Err(e(
-                "CANNOT_CREATE_ALREADY_EXPIRED_POLL",
-                "04da457d-b083-4055-9082-955525eda5a5",
-                "Poll is already expired.",
-            ));
+            d.local_only = true;
         }
     }
 
-    // Mentions, hashtags and emoji, as the MFM engine finds them in text and cw.
-    let mut nodes = n.text.as_deref().map(crate::mfm::parse).unwrap_or_default();
-    nodes.extend(n.cw.as_deref().map(crate::mfm::parse_simple).unwrap_or_default());
-    let mut mentions = mentioned(conn, local_host, &nodes).await?;
+    // Mentions, hashtags and emoji, as the MFM engine finds them in text and cw. A remote
+    // note's mentions come resolved from its tags.
+    let mut nodes = d.text.as_deref().map(crate::mfm::parse).unwrap_or_default();
+    nodes.extend(d.cw.as_deref().map(crate::mfm::parse_simple).unwrap_or_default());
+    let mut mentions = match &origin {
+        Origin::Local { .. } => mentioned(conn, local_host, &nodes).await?,
+        Origin::Remote { .. } => {
+            let mut m = std::mem::take(&mut d.mentions);
+            m.dedup();
+            m
+        }
+    };
     if let Some(r) = &reply {
         if r.user_id != author && !mentions.contains(&r.user_id) {
             mentions.push(r.user_id.clone());
         }
     }
-    if mentions.len() > mention_limit as usize {
-        return Err(e(
-            "CONTAINS_TOO_MANY_MENTIONS",
-            "4de0363a-3046-481b-9b0f-feff3e211025",
-            "Cannot post because it exceeds the allowed number of mentions.",
-        ));
+    if let Origin::Local { policies } = &origin {
+        if mentions.len() > policies.mention_limit as usize {
+            return Err(Refusal::TooManyMentions.into());
+        }
     }
+    mentions.truncate(MAX_EXTRACTED);
     let mut tags = crate::mfm::extract::extract_hashtags(&nodes);
-    tags.truncate(100);
+    tags.truncate(MAX_EXTRACTED);
     let mut emojis = crate::mfm::extract::extract_emojis(&nodes);
-    emojis.truncate(100);
-    if n.visibility == "specified" {
-        for m in &mentions {
-            if !n.visible_user_ids.contains(m) {
-                n.visible_user_ids.push(m.clone());
+    emojis.truncate(MAX_EXTRACTED);
+    if visibility == "specified" {
+        for m in mentions.iter().chain(reply.as_ref().map(|r| &r.user_id)) {
+            if m != author && !d.visible_user_ids.contains(m) {
+                d.visible_user_ids.push(m.clone());
             }
         }
-        if let Some(r) = &reply {
-            if r.user_id != author && !n.visible_user_ids.contains(&r.user_id) {
-                n.visible_user_ids.push(r.user_id.clone());
-            }
-        }
-        if !n.visible_user_ids.is_empty() {
+        if !d.visible_user_ids.is_empty() {
             let found: i64 =
-                users::table.filter(users::id.eq_any(&n.visible_user_ids)).count().get_result(conn).await?;
-            if found != n.visible_user_ids.len() as i64 {
-                return Err(ApiError::invalid_param("visibleUserIds", "contains a user that does not exist"));
+                users::table.filter(users::id.eq_any(&d.visible_user_ids)).count().get_result(conn).await?;
+            if found != d.visible_user_ids.len() as i64 {
+                return Err(Error::invalid("visibleUserIds", "contains a user that does not exist"));
             }
         }
     } else {
-        n.visible_user_ids.clear();
+        d.visible_user_ids.clear();
     }
-
-    let thread_id = reply.as_ref().map(|r| r.thread_id.clone().unwrap_or_else(|| r.id.clone()));
-    let pure_renote = renote.is_some() && !is_quote;
-    let stored = writer
-        .write(writer::Insert {
-            id: crate::id::gen(),
-            created_at: Utc::now(),
-            user_id: author.to_string(),
-            reply_user_id: reply.as_ref().map(|r| r.user_id.clone()),
-            renote_user_id: renote.as_ref().map(|r| r.user_id.clone()),
-            thread_id,
-            search: super::search::document(n.text.as_deref(), n.cw.as_deref()),
-            mentions: mentions.clone(),
-            tags,
-            emojis,
-            note: n,
-        })
-        .await?;
-    let row = &stored.note;
 
     // Notifications: a reply, renote or quote notice wins over a mention of the same user.
-    let mut notices: Vec<(String, &str)> = mentions.iter().map(|m| (m.clone(), "mention")).collect();
-    let mut push = |who: &str, kind: &'static str| match notices.iter_mut().find(|(u, _)| u == who) {
+    let pure_renote = renote.is_some() && !is_quote;
+    let mut notify: Vec<(String, &'static str)> = mentions.iter().map(|m| (m.clone(), "mention")).collect();
+    let mut tell = |who: &str, kind: &'static str| match notify.iter_mut().find(|(u, _)| u == who) {
         Some(slot) => slot.1 = kind,
-        None => notices.push((who.to_string(), kind)),
+        None => notify.push((who.to_string(), kind)),
     };
     if let Some(r) = &reply {
-        push(&r.user_id, "reply");
+        tell(&r.user_id, "reply");
     }
     if let Some(r) = &renote {
-        push(&r.user_id, if pure_renote { "renote" } else { "quote" });
+        tell(&r.user_id, if pure_renote { "renote" } else { "quote" });
     }
-    // Followers who asked to be told about every note (notify = "normal").
-    let watchers: Vec<String> = if reply.is_none() && row.visibility != "specified" {
-        following::table
-            .filter(following::followee_id.eq(author).and(following::notify.eq("normal")))
-            .select(following::follower_id)
-            .load(conn)
-            .await?
-    } else {
-        vec![]
+
+    let (user_host, uri, url) = match origin {
+        Origin::Local { .. } => (None, None, None),
+        Origin::Remote { uri, url, host } => (Some(host), Some(uri), url),
     };
-    let to: Vec<(&str, &str)> = notices
-        .iter()
-        .map(|(who, kind)| (who.as_str(), *kind))
-        .chain(watchers.iter().map(|w| (w.as_str(), "note")))
-        .collect();
-    notify::send_to(conn, &Notice::new("", author, "").note(&row.id), &to).await?;
-    Ok(stored)
+    let row = NewNoteRow {
+        id: crate::id::gen_at(now.timestamp_millis()),
+        created_at: now,
+        user_id: author.to_string(),
+        user_host,
+        reply_id: d.reply_id,
+        renote_id: d.renote_id,
+        reply_user_id: reply.as_ref().map(|r| r.user_id.clone()),
+        renote_user_id: renote.as_ref().map(|r| r.user_id.clone()),
+        thread_id: reply.as_ref().map(|r| r.thread_id.clone().unwrap_or_else(|| r.id.clone())),
+        search: SearchText(super::search::document(d.text.as_deref(), d.cw.as_deref())),
+        text: d.text,
+        cw: d.cw,
+        visibility,
+        local_only: d.local_only,
+        visible_user_ids: d.visible_user_ids,
+        mentions,
+        tags,
+        emojis,
+        file_ids: d.file_ids,
+        has_poll: poll.is_some(),
+        reaction_acceptance: d.reaction_acceptance,
+        uri,
+        url,
+    };
+    let notify_watchers = reply.is_none() && row.visibility != "specified";
+    Ok(writer.write(Insert { row, poll, notify, notify_watchers }).await?)
 }
 
 /// Deletes a note (and, by cascade, its renotes and replies), keeping the counters right.
-pub async fn delete(conn: &mut AsyncPgConnection, note: &NoteRow) -> Result<(), ApiError> {
-    conn.transaction::<_, ApiError, _>(async |conn| {
+pub async fn delete(conn: &mut AsyncPgConnection, note: &NoteRow) -> Result<(), Error> {
+    conn.transaction::<_, Error, _>(async |conn| {
         // Every note that goes with it (replies and renotes, recursively) lowers its author's count.
         diesel::sql_query(
             "WITH RECURSIVE doomed AS ( \

@@ -1,0 +1,55 @@
+//! Storing notifications: the one statement every notification goes through, for one or many.
+//! A notification is stored for a local notifiee unless they are its notifier, mute or block it,
+//! or does not want that type from that notifier (their `notificationRecieveConfig`, applied by
+//! the SQL function `notification_wanted`).
+
+use diesel::sql_types::{Array, Nullable, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+/// A notification to store: `notifier` is who caused it (none for the instance's own, such as
+/// `pollEnded` of a remote poll), `kind` its Misskey type.
+#[derive(Clone, Debug)]
+pub struct NewNotification<'a> {
+    pub notifiee: &'a str,
+    pub notifier: Option<&'a str>,
+    pub kind: &'a str,
+    pub note_id: Option<&'a str>,
+    pub reaction: Option<&'a str>,
+    pub message: Option<&'a str>,
+}
+
+/// Stores those of `rows` their notifiees accept, in one statement; returns how many.
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    rows: &[NewNotification<'_>],
+) -> diesel::QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<String> = rows.iter().map(|_| crate::id::gen()).collect();
+    fn col<'a, T>(rows: &'a [NewNotification<'a>], f: impl Fn(&'a NewNotification<'a>) -> T) -> Vec<T> {
+        rows.iter().map(f).collect()
+    }
+    crate::db::cached(
+        diesel::sql_query(
+            "INSERT INTO notifications (id, created_at, notifiee_id, notifier_id, type, note_id, reaction, message) \
+             SELECT t.id, now(), t.notifiee, t.notifier, t.kind, t.note, t.reaction, t.message \
+             FROM UNNEST($1, $2, $3, $4, $5, $6, $7) AS t(id, notifiee, notifier, kind, note, reaction, message) \
+             WHERE t.notifiee IS DISTINCT FROM t.notifier \
+               AND EXISTS (SELECT 1 FROM users WHERE id = t.notifiee AND host IS NULL) \
+               AND NOT EXISTS (SELECT 1 FROM mutings WHERE muter_id = t.notifiee AND mutee_id = t.notifier \
+                               AND (expires_at IS NULL OR expires_at > now())) \
+               AND NOT EXISTS (SELECT 1 FROM blockings WHERE blocker_id = t.notifiee AND blockee_id = t.notifier) \
+               AND notification_wanted(t.notifiee::varchar, t.notifier::varchar, t.kind::varchar)",
+        )
+        .bind::<Array<Text>, _>(&ids)
+        .bind::<Array<Text>, _>(col(rows, |r| r.notifiee))
+        .bind::<Array<Nullable<Text>>, _>(col(rows, |r| r.notifier))
+        .bind::<Array<Text>, _>(col(rows, |r| r.kind))
+        .bind::<Array<Nullable<Text>>, _>(col(rows, |r| r.note_id))
+        .bind::<Array<Nullable<Text>>, _>(col(rows, |r| r.reaction))
+        .bind::<Array<Nullable<Text>>, _>(col(rows, |r| r.message)),
+    )
+    .execute(conn)
+    .await
+}
