@@ -83,7 +83,10 @@ async fn a_remote_note_keeps_its_origin_and_follows_the_same_rules() {
     // mention); the mentioned remote user gets nothing here.
     let notified = psql(
         &url,
-        &format!("SELECT notifiee_id || ':' || type || ':' || notifier_id FROM notifications WHERE note_id = '{}'", n.id),
+        &format!(
+            "SELECT notifiee_id || ':' || type || ':' || notifier_id FROM notifications WHERE note_id = '{}'",
+            n.id
+        ),
     );
     assert_eq!(notified, format!("{admin}:reply:remote1"));
 
@@ -97,7 +100,11 @@ async fn a_remote_note_keeps_its_origin_and_follows_the_same_rules() {
         &mut conn,
         &writer,
         "localhost",
-        Origin::Remote { uri: "https://other.example/notes/9".into(), url: None, host: "other.example".into() },
+        Origin::Remote {
+            uri: "https://other.example/notes/9".into(),
+            url: None,
+            host: "other.example".into(),
+        },
         "remote2",
         Draft { text: Some("hi".into()), reply_id: Some(local.note.id.clone()), ..Draft::default() },
     )
@@ -108,7 +115,11 @@ async fn a_remote_note_keeps_its_origin_and_follows_the_same_rules() {
         &mut conn,
         &writer,
         "localhost",
-        Origin::Remote { uri: "https://other.example/notes/10".into(), url: None, host: "other.example".into() },
+        Origin::Remote {
+            uri: "https://other.example/notes/10".into(),
+            url: None,
+            host: "other.example".into(),
+        },
         "remote2",
         Draft { text: Some("   ".into()), ..Draft::default() },
     )

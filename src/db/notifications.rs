@@ -18,17 +18,37 @@ pub struct NewNotification<'a> {
     pub message: Option<&'a str>,
 }
 
+impl<'a> NewNotification<'a> {
+    pub fn new(notifiee: &'a str, notifier: &'a str, kind: &'a str) -> Self {
+        NewNotification {
+            notifiee,
+            notifier: Some(notifier),
+            kind,
+            note_id: None,
+            reaction: None,
+            message: None,
+        }
+    }
+
+    pub fn note(mut self, id: &'a str) -> Self {
+        self.note_id = Some(id);
+        self
+    }
+}
+
 /// Stores those of `rows` their notifiees accept, in one statement; returns how many.
 pub async fn insert(
     conn: &mut AsyncPgConnection,
     rows: &[NewNotification<'_>],
 ) -> diesel::QueryResult<usize> {
+    // Nobody is notified of their own doing; such rows need no statement.
+    let rows: Vec<&NewNotification> = rows.iter().filter(|r| r.notifier != Some(r.notifiee)).collect();
     if rows.is_empty() {
         return Ok(0);
     }
     let ids: Vec<String> = rows.iter().map(|_| crate::id::gen()).collect();
-    fn col<'a, T>(rows: &'a [NewNotification<'a>], f: impl Fn(&'a NewNotification<'a>) -> T) -> Vec<T> {
-        rows.iter().map(f).collect()
+    fn col<'a, T>(rows: &[&'a NewNotification<'a>], f: impl Fn(&'a NewNotification<'a>) -> T) -> Vec<T> {
+        rows.iter().map(|r| f(r)).collect()
     }
     crate::db::cached(
         diesel::sql_query(
@@ -36,19 +56,19 @@ pub async fn insert(
              SELECT t.id, now(), t.notifiee, t.notifier, t.kind, t.note, t.reaction, t.message \
              FROM UNNEST($1, $2, $3, $4, $5, $6, $7) AS t(id, notifiee, notifier, kind, note, reaction, message) \
              WHERE t.notifiee IS DISTINCT FROM t.notifier \
-               AND EXISTS (SELECT 1 FROM users WHERE id = t.notifiee AND host IS NULL) \
+               AND (SELECT u.host IS NULL FROM users u WHERE u.id = t.notifiee) \
                AND NOT EXISTS (SELECT 1 FROM mutings WHERE muter_id = t.notifiee AND mutee_id = t.notifier \
                                AND (expires_at IS NULL OR expires_at > now())) \
                AND NOT EXISTS (SELECT 1 FROM blockings WHERE blocker_id = t.notifiee AND blockee_id = t.notifier) \
                AND notification_wanted(t.notifiee::varchar, t.notifier::varchar, t.kind::varchar)",
         )
         .bind::<Array<Text>, _>(&ids)
-        .bind::<Array<Text>, _>(col(rows, |r| r.notifiee))
-        .bind::<Array<Nullable<Text>>, _>(col(rows, |r| r.notifier))
-        .bind::<Array<Text>, _>(col(rows, |r| r.kind))
-        .bind::<Array<Nullable<Text>>, _>(col(rows, |r| r.note_id))
-        .bind::<Array<Nullable<Text>>, _>(col(rows, |r| r.reaction))
-        .bind::<Array<Nullable<Text>>, _>(col(rows, |r| r.message)),
+        .bind::<Array<Text>, _>(col(&rows, |r| r.notifiee))
+        .bind::<Array<Nullable<Text>>, _>(col(&rows, |r| r.notifier))
+        .bind::<Array<Text>, _>(col(&rows, |r| r.kind))
+        .bind::<Array<Nullable<Text>>, _>(col(&rows, |r| r.note_id))
+        .bind::<Array<Nullable<Text>>, _>(col(&rows, |r| r.reaction))
+        .bind::<Array<Nullable<Text>>, _>(col(&rows, |r| r.message)),
     )
     .execute(conn)
     .await

@@ -190,6 +190,17 @@ async fn insert(
     }
     let watched: Vec<&str> =
         notes.iter().filter(|n| n.notify_watchers).map(|n| n.row.user_id.as_str()).collect();
+    // Followers who asked to be told of every note (notify = "normal"), by author; read before
+    // the transaction so that it holds its locks no longer than the writes take.
+    let watchers: Vec<(String, String)> = if watched.is_empty() {
+        vec![]
+    } else {
+        following::table
+            .filter(following::followee_id.eq_any(&watched).and(following::notify.eq("normal")))
+            .select((following::followee_id, following::follower_id))
+            .load(conn)
+            .await?
+    };
     conn.transaction::<_, diesel::result::Error, _>(async |conn| {
         let rows: Vec<&NewNoteRow> = notes.iter().map(|n| &n.row).collect();
         let q = bind_new_rows(diesel::sql_query(insert_sql()).into_boxed(), &rows);
@@ -231,26 +242,9 @@ async fn insert(
             .execute(conn)
             .await?;
         }
-        // Followers who asked to be told of every note (notify = "normal"), by author.
-        let watchers: Vec<(String, String)> = if watched.is_empty() {
-            vec![]
-        } else {
-            following::table
-                .filter(following::followee_id.eq_any(&watched).and(following::notify.eq("normal")))
-                .select((following::followee_id, following::follower_id))
-                .load(conn)
-                .await?
-        };
         let mut notices: Vec<NewNotification> = Vec::new();
         for n in notes {
-            let about = |notifiee, kind| NewNotification {
-                notifiee,
-                notifier: Some(n.row.user_id.as_str()),
-                kind,
-                note_id: Some(n.row.id.as_str()),
-                reaction: None,
-                message: None,
-            };
+            let about = |notifiee, kind| NewNotification::new(notifiee, &n.row.user_id, kind).note(&n.row.id);
             notices.extend(n.notify.iter().map(|(who, kind)| about(who.as_str(), *kind)));
             if n.notify_watchers {
                 let mine = watchers.iter().filter(|(author, _)| *author == n.row.user_id);

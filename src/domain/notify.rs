@@ -25,36 +25,11 @@ pub enum Receive {
     },
 }
 
-pub struct Notice<'a> {
-    pub notifiee: &'a str,
-    pub notifier: Option<&'a str>,
-    pub kind: &'a str,
-    pub note_id: Option<&'a str>,
-    pub reaction: Option<&'a str>,
-    pub message: Option<&'a str>,
-}
-
-impl<'a> Notice<'a> {
-    pub fn new(notifiee: &'a str, notifier: &'a str, kind: &'a str) -> Self {
-        Notice { notifiee, notifier: Some(notifier), kind, note_id: None, reaction: None, message: None }
-    }
-
-    pub fn note(mut self, id: &'a str) -> Self {
-        self.note_id = Some(id);
-        self
-    }
-}
+/// A notification to send (the store's row: notifiee, notifier, type, note, reaction, message).
+pub type Notice<'a> = NewNotification<'a>;
 
 /// Stores the notification, unless its notifiee does not take it (see `db::notifications`).
 pub async fn send(conn: &mut AsyncPgConnection, n: Notice<'_>) -> Result<(), Error> {
-    let row = NewNotification {
-        notifiee: n.notifiee,
-        notifier: n.notifier,
-        kind: n.kind,
-        note_id: n.note_id,
-        reaction: n.reaction,
-        message: n.message,
-    };
-    notifications::insert(conn, &[row]).await?;
+    notifications::insert(conn, &[n]).await?;
     Ok(())
 }
