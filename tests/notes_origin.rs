@@ -24,11 +24,11 @@ async fn a_remote_note_keeps_its_origin_and_follows_the_same_rules() {
     );
     let cfg = misskey_rs::config::DatabaseConfig { url: url.clone(), pool_size: 2, acquire_timeout_secs: 5 };
     let writer = Writer::start(misskey_rs::db::build_pool(&cfg).unwrap());
-    let mut conn = misskey_rs::db::connect(&url).await.unwrap();
+    let pool = misskey_rs::db::build_pool(&cfg).unwrap();
     let policies = RolePolicies::default();
 
     let local = notes::create(
-        &mut conn,
+        &pool,
         &writer,
         "localhost",
         Origin::Local { policies: &policies },
@@ -44,7 +44,7 @@ async fn a_remote_note_keeps_its_origin_and_follows_the_same_rules() {
     // the administrator and another remote user (resolved by the caller).
     let long = "あ".repeat(5000);
     let remote = notes::create(
-        &mut conn,
+        &pool,
         &writer,
         "localhost",
         Origin::Remote {
@@ -97,7 +97,7 @@ async fn a_remote_note_keeps_its_origin_and_follows_the_same_rules() {
         &format!("INSERT INTO blockings (id, created_at, blocker_id, blockee_id) VALUES ('blk1', now(), '{admin}', 'remote2')"),
     );
     let refused = notes::create(
-        &mut conn,
+        &pool,
         &writer,
         "localhost",
         Origin::Remote {
@@ -112,7 +112,7 @@ async fn a_remote_note_keeps_its_origin_and_follows_the_same_rules() {
     assert!(matches!(refused, Err(Error::Refused(Refusal::NoSuchReplyTarget))), "{:?}", refused.err());
     // And an empty remote note is refused like an empty local one, storing nothing.
     let empty = notes::create(
-        &mut conn,
+        &pool,
         &writer,
         "localhost",
         Origin::Remote {
@@ -129,7 +129,7 @@ async fn a_remote_note_keeps_its_origin_and_follows_the_same_rules() {
 
     // A local note is held to the local limits.
     let too_long = notes::create(
-        &mut conn,
+        &pool,
         &writer,
         "localhost",
         Origin::Local { policies: &policies },

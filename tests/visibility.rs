@@ -1,10 +1,10 @@
 //! The note rules that exist twice, once as a check on a loaded note and once as SQL for lists,
 //! must give the same answer: who may see a note (`visibility::can_see` / `visibility::sql`),
-//! which notes lists leave out for mutes and blocks (`visibility::excluded` /
+//! which notes lists leave out for mutes, blocks and suspensions (`visibility::excluded` /
 //! `visibility::exclusion_sql`, with the viewer's exclusions as `EXCLUSIONS_SQL` reads them),
 //! and what a pure renote is (`notes::is_pure_renote` / `notes::pure_renote_sql`). Random
-//! users, follows, blocks, mutes (some expired), renote mutes and notes of every shape are
-//! stored in a real PostgreSQL, and every (viewer, note) pair is asked both ways.
+//! users, follows, blocks, mutes (some expired), renote mutes, suspensions and notes of every
+//! shape are stored in a real PostgreSQL, and every (viewer, note) pair is asked both ways.
 
 mod common;
 use common::*;
@@ -30,6 +30,7 @@ struct World {
     mutes: HashSet<(usize, usize)>,
     blocks: HashSet<(usize, usize)>,
     renote_mutes: HashSet<(usize, usize)>,
+    suspended: HashSet<usize>,
 }
 
 fn pick<'a>(rng: &mut StdRng, users: &'a [String], p: f64) -> Vec<&'a String> {
@@ -43,14 +44,23 @@ fn list(ids: &[&String]) -> String {
 /// Stores a random world for `seed` (the users exist already) and answers it.
 async fn build(conn: &mut diesel_async::AsyncPgConnection, users: &[String], seed: u64) -> World {
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut sql = String::from("TRUNCATE notes, following, mutings, blockings, renote_mutings CASCADE;");
+    let mut sql = String::from(
+        "TRUNCATE notes, following, mutings, blockings, renote_mutings CASCADE; UPDATE users SET is_suspended = false;",
+    );
     let mut w = World {
         users: users.to_vec(),
         follows: HashSet::new(),
         mutes: HashSet::new(),
         blocks: HashSet::new(),
         renote_mutes: HashSet::new(),
+        suspended: HashSet::new(),
     };
+    for (i, u) in users.iter().enumerate() {
+        if rng.gen_bool(0.15) {
+            w.suspended.insert(i);
+            sql += &format!("UPDATE users SET is_suspended = true WHERE id = '{u}';");
+        }
+    }
     let mut row = 0;
     for a in 0..USERS {
         for b in 0..USERS {
@@ -185,13 +195,14 @@ async fn rust_and_sql_forms_of_each_rule_agree() {
             assert_eq!(answers.len(), rows.len());
             // The viewer's exclusions as the test stored them.
             let (ex, rm): (Vec<String>, Vec<String>) = match viewer {
-                None => (vec![], vec![]),
+                None => (w.suspended.iter().map(|&o| w.users[o].clone()).collect(), vec![]),
                 Some(v) => {
                     let ex = (0..USERS)
                         .filter(|&o| {
                             w.mutes.contains(&(v, o))
                                 || w.blocks.contains(&(v, o))
                                 || w.blocks.contains(&(o, v))
+                                || w.suspended.contains(&o)
                         })
                         .map(|o| w.users[o].clone())
                         .collect();

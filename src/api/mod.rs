@@ -90,6 +90,8 @@ async fn dispatch(
     let ip = crate::http::client_ip::client_ip(&req, &state.trusted_proxies)
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     authorize(&state, ep, me.as_deref(), ip).await?;
+    // A suspended account reaches only endpoints that need no credential, and there as anyone.
+    let me = me.filter(|m| !m.is_suspended);
     let ctx = Ctx { state: state.clone(), api, me, ip };
     Ok(match (ep.call)(ctx, value).await? {
         Out::Json(v) => HttpResponse::Ok().json(v),

@@ -81,9 +81,9 @@ pub async fn create(ctx: Ctx, p: CreateParams) -> Result<Out, ApiError> {
     };
     let policies = ctx.state.policies.get(&ctx.state.db).await?;
     let host = ctx.state.config.host();
-    let mut conn = ctx.db().await?;
     let origin = Origin::Local { policies: &policies };
-    let stored = dom::create(&mut conn, &ctx.state.notes, &host, origin, &me, draft).await?;
+    let stored = dom::create(&ctx.state.db, &ctx.state.notes, &host, origin, &me, draft).await?;
+    let mut conn = ctx.db().await?;
     let packed = pack_notes::pack_created(&mut conn, &ctx.state.config.url, &me, stored).await?;
     Ok(json!({ "createdNote": packed }).into())
 }

@@ -24,7 +24,45 @@ pub fn body_value(body: &Bytes) -> Result<serde_json::Value, ApiError> {
     if !v.is_object() {
         return Err(ApiError::invalid_param("body", "the body must be a JSON object"));
     }
+    no_nul(&v, &mut String::new())?;
     Ok(v)
+}
+
+/// Refuses a NUL character in any string or key, naming where it is (`text`, `poll.choices[1]`):
+/// PostgreSQL cannot store one, and no parameter of Misskey's takes one.
+fn no_nul(v: &serde_json::Value, path: &mut String) -> Result<(), ApiError> {
+    let refuse = |path: &str| {
+        let param = if path.is_empty() { "body" } else { path };
+        Err(ApiError::invalid_param(param, "must not contain NUL characters"))
+    };
+    match v {
+        serde_json::Value::String(s) if s.contains('\0') => refuse(path),
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                no_nul(item, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        serde_json::Value::Object(map) => {
+            for (k, item) in map {
+                let len = path.len();
+                if len > 0 {
+                    path.push('.');
+                }
+                path.push_str(k);
+                if k.contains('\0') {
+                    return refuse(path);
+                }
+                no_nul(item, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Turns a GET query string into a JSON object; values that read as booleans or numbers become
@@ -44,7 +82,9 @@ pub fn query_value(query: &str) -> Result<serde_json::Value, ApiError> {
         };
         map.insert(k, value);
     }
-    Ok(serde_json::Value::Object(map))
+    let v = serde_json::Value::Object(map);
+    no_nul(&v, &mut String::new())?;
+    Ok(v)
 }
 
 /// Deserializes the endpoint's parameters from the request's JSON value.
@@ -80,5 +120,16 @@ mod tests {
         let e = from_body::<P>(&Bytes::from_static(b"{bad")).unwrap_err();
         assert_eq!(e.body()["error"]["code"], "INVALID_PARAM");
         assert_eq!(from_query::<P>("limit=5").unwrap().limit, Some(5));
+    }
+
+    #[test]
+    fn nul_characters_are_refused_where_they_are() {
+        let e = body_value(&Bytes::from_static(br#"{"poll":{"choices":["a","b\u0000"]}}"#)).unwrap_err();
+        assert_eq!(e.body()["error"]["info"]["param"], "poll.choices[1]");
+        let e = body_value(&Bytes::from_static(br#"{"noteId":"\u0000~"}"#)).unwrap_err();
+        assert_eq!(e.body()["error"]["info"]["param"], "noteId");
+        let e = query_value("name=a%00b").unwrap_err();
+        assert_eq!(e.body()["error"]["info"]["param"], "name");
+        assert!(body_value(&Bytes::from_static(br#"{"text":"fine \\u0000"}"#)).is_ok());
     }
 }

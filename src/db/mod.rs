@@ -66,6 +66,25 @@ pub fn connect(url: &str) -> BoxFuture<'_, diesel::ConnectionResult<AsyncPgConne
     .boxed()
 }
 
+/// The longest one statement of a pooled connection may run: a stuck statement fails its
+/// request instead of holding a connection (and the note writer) indefinitely. Migrations and
+/// the command line use [`connect`], without this bound.
+pub const STATEMENT_TIMEOUT: &str = "30s";
+
+fn connect_pooled(url: &str) -> BoxFuture<'_, diesel::ConnectionResult<AsyncPgConnection>> {
+    async move {
+        let mut conn = connect(url).await?;
+        if !url.contains("statement_timeout") {
+            use diesel_async::SimpleAsyncConnection;
+            conn.batch_execute(&format!("SET statement_timeout = '{STATEMENT_TIMEOUT}'"))
+                .await
+                .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+        }
+        Ok(conn)
+    }
+    .boxed()
+}
+
 /// A connection error worded for an operator (auth failure, refused, unknown database).
 pub fn describe_pg_error(e: &tokio_postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {
@@ -92,7 +111,7 @@ const MAX_CONNECTION_AGE: Duration = Duration::from_secs(600);
 /// Builds the pool. It connects lazily, so it can be built while PostgreSQL is down.
 pub fn build_pool(cfg: &DatabaseConfig) -> anyhow::Result<Arc<DbPool>> {
     let mut mc = ManagerConfig::<AsyncPgConnection>::default();
-    mc.custom_setup = Box::new(|url| connect(url));
+    mc.custom_setup = Box::new(|url| connect_pooled(url));
     // A connection whose socket closed is discarded by `is_broken`; no ping per checkout.
     mc.recycling_method = RecyclingMethod::Fast;
     let manager = AsyncDieselConnectionManager::new_with_config(&cfg.url, mc);

@@ -114,15 +114,31 @@ impl Writer {
     pub async fn write(&self, note: Insert) -> Result<Stored, WriteError> {
         let stopped = || WriteError::Unavailable("note writer stopped");
         let (done, rx) = oneshot::channel();
-        self.tx.send(Job { note, done }).await.map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
+        let answer = async {
+            self.tx.send(Job { note, done }).await.map_err(|_| stopped())?;
+            rx.await.map_err(|_| stopped())?
+        };
+        // Statements time out sooner (`db::STATEMENT_TIMEOUT`), so this bound is only reached
+        // when the writer cannot get to the batch at all.
+        tokio::time::timeout(WRITE_TIMEOUT, answer)
+            .await
+            .unwrap_or(Err(WriteError::Unavailable("note writer busy")))
     }
 }
 
+/// The longest a caller waits for its note to be stored.
+const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 async fn run(db: Arc<DbPool>, mut rx: mpsc::Receiver<Job>) {
+    use futures_util::FutureExt;
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        write_batch(&db, std::mem::take(&mut jobs)).await;
+        // A panic while writing a batch fails that batch's callers (their answers are dropped)
+        // and the writer goes on with the next.
+        let batch = std::panic::AssertUnwindSafe(write_batch(&db, std::mem::take(&mut jobs)));
+        if batch.catch_unwind().await.is_err() {
+            tracing::error!("the note writer failed on a batch; its callers were told");
+        }
     }
 }
 

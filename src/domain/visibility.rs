@@ -62,15 +62,17 @@ pub fn excluded(n: &NoteRow, ex: &[String], rm: &[String]) -> bool {
         || (rm.contains(&n.user_id) && super::notes::is_pure_renote(n))
 }
 
-/// [`exclusions`] as one row (`ex`, `rm`) for viewer `$1`; none when `$1` is NULL.
+/// [`exclusions`] as one row (`ex`, `rm`) for viewer `$1` (only suspended users when `$1` is NULL).
 pub const EXCLUSIONS_SQL: &str =
     "SELECT ARRAY(SELECT mutee_id FROM mutings WHERE muter_id = $1 AND (expires_at IS NULL OR expires_at > now()) \
             UNION SELECT blockee_id FROM blockings WHERE blocker_id = $1 \
-            UNION SELECT blocker_id FROM blockings WHERE blockee_id = $1)::text[] AS ex, \
+            UNION SELECT blocker_id FROM blockings WHERE blockee_id = $1 \
+            UNION SELECT id FROM users WHERE is_suspended)::text[] AS ex, \
             ARRAY(SELECT mutee_id FROM renote_mutings WHERE muter_id = $1)::text[] AS rm";
 
-/// Whom the viewer never sees in lists: users they mute (until the mute expires) or block and
-/// users who block them; and whose renotes they mute. One round trip: every list asks.
+/// Whom the viewer never sees in lists: users they mute (until the mute expires) or block,
+/// users who block them, and suspended users (for every viewer, anonymous too); and whose
+/// renotes they mute. One round trip: every list asks.
 pub async fn exclusions(conn: &mut AsyncPgConnection, me: &str) -> Result<(Vec<String>, Vec<String>), Error> {
     #[derive(diesel::QueryableByName)]
     struct Excluded {
@@ -112,6 +114,12 @@ pub async fn blocks(conn: &mut AsyncPgConnection, a: &str, b: &str) -> Result<bo
     .await?)
 }
 
+/// Whether the user is suspended: their notes are shown to nobody while they are.
+pub async fn author_suspended(conn: &mut AsyncPgConnection, user: &str) -> Result<bool, Error> {
+    use crate::db::schema::users;
+    Ok(users::table.find(user).select(users::is_suspended).first(conn).await.optional()?.unwrap_or(true))
+}
+
 /// Loads a note the viewer may see; `None` when it does not exist or is hidden from them.
 pub async fn visible_note(
     conn: &mut AsyncPgConnection,
@@ -125,7 +133,7 @@ pub async fn visible_note(
         Some(me) if n.visibility == "followers" && n.user_id != me => follows(conn, me, &n.user_id).await?,
         _ => false,
     };
-    if !can_see(&n, me, follows_author) {
+    if !can_see(&n, me, follows_author) || author_suspended(conn, &n.user_id).await? {
         return Ok(None);
     }
     if let Some(me) = me {

@@ -34,6 +34,44 @@ async fn migration_gate(
     Ok(next.call(req).await?.map_into_boxed_body())
 }
 
+/// A panic while answering a request fails that request alone (INTERNAL_ERROR, logged with an
+/// error id); the worker, its other connections and the process go on.
+async fn contain_panics(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    use futures_util::FutureExt;
+    // The request cannot be kept for the answer (routing needs it unshared), so the error is
+    // returned for actix to render.
+    let path = req.path().to_string();
+    match std::panic::AssertUnwindSafe(next.call(req)).catch_unwind().await {
+        Ok(res) => Ok(res?.map_into_boxed_body()),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            Err(crate::api::ApiError::internal(format!("panic while answering {path}: {what}")).into())
+        }
+    }
+}
+
+/// The application with every middleware, as each worker builds it.
+macro_rules! app {
+    ($data:expr, $api:expr, $max_body:expr) => {
+        App::new()
+            .app_data($data.clone())
+            .app_data($api.clone())
+            .app_data(web::PayloadConfig::new($max_body))
+            .wrap(from_fn(migration_gate))
+            .wrap(Compress::default())
+            .wrap(from_fn(metrics::record))
+            .wrap(from_fn(contain_panics))
+            .configure(routes)
+    };
+}
+
 fn bind_err(addr: &str, e: std::io::Error) -> anyhow::Error {
     if e.kind() == std::io::ErrorKind::AddrInUse {
         anyhow::anyhow!("cannot listen on {addr}: the port is already in use (another server running?)")
@@ -52,16 +90,7 @@ pub async fn run(state: Arc<AppState>) -> anyhow::Result<()> {
     let data = web::Data::from(state.clone());
     let api = web::Data::new(crate::api::Caches::default());
     let max_body = cfg.http.max_body_bytes;
-    let app = move || {
-        App::new()
-            .app_data(data.clone())
-            .app_data(api.clone())
-            .app_data(web::PayloadConfig::new(max_body))
-            .wrap(from_fn(migration_gate))
-            .wrap(Compress::default())
-            .wrap(from_fn(metrics::record))
-            .configure(routes)
-    };
+    let app = move || app!(data, api, max_body);
     let workers = if cfg.http.workers == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {
@@ -195,6 +224,32 @@ mod tests {
         assert_eq!(ready.status().as_u16(), 503);
         let body: serde_json::Value = test::read_body_json(ready).await;
         assert_eq!(body["status"], "migrating 2/5");
+    }
+
+    #[actix_web::test]
+    async fn a_panicking_handler_fails_its_request_alone() {
+        let st = state();
+        st.health.set_postgres(true);
+        st.health.set_migrated();
+        let (data, api) = (web::Data::from(st.clone()), web::Data::new(crate::api::Caches::default()));
+        let app = test::init_service(
+            app!(data, api, 1024).route("/boom", web::get().to(|| async { panic!("boom") as HttpResponse })),
+        )
+        .await;
+        // The service answers an error, which actix's dispatcher renders as the response.
+        let err = match test::try_call_service(&app, test::TestRequest::get().uri("/boom").to_request()).await
+        {
+            Err(e) => e,
+            Ok(res) => panic!("a panic answered {}", res.status()),
+        };
+        let res = err.error_response();
+        assert_eq!(res.status().as_u16(), 500);
+        let body = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "INTERNAL_ERROR");
+        // The same service answers the next request.
+        let live = test::call_service(&app, test::TestRequest::get().uri("/livez").to_request()).await;
+        assert_eq!(live.status().as_u16(), 200);
     }
 
     #[actix_web::test]

@@ -134,7 +134,8 @@ fn render<'a>(base: &str, me: Option<&str>, r: &'a PackRow) -> Note<'a> {
         is_hidden: !visible,
         tags: if visible { &n.tags } else { &[] },
         mentions: if visible { &n.mentions } else { &[] },
-        visible_user_ids: (n.visibility == "specified").then_some(&n.visible_user_ids[..]),
+        // A hidden note keeps its addressees to itself, as Misskey's hiding does.
+        visible_user_ids: (n.visibility == "specified" && visible).then_some(&n.visible_user_ids[..]),
         uri: n.uri.as_deref(),
         url: n.url.as_deref(),
         has_poll: n.has_poll,

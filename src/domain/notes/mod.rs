@@ -11,6 +11,7 @@ use super::{Error, Refusal};
 use crate::db::notes::{NewNoteRow, NoteRow, SearchText};
 use crate::db::schema::{notes, users};
 use crate::db::writer::{Insert, NewPoll, WriteError};
+use crate::db::DbPool;
 use chrono::{DateTime, TimeZone, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Varchar;
@@ -233,9 +234,11 @@ impl From<WriteError> for Error {
 
 /// Creates a note by `author` from `origin`. Every rule is checked before anything is written;
 /// the note is stored by the [`Writer`] together with the notes created at the same time and
-/// the notifications it causes, so an error means nothing was stored.
+/// the notifications it causes, so an error means nothing was stored. The checks use a pool
+/// connection that is given back before the writer is waited for, so callers waiting on a
+/// busy writer hold no connection that reads need.
 pub async fn create(
-    conn: &mut AsyncPgConnection,
+    db: &DbPool,
     writer: &Writer,
     local_host: &str,
     origin: Origin<'_>,
@@ -244,6 +247,8 @@ pub async fn create(
 ) -> Result<Stored, Error> {
     let now = Utc::now();
     let (mut visibility, poll) = check_shape(&origin, &mut d, now)?;
+    let mut pooled = db.get().await?;
+    let conn = &mut *pooled;
     if let Origin::Local { policies } = &origin {
         if visibility == "public" && !policies.can_public_note {
             visibility = "home".into();
@@ -386,6 +391,7 @@ pub async fn create(
         url,
     };
     let notify_watchers = reply.is_none() && row.visibility != "specified";
+    drop(pooled);
     Ok(writer.write(Insert { row, poll, notify, notify_watchers }).await?)
 }
 
