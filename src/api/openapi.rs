@@ -6,10 +6,49 @@ use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 use std::sync::LazyLock;
 
+/// Points every `#/$defs/NAME` reference in `v` at `#/components/schemas/{renamed NAME}`.
+fn move_refs(v: &mut Value, renamed: &dyn Fn(&str) -> String) {
+    match v {
+        Value::Object(o) => {
+            if let Some(Value::String(r)) = o.get_mut("$ref") {
+                if let Some(name) = r.strip_prefix("#/$defs/") {
+                    *r = format!("#/components/schemas/{}", renamed(name));
+                }
+            }
+            o.values_mut().for_each(|v| move_refs(v, renamed));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|v| move_refs(v, renamed)),
+        _ => {}
+    }
+}
+
+/// Takes the shared definitions out of an endpoint's parameter schema into `components`, so
+/// that every reference resolves in the whole document; a name already taken by another
+/// definition gets the endpoint's name as a suffix.
+fn hoist_defs(schema: &mut Value, op: &str, components: &mut serde_json::Map<String, Value>) {
+    let Some(Value::Object(defs)) = schema.as_object_mut().and_then(|o| o.remove("$defs")) else {
+        return;
+    };
+    let names: std::collections::HashMap<String, String> = defs
+        .iter()
+        .map(|(name, def)| match components.get(name) {
+            Some(existing) if existing != def => (name.clone(), format!("{name}_{op}")),
+            _ => (name.clone(), name.clone()),
+        })
+        .collect();
+    let renamed = |n: &str| names.get(n).cloned().unwrap_or_else(|| n.to_string());
+    for (name, mut def) in defs {
+        move_refs(&mut def, &renamed);
+        components.insert(renamed(&name), def);
+    }
+    move_refs(schema, &renamed);
+}
+
 fn document(base: &str) -> Value {
     let mut names: Vec<&str> = super::registry().keys().copied().collect();
     names.sort_unstable();
     let mut paths = serde_json::Map::new();
+    let mut schemas = serde_json::Map::new();
     for name in names {
         let ep = &super::registry()[name];
         let mut schema = (ep.params)().to_value();
@@ -17,6 +56,7 @@ fn document(base: &str) -> Value {
             o.remove("$schema");
             o.remove("title");
         }
+        hoist_defs(&mut schema, &name.replace('/', "___"), &mut schemas);
         let mut notes = vec![];
         if ep.credential {
             notes.push("**Credential required**".to_string());
@@ -76,6 +116,7 @@ fn document(base: &str) -> Value {
         "servers": [{ "url": format!("{base}/api") }],
         "paths": paths,
         "components": {
+            "schemas": schemas,
             "securitySchemes": { "bearerAuth": { "type": "http", "scheme": "bearer" } },
             "responses": { "Error": { "description": "Error", "content": { "application/json": { "schema": {
                 "type": "object",
@@ -98,4 +139,36 @@ pub async fn serve(state: web::Data<crate::state::AppState>) -> HttpResponse {
         })
         .clone();
     HttpResponse::Ok().content_type("application/json").body(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(Value::String(r)) = o.get("$ref") {
+                    out.push(r);
+                }
+                o.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves_within_the_document() {
+        let doc = document("http://localhost");
+        let mut found = vec![];
+        refs(&doc, &mut found);
+        assert!(found.iter().any(|r| r.starts_with("#/components/schemas/")), "shared schemas are referenced");
+        for r in found {
+            let pointer = r.strip_prefix('#').unwrap_or_else(|| panic!("{r} is not local"));
+            assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+        }
+        let body = &doc["paths"]["/notes/create"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+        assert!(body.get("$defs").is_none() && body["properties"]["poll"].is_object(), "{body}");
+    }
 }
