@@ -109,6 +109,25 @@ async fn hostile_requests_get_clear_errors_and_the_server_goes_on() {
         assert!(r.0 < 500, "{ep}: {} {}", r.0, r.1);
     }
 
+    // 8. Bounds no real client reaches, each an INVALID_PARAM naming the parameter.
+    let many: Vec<String> = (0..101).map(|i| format!("id{i}")).collect();
+    for (ep, body, name) in [
+        ("users/relation", json!({ "userId": many }), "userId"),
+        (
+            "notes/create",
+            json!({ "text": "x", "visibility": "specified", "visibleUserIds": many }),
+            "visibleUserIds",
+        ),
+        ("notes/conversation", json!({ "noteId": "x", "offset": 101 }), "offset"),
+        ("i/update", json!({ "mutedInstances": vec!["a.example"; 1001] }), "mutedInstances"),
+    ] {
+        let r = call(b, ep, &at, body).await;
+        assert_eq!((code(&r), param(&r)), ((400, Some("INVALID_PARAM")), Some(name)), "{ep}: {}", r.1);
+    }
+    let huge = format!(r#"{{"i":"{at}","text":"{}"}}"#, "x".repeat(300 * 1024));
+    let r = raw(b, "notes/create", huge.into_bytes()).await;
+    assert_eq!(code(&r), (413, Some("PAYLOAD_TOO_LARGE")), "{}", r.1);
+
     // 6. A hidden specified note keeps its addressees to itself.
     let (_, carol_token) = user(b, &admin, "carol").await;
     let (s, n) = call(

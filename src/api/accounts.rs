@@ -3,6 +3,7 @@
 
 use super::endpoint::{Ctx, Out};
 use super::pack::users::{self as pack_users, UserRow};
+use super::params::AtMost;
 use super::ApiError;
 use crate::db::schema::{meta, user_profiles, users};
 use crate::domain::users::{self as dom_users, UserError};
@@ -350,12 +351,12 @@ pub struct UpdateParams {
     auto_sensitive: Option<bool>,
     following_visibility: Option<String>,
     followers_visibility: Option<String>,
-    muted_words: Option<Vec<Value>>,
-    hard_muted_words: Option<Vec<Value>>,
-    muted_instances: Option<Vec<String>>,
+    muted_words: Option<AtMost<1000, Value>>,
+    hard_muted_words: Option<AtMost<1000, Value>>,
+    muted_instances: Option<AtMost<1000, String>>,
     /// Per notification type, from whom it is received.
     notification_recieve_config: Option<std::collections::BTreeMap<String, crate::domain::notify::Receive>>,
-    email_notification_types: Option<Vec<String>>,
+    email_notification_types: Option<AtMost<32, String>>,
     /// Drive files arrive with their own issue; until then avatars and banners cannot be set.
     #[serde(default)]
     avatar_id: Option<Value>,
@@ -450,8 +451,8 @@ pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
         return Err(ApiError::invalid_param("notificationRecieveConfig", "at most 32 notification types"));
     }
     let policies = ctx.state.policies.get(&ctx.state.db).await?;
-    let muted = words("mutedWords", &p.muted_words, policies.word_mute_limit)?;
-    let hard_muted = words("hardMutedWords", &p.hard_muted_words, policies.word_mute_limit)?;
+    let muted = words("mutedWords", &p.muted_words.map(|w| w.0), policies.word_mute_limit)?;
+    let hard_muted = words("hardMutedWords", &p.hard_muted_words.map(|w| w.0), policies.word_mute_limit)?;
     let mut conn = ctx.db().await?;
     // One UPDATE per table, only for the fields given.
     let mut u: Vec<(&str, Value)> = vec![];
@@ -507,9 +508,9 @@ pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
         ("fields", fields),
         ("muted_words", muted),
         ("hard_muted_words", hard_muted),
-        ("muted_instances", p.muted_instances.map(|m| json!(m))),
+        ("muted_instances", p.muted_instances.map(|m| json!(m.0))),
         ("notification_recieve_config", p.notification_recieve_config.map(|m| json!(m))),
-        ("email_notification_types", p.email_notification_types.map(|m| json!(m))),
+        ("email_notification_types", p.email_notification_types.map(|m| json!(m.0))),
     ] {
         if let Some(v) = v {
             pr.push((col, json!({ "__jsonb": v })));

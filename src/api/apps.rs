@@ -4,6 +4,7 @@
 
 use super::endpoint::{Ctx, Out};
 use super::pack::users as pack_users;
+use super::params::AtMost;
 use super::ApiError;
 use crate::db::schema::{access_tokens, apps, auth_sessions};
 use crate::domain::keys;
@@ -33,12 +34,12 @@ pub struct GenTokenParams {
     name: Option<String>,
     description: Option<String>,
     icon_url: Option<String>,
-    permission: Vec<String>,
+    permission: AtMost<128, String>,
 }
 
 pub async fn miauth_gen_token(ctx: Ctx, p: GenTokenParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
-    check_permissions(&p.permission)?;
+    check_permissions(&p.permission.0)?;
     let token = keys::random_token(32);
     let mut conn = ctx.db().await?;
     let n = diesel::insert_into(access_tokens::table)
@@ -53,7 +54,7 @@ pub async fn miauth_gen_token(ctx: Ctx, p: GenTokenParams) -> Result<Out, ApiErr
             access_tokens::name.eq(p.name.map(|s| s.chars().take(128).collect::<String>())),
             access_tokens::description.eq(p.description.map(|s| s.chars().take(512).collect::<String>())),
             access_tokens::icon_url.eq(p.icon_url.map(|s| s.chars().take(512).collect::<String>())),
-            access_tokens::permission.eq(&p.permission),
+            access_tokens::permission.eq(&p.permission.0),
         ))
         .on_conflict_do_nothing()
         .execute(&mut conn)
@@ -154,7 +155,7 @@ if(d.callback){{const u=new URL(d.callback);u.searchParams.set('session',d.sessi
 pub struct AppCreateParams {
     name: String,
     description: String,
-    permission: Vec<String>,
+    permission: AtMost<128, String>,
     callback_url: Option<String>,
 }
 
@@ -173,7 +174,7 @@ fn pack_app(
 }
 
 pub async fn app_create(ctx: Ctx, p: AppCreateParams) -> Result<Out, ApiError> {
-    check_permissions(&p.permission)?;
+    check_permissions(&p.permission.0)?;
     if p.name.is_empty() || p.name.chars().count() > 128 {
         return Err(ApiError::invalid_param("name", "must be 1 to 128 characters"));
     }
@@ -188,12 +189,12 @@ pub async fn app_create(ctx: Ctx, p: AppCreateParams) -> Result<Out, ApiError> {
             apps::secret.eq(&secret),
             apps::name.eq(&p.name),
             apps::description.eq(p.description.chars().take(512).collect::<String>()),
-            apps::permission.eq(&p.permission),
+            apps::permission.eq(&p.permission.0),
             apps::callback_url.eq(&p.callback_url),
         ))
         .execute(&mut conn)
         .await?;
-    Ok(pack_app(&id, &p.name, p.callback_url.as_deref(), &p.permission, Some(&secret)).into())
+    Ok(pack_app(&id, &p.name, p.callback_url.as_deref(), &p.permission.0, Some(&secret)).into())
 }
 
 #[derive(Deserialize, JsonSchema)]

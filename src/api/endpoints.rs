@@ -23,14 +23,17 @@ pub fn all() -> Vec<Endpoint> {
         ep("i/2fa/register", twofactor::register)
             .cred(None)
             .secure()
+            .limit(HOUR, 10)
             .doc("Starts turning on two-factor sign-in: a new TOTP secret (otpauth URL and QR code)."),
         ep("i/2fa/done", twofactor::done)
             .cred(None)
             .secure()
+            .limit(HOUR, 10)
             .doc("Turns two-factor sign-in on with a code for the new secret; answers the backup codes."),
         ep("i/2fa/unregister", twofactor::unregister)
             .cred(None)
             .secure()
+            .limit(HOUR, 10)
             .doc("Turns two-factor sign-in off (password, and a code while it is on)."),
         ep("i/pin", accounts::pin).cred(Some("write:account")).doc("Pins one of the caller's notes."),
         ep("i/unpin", accounts::unpin).cred(Some("write:account")).doc("Unpins a note."),
@@ -65,7 +68,7 @@ pub fn all() -> Vec<Endpoint> {
             .kind("read:admin:invite-codes")
             .doc("All invitation codes, filtered by state and sorted."),
         ep("miauth/gen-token", apps::miauth_gen_token).cred(None).secure().doc("Creates a MiAuth app token (approval page)."),
-        ep("app/create", apps::app_create).doc("Registers an app for the legacy auth flow."),
+        ep("app/create", apps::app_create).limit(HOUR, 30).doc("Registers an app for the legacy auth flow."),
         ep("app/show", apps::app_show).doc("Shows an app."),
         ep("auth/session/generate", apps::session_generate).doc("Starts a legacy auth session."),
         ep("auth/session/show", apps::session_show).doc("Shows a legacy auth session."),

@@ -136,6 +136,17 @@ impl ApiError {
         .with_info(json!({ "param": param, "reason": reason }))
     }
 
+    /// A request body over the limit (`limit` bytes).
+    pub fn payload_too_large(limit: usize) -> Self {
+        ApiError::new(
+            413,
+            Kind::Client,
+            "PAYLOAD_TOO_LARGE",
+            "0e6e6b7e-4f4c-4a3f-9a54-5d3e1e6f2a17",
+            format!("The request body is larger than {limit} bytes."),
+        )
+    }
+
     pub fn unknown_endpoint() -> Self {
         ApiError::new(
             404,

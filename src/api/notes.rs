@@ -3,6 +3,7 @@
 
 use super::endpoint::{Ctx, Out};
 use super::pack::notes::{self as pack_notes, NoteRow};
+use super::params::AtMost;
 use super::timelines::{self, paginate, Page, Related};
 use super::ApiError;
 use crate::db::schema::{note_favorites, note_reactions, notes};
@@ -31,7 +32,7 @@ pub struct CreateParams {
     #[serde(default)]
     visibility: Option<String>,
     #[serde(default)]
-    visible_user_ids: Vec<String>,
+    visible_user_ids: AtMost<100, String>,
     cw: Option<String>,
     #[serde(default)]
     local_only: bool,
@@ -69,7 +70,7 @@ pub async fn create(ctx: Ctx, p: CreateParams) -> Result<Out, ApiError> {
         text: p.text,
         cw: p.cw,
         visibility: p.visibility,
-        visible_user_ids: p.visible_user_ids,
+        visible_user_ids: p.visible_user_ids.0,
         local_only: p.local_only,
         reply_id: p.reply_id,
         renote_id: p.renote_id,
@@ -189,7 +190,10 @@ pub async fn unrenote(ctx: Ctx, p: NoteIdParams) -> Result<Out, ApiError> {
 #[serde(rename_all = "camelCase")]
 pub struct ConversationParams {
     note_id: String,
+    /// 1–100.
     limit: Option<u32>,
+    /// At most 100: each step walks one note up the thread.
+    #[schemars(range(max = 100))]
     offset: Option<u32>,
 }
 
@@ -198,6 +202,9 @@ pub async fn conversation(ctx: Ctx, p: ConversationParams) -> Result<Out, ApiErr
     let limit = p.limit.unwrap_or(10);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::invalid_param("limit", "must be between 1 and 100"));
+    }
+    if p.offset.is_some_and(|o| o > 100) {
+        return Err(ApiError::invalid_param("offset", "must be at most 100"));
     }
     let note = shown(
         &ctx,

@@ -163,12 +163,16 @@ mod tests {
         let doc = document("http://localhost");
         let mut found = vec![];
         refs(&doc, &mut found);
-        assert!(found.iter().any(|r| r.starts_with("#/components/schemas/")), "shared schemas are referenced");
+        assert!(
+            found.iter().any(|r| r.starts_with("#/components/schemas/")),
+            "shared schemas are referenced"
+        );
         for r in found {
             let pointer = r.strip_prefix('#').unwrap_or_else(|| panic!("{r} is not local"));
             assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
         }
-        let body = &doc["paths"]["/notes/create"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+        let body =
+            &doc["paths"]["/notes/create"]["post"]["requestBody"]["content"]["application/json"]["schema"];
         assert!(body.get("$defs").is_none() && body["properties"]["poll"].is_object(), "{body}");
     }
 }

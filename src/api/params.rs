@@ -5,6 +5,38 @@ use super::ApiError;
 use actix_web::web::Bytes;
 use serde::de::DeserializeOwned;
 
+/// A list of at most `N` items: a longer one is INVALID_PARAM naming the parameter, and
+/// `/api.json` says `maxItems`. For every list a client sends, so that no request makes the
+/// server work in proportion to a list no real client sends.
+#[derive(Debug, Clone, Default)]
+pub struct AtMost<const N: usize, T>(pub Vec<T>);
+
+impl<'de, const N: usize, T: serde::Deserialize<'de>> serde::Deserialize<'de> for AtMost<N, T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let items = Vec::<T>::deserialize(d)?;
+        if items.len() > N {
+            return Err(serde::de::Error::custom(format!("at most {N} items")));
+        }
+        Ok(AtMost(items))
+    }
+}
+
+impl<const N: usize, T: schemars::JsonSchema> schemars::JsonSchema for AtMost<N, T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("AtMost{N}_{}", T::schema_name()).into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut schema = Vec::<T>::json_schema(generator);
+        schema.insert("maxItems".into(), N.into());
+        schema
+    }
+}
+
 /// Parses a POST body into the endpoint's parameters.
 pub fn from_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     let text: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };

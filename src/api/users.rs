@@ -3,6 +3,7 @@
 use super::endpoint::{Ctx, Out};
 use super::pack::iso;
 use super::pack::users::{self as pack_users, Relations, UserRow};
+use super::params::AtMost;
 use super::timelines::{paginate, Page};
 use super::ApiError;
 use crate::db::schema::{abuse_user_reports, following, user_list_members, user_lists, user_profiles, users};
@@ -164,7 +165,7 @@ pub async fn following_list(ctx: Ctx, p: FollowListParams) -> Result<Out, ApiErr
 #[serde(rename_all = "camelCase", untagged)]
 pub enum OneOrMany {
     One(String),
-    Many(Vec<String>),
+    Many(AtMost<100, String>),
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -177,7 +178,7 @@ pub async fn relation(ctx: Ctx, p: RelationParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
     let (ids, many) = match p.user_id {
         OneOrMany::One(id) => (vec![id], false),
-        OneOrMany::Many(ids) => (ids, true),
+        OneOrMany::Many(ids) => (ids.0, true),
     };
     let mut conn = ctx.db().await?;
     let rel = Relations::load(&mut conn, &me, &ids).await?;
