@@ -22,6 +22,12 @@ async fn user(b: &str, admin: &str, name: &str) -> (String, String) {
     (u["id"].as_str().unwrap().to_string(), u["token"].as_str().unwrap().to_string())
 }
 
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|c| if c.is_ascii_alphanumeric() { (c as char).to_string() } else { format!("%{c:02X}") })
+        .collect()
+}
+
 /// POSTs raw bytes to an endpoint; (status, parsed body).
 async fn raw(b: &str, endpoint: &str, body: Vec<u8>) -> (u16, Value) {
     let r = client()
@@ -127,6 +133,38 @@ async fn hostile_requests_get_clear_errors_and_the_server_goes_on() {
     let huge = format!(r#"{{"i":"{at}","text":"{}"}}"#, "x".repeat(300 * 1024));
     let r = raw(b, "notes/create", huge.into_bytes()).await;
     assert_eq!(code(&r), (413, Some("PAYLOAD_TOO_LARGE")), "{}", r.1);
+
+    // 5. The MiAuth page sends the browser only to an http(s) or app address, and runs no
+    // inline script.
+    for bad in [
+        "javascript:alert(document.cookie)",
+        "JAVASCRIPT:alert(1)",
+        "data:text/html,<script>x</script>",
+        "vbscript:x",
+    ] {
+        let (s, _) = get(b, &format!("/miauth/sess1?name=x&callback={}", urlencode(bad))).await;
+        assert_eq!(s, 400, "{bad}");
+    }
+    let r =
+        client().get(format!("{b}/miauth/sess1?name=x&callback=myapp%3A%2F%2Fdone")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let header = |n: &str| r.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let csp = header("content-security-policy");
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    let script_src = csp.split(';').find(|d| d.trim().starts_with("script-src")).unwrap_or("");
+    assert!(!script_src.contains("unsafe-inline"), "{csp}");
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    let page = r.text().await.unwrap();
+    assert!(page.contains(r#"<script src="/miauth.js">"#) && !page.contains("<script>"), "{page}");
+    assert_eq!(get(b, "/miauth.js").await.0, 200);
+    let r = call(
+        b,
+        "app/create",
+        &at,
+        json!({ "name": "x", "description": "x", "permission": [], "callbackUrl": "javascript:x" }),
+    )
+    .await;
+    assert_eq!((code(&r), param(&r)), ((400, Some("INVALID_PARAM")), Some("callbackUrl")), "{}", r.1);
 
     // 6. A hidden specified note keeps its addressees to itself.
     let (_, carol_token) = user(b, &admin, "carol").await;

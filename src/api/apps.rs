@@ -110,6 +110,41 @@ fn html_escape(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+/// Whether an app's callback may receive the session: http(s) and an app's own scheme
+/// (`myapp://…`), never a scheme that runs or shows content in the page itself.
+pub fn callback_allowed(url: &str) -> bool {
+    let scheme = match url.split_once(':') {
+        Some((scheme, _)) => scheme,
+        None => return false,
+    };
+    let valid = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    valid
+        && !["javascript", "data", "vbscript", "file", "blob", "about"]
+            .contains(&scheme.to_ascii_lowercase().as_str())
+}
+
+/// The script of the MiAuth page, served from the server's origin so that the page's
+/// Content-Security-Policy allows no inline script.
+const MIAUTH_JS: &str = r#"const d=JSON.parse(document.getElementById('d').textContent);
+const post=(ep,b)=>fetch('/api/'+ep,{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(b)}).then(async r=>({ok:r.ok,body:await r.json().catch(()=>null)}));
+document.getElementById('f').onsubmit=async e=>{e.preventDefault();const m=document.getElementById('msg');
+const s=await post('signin-flow',{username:document.getElementById('u').value,password:document.getElementById('p').value});
+if(!s.ok||!s.body.finished){m.textContent='Sign-in failed.';return}
+const t=await post('miauth/gen-token',{i:s.body.i,session:d.session,name:d.name,iconUrl:d.icon,permission:d.permission.split(',').filter(Boolean)});
+if(!t.ok){m.textContent='Could not create the token.';return}
+if(d.callback){const u=new URL(d.callback);if(['javascript:','data:','vbscript:'].includes(u.protocol)){m.textContent='Done.';return}
+u.searchParams.set('session',d.session);location.href=u}else m.textContent='Done. You can return to the app.'};
+"#;
+
+/// `GET /miauth.js`.
+pub async fn miauth_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(MIAUTH_JS)
+}
+
 /// `GET /miauth/{session}`: a small approval page. It signs in with the account's password
 /// (signin-flow), then creates the token with miauth/gen-token and returns to the app.
 pub async fn miauth_page(
@@ -119,6 +154,11 @@ pub async fn miauth_page(
     let name = query.get("name").map(String::as_str).unwrap_or("An application");
     let permission = query.get("permission").map(String::as_str).unwrap_or("");
     let callback = query.get("callback").map(String::as_str).unwrap_or("");
+    if !callback.is_empty() && !callback_allowed(callback) {
+        return HttpResponse::BadRequest()
+            .content_type("text/html; charset=utf-8")
+            .body("<!doctype html><title>Invalid callback</title><p>This app's callback address is not allowed.</p>");
+    }
     let perms: String = permission
         .split(',')
         .filter(|p| !p.is_empty())
@@ -134,15 +174,7 @@ pub async fn miauth_page(
 <form id="f"><input id="u" placeholder="Username" autocomplete="username" required>
 <input id="p" type="password" placeholder="Password" autocomplete="current-password" required>
 <button>Allow</button></form><p id="msg" role="status"></p>
-<script>const d={data};
-const post=(ep,b)=>fetch('/api/'+ep,{{method:'POST',headers:{{'content-type':'application/json'}},body:JSON.stringify(b)}}).then(async r=>({{ok:r.ok,body:await r.json().catch(()=>null)}}));
-document.getElementById('f').onsubmit=async e=>{{e.preventDefault();const m=document.getElementById('msg');
-const s=await post('signin-flow',{{username:document.getElementById('u').value,password:document.getElementById('p').value}});
-if(!s.ok||!s.body.finished){{m.textContent='Sign-in failed.';return}}
-const t=await post('miauth/gen-token',{{i:s.body.i,session:d.session,name:d.name,iconUrl:d.icon,permission:d.permission.split(',').filter(Boolean)}});
-if(!t.ok){{m.textContent='Could not create the token.';return}}
-if(d.callback){{const u=new URL(d.callback);u.searchParams.set('session',d.session);location.href=u}}else m.textContent='Done. You can return to the app.'}};
-</script></body></html>"#,
+<script type="application/json" id="d">{data}</script><script src="/miauth.js"></script></body></html>"#,
         name_h = html_escape(name),
     );
     HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body)
@@ -175,6 +207,9 @@ fn pack_app(
 
 pub async fn app_create(ctx: Ctx, p: AppCreateParams) -> Result<Out, ApiError> {
     check_permissions(&p.permission.0)?;
+    if p.callback_url.as_deref().is_some_and(|c| !callback_allowed(c)) {
+        return Err(ApiError::invalid_param("callbackUrl", "must be an http(s) or app address"));
+    }
     if p.name.is_empty() || p.name.chars().count() > 128 {
         return Err(ApiError::invalid_param("name", "must be 1 to 128 characters"));
     }
@@ -359,4 +394,28 @@ pub async fn session_userkey(ctx: Ctx, p: UserkeyParams) -> Result<Out, ApiError
         pack_users::load_one(&mut conn, &user).await?.ok_or_else(|| ApiError::internal("user vanished"))?;
     let packed = pack_users::detailed(&mut conn, &ctx.state.config.url, None, &[u]).await?;
     Ok(json!({ "accessToken": access, "user": packed.into_iter().next() }).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::callback_allowed;
+
+    #[test]
+    fn callbacks_that_would_run_in_the_page_are_refused() {
+        for ok in ["https://app.example/cb", "http://localhost:3000/x", "myapp://auth", "com.example.app:/cb"]
+        {
+            assert!(callback_allowed(ok), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "data:text/html,x",
+            "vbscript:x",
+            " javascript:x",
+            "",
+            "nope",
+        ] {
+            assert!(!callback_allowed(bad), "{bad}");
+        }
+    }
 }

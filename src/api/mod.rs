@@ -24,7 +24,7 @@ pub mod timelines;
 mod twofactor;
 mod users;
 
-pub use apps::miauth_page;
+pub use apps::{miauth_page, miauth_script};
 pub use error::ApiError;
 
 use crate::state::AppState;

@@ -14,6 +14,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/livez", web::get().to(health::livez))
         .route("/readyz", web::get().to(health::readyz))
         .route("/identicon/{acct}", web::get().to(identicon::serve))
-        .route("/miauth/{session}", web::get().to(crate::api::miauth_page));
+        .route("/miauth/{session}", web::get().to(crate::api::miauth_page))
+        .route("/miauth.js", web::get().to(crate::api::miauth_script));
     crate::api::configure(cfg);
 }

@@ -57,6 +57,36 @@ async fn contain_panics(
     }
 }
 
+/// Headers every answer carries, and for HTML pages a Content-Security-Policy that allows no
+/// inline script and no framing.
+async fn security_headers(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+    let mut res = next.call(req).await?;
+    let html = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let h = res.headers_mut();
+    let mut set = |name: &'static str, value: &'static str| {
+        h.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+    };
+    set("x-content-type-options", "nosniff");
+    set("referrer-policy", "strict-origin-when-cross-origin");
+    if html {
+        set(
+            "content-security-policy",
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https: data:; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        );
+        set("x-frame-options", "DENY");
+    }
+    Ok(res)
+}
+
 /// The application with every middleware, as each worker builds it.
 macro_rules! app {
     ($data:expr, $api:expr, $max_body:expr) => {
@@ -67,6 +97,7 @@ macro_rules! app {
             .wrap(from_fn(migration_gate))
             .wrap(Compress::default())
             .wrap(from_fn(metrics::record))
+            .wrap(from_fn(security_headers))
             .wrap(from_fn(contain_panics))
             .configure(routes)
     };
