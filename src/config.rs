@@ -68,6 +68,9 @@ pub struct HttpConfig {
     /// Address for plain HTTP next to HTTPS: redirects to HTTPS. Empty disables it.
     pub redirect_listen: String,
     /// Reverse proxies whose X-Forwarded-For header is believed (IP addresses), e.g. ["127.0.0.1"].
+    /// Left empty with `tls.mode = "off"` and a loopback `listen` address, the loopback addresses
+    /// are trusted: such a server can only be reached through a proxy on the same machine, and
+    /// without its header every client would share the proxy's address (and its sign-in limit).
     pub trusted_proxies: Vec<String>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,

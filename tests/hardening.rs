@@ -218,3 +218,20 @@ async fn hostile_requests_get_clear_errors_and_the_server_goes_on() {
     let r = call(b, "i", &at, json!({})).await;
     assert_eq!(r.0, 200);
 }
+
+#[tokio::test]
+async fn sign_in_attempts_are_counted_before_they_are_checked() {
+    let inst = Instance::init("hardening_signin");
+    let (server, admin) = serve_signed_in(&inst).await;
+    let b = server.base.as_str();
+    user(b, &admin, "alice").await;
+    // Wrong passwords sent at once are limited like wrong passwords sent one by one: ten
+    // are checked, the others wait, and so does the right password afterwards.
+    let tries = (0..25).map(|_| api(b, "signin-flow", json!({ "username": "alice", "password": "guess" })));
+    let statuses: Vec<u16> = futures_util::future::join_all(tries).await.into_iter().map(|r| r.0).collect();
+    let checked = statuses.iter().filter(|s| **s == 403).count();
+    assert_eq!(checked, 10, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 15, "{statuses:?}");
+    let r = api(b, "signin-flow", json!({ "username": "alice", "password": "password123" })).await;
+    assert_eq!(code(&r), (429, Some("TOO_MANY_AUTHENTICATION_FAILURES")), "{}", r.1);
+}

@@ -198,6 +198,14 @@ const WRONG_SECOND_FACTOR: &str = "cdf1235b-ac71-46d4-a3a6-84ccce48df6f";
 /// Failed sign-ins allowed per client address and hour.
 const SIGNIN_FAILURES: u64 = 10;
 
+fn too_many_failures() -> HttpResponse {
+    HttpResponse::TooManyRequests().json(json!({ "error": {
+        "message": "Too many failed attempts to sign in. Try again later.",
+        "code": "TOO_MANY_AUTHENTICATION_FAILURES",
+        "id": "22d05606-fbcf-421a-a2db-b32610dcfd1b",
+    } }))
+}
+
 /// `POST /api/signin-flow`: Misskey's step-wise sign-in. Without a password it says what comes
 /// next; with the right password (and, where two-factor sign-in is on, a current code or a
 /// backup code as `token`) it answers `{finished: true, id, i}`. Wrong passwords and codes are
@@ -221,18 +229,8 @@ pub async fn signin_flow(
         .map(|ip| ip.to_string())
         .unwrap_or_default();
     if limited && !super::ratelimit::failures_below(&state.redis, "signin", &ip, SIGNIN_FAILURES).await {
-        return Ok(HttpResponse::TooManyRequests().json(json!({ "error": {
-            "message": "Too many failed attempts to sign in. Try again later.",
-            "code": "TOO_MANY_AUTHENTICATION_FAILURES",
-            "id": "22d05606-fbcf-421a-a2db-b32610dcfd1b",
-        } })));
+        return Ok(too_many_failures());
     }
-    let failed = async |id: &str| {
-        if limited {
-            super::ratelimit::record_failure(&state.redis, "signin", &ip, 3_600_000).await;
-        }
-        signin_error(403, id)
-    };
     let mut conn = state.db.get().await?;
     // (id, suspended, system, token, password hash, two-factor)
     type SigninRow = (String, bool, bool, Option<String>, Option<String>, bool);
@@ -267,21 +265,35 @@ pub async fn signin_flow(
         Some(Value::String(p)) => p,
         Some(_) => return Err(ApiError::invalid_param("password", "must be a string")),
     };
+    // The attempt is counted before it is checked and given back once it succeeds, so attempts
+    // sent at once are limited like attempts sent one by one.
+    if limited
+        && !super::ratelimit::reserve_attempt(&state.redis, "signin", &ip, SIGNIN_FAILURES, 3_600_000).await
+    {
+        return Ok(too_many_failures());
+    }
+    let succeeded = async || {
+        if limited {
+            super::ratelimit::release_attempt(&state.redis, "signin", &ip).await;
+        }
+    };
     let ok = match &hash {
         Some(h) => keys::verify_password(&password, h).await,
         None => false,
     };
     if !ok {
-        return Ok(failed(WRONG_PASSWORD).await);
+        return Ok(signin_error(403, WRONG_PASSWORD));
     }
     if two_factor {
         let Some(token) = token else {
+            succeeded().await;
             return Ok(HttpResponse::Ok().json(json!({ "finished": false, "next": "totp" })));
         };
         if !crate::domain::totp::authenticate(&mut conn, &id, &token).await? {
-            return Ok(failed(WRONG_SECOND_FACTOR).await);
+            return Ok(signin_error(403, WRONG_SECOND_FACTOR));
         }
     }
+    succeeded().await;
     diesel::update(users::table.find(&id))
         .set(users::last_active_date.eq(chrono::Utc::now()))
         .execute(&mut conn)

@@ -87,6 +87,56 @@ pub async fn failures_below(redis: &Redis, what: &str, actor: &str, max: u64) ->
     }
 }
 
+/// Reserves one attempt of `actor` at `what` before it is checked: the attempt counts as a
+/// failure (see [`record_failure`]) unless [`release_attempt`] gives it back after it
+/// succeeded. Answers false, counting nothing, when `max` attempts are already counted, so
+/// attempts sent at once cannot all be checked before the first failure is counted. A Redis
+/// failure counts as yes, as above.
+pub async fn reserve_attempt(redis: &Redis, what: &str, actor: &str, max: u64, window_ms: u64) -> bool {
+    let key = redis.key(&format!("fail:{actor}:{what}"));
+    let r: Result<i64, anyhow::Error> = async {
+        let mut conn = redis.pool.get().await?;
+        Ok(deadpool_redis::redis::cmd("EVAL")
+            .arg(
+                "local n = redis.call('INCR', KEYS[1]) \
+                 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end \
+                 if n > tonumber(ARGV[2]) then redis.call('DECR', KEYS[1]) return 0 end return 1",
+            )
+            .arg(1)
+            .arg(&key)
+            .arg(window_ms)
+            .arg(max)
+            .query_async(&mut conn)
+            .await?)
+    }
+    .await;
+    match r {
+        Ok(n) => n == 1,
+        Err(e) => {
+            tracing::warn!(error = %e, "failure counter unavailable; letting the attempt through");
+            true
+        }
+    }
+}
+
+/// Gives back an attempt [`reserve_attempt`] counted, once it succeeded.
+pub async fn release_attempt(redis: &Redis, what: &str, actor: &str) {
+    let key = redis.key(&format!("fail:{actor}:{what}"));
+    let r: Result<i64, anyhow::Error> = async {
+        let mut conn = redis.pool.get().await?;
+        Ok(deadpool_redis::redis::cmd("EVAL")
+            .arg("if (tonumber(redis.call('GET', KEYS[1]) or '0')) > 0 then return redis.call('DECR', KEYS[1]) end return 0")
+            .arg(1)
+            .arg(&key)
+            .query_async(&mut conn)
+            .await?)
+    }
+    .await;
+    if let Err(e) = r {
+        tracing::warn!(error = %e, "could not give back a sign-in attempt");
+    }
+}
+
 /// Counts one failure of `actor` at `what`; the count is forgotten `window_ms` after the first.
 pub async fn record_failure(redis: &Redis, what: &str, actor: &str, window_ms: u64) {
     let key = redis.key(&format!("fail:{actor}:{what}"));

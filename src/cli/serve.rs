@@ -79,7 +79,7 @@ async fn serve(loaded: Loaded, role: Role) -> anyhow::Result<()> {
         health: health.clone(),
         run_migrations: role != Role::Worker,
     });
-    let trusted_proxies = cfg.http.trusted_proxies.iter().filter_map(|p| p.parse().ok()).collect();
+    let trusted_proxies = crate::http::client_ip::trusted_proxies(&cfg);
     let state = Arc::new(AppState {
         config: cfg.clone(),
         db,

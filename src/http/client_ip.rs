@@ -4,6 +4,23 @@
 use actix_web::HttpRequest;
 use std::net::IpAddr;
 
+/// The proxies to believe: the configured ones, or, when none are configured and the server
+/// listens for plain HTTP on a loopback address only (behind a reverse proxy on the same
+/// machine), the loopback addresses.
+pub fn trusted_proxies(cfg: &crate::config::Config) -> Vec<IpAddr> {
+    let configured: Vec<IpAddr> = cfg.http.trusted_proxies.iter().filter_map(|p| p.parse().ok()).collect();
+    if !configured.is_empty() || cfg.tls.mode != crate::config::TlsMode::Off {
+        return configured;
+    }
+    let loopback_only = cfg.http.listen.parse::<std::net::SocketAddr>().is_ok_and(|a| a.ip().is_loopback())
+        || cfg.http.listen.starts_with("localhost:");
+    if loopback_only {
+        vec![IpAddr::from([127, 0, 0, 1]), IpAddr::from(std::net::Ipv6Addr::LOCALHOST)]
+    } else {
+        vec![]
+    }
+}
+
 pub fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
     let peer = req.peer_addr()?.ip();
     if !trusted.contains(&peer) {
@@ -20,6 +37,21 @@ pub fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
 mod tests {
     use super::*;
     use actix_web::test::TestRequest;
+
+    #[test]
+    fn a_plain_http_server_on_loopback_believes_its_local_proxy() {
+        let cfg = |text: &str| -> crate::config::Config { toml::from_str(text).unwrap() };
+        let local =
+            cfg("url = \"https://t.example\"\n[tls]\nmode = \"off\"\n[http]\nlisten = \"127.0.0.1:3000\"");
+        assert!(trusted_proxies(&local).contains(&"127.0.0.1".parse().unwrap()));
+        let open =
+            cfg("url = \"https://t.example\"\n[tls]\nmode = \"off\"\n[http]\nlisten = \"0.0.0.0:3000\"");
+        assert!(trusted_proxies(&open).is_empty());
+        let listed = cfg(
+            "url = \"https://t.example\"\n[tls]\nmode = \"off\"\n[http]\nlisten = \"127.0.0.1:3000\"\ntrusted_proxies = [\"10.0.0.1\"]",
+        );
+        assert_eq!(trusted_proxies(&listed), vec!["10.0.0.1".parse::<IpAddr>().unwrap()]);
+    }
 
     #[test]
     fn only_trusted_proxies_are_believed() {
