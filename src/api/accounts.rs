@@ -196,7 +196,7 @@ fn signin_error(status: u16, id: &str) -> HttpResponse {
 const WRONG_PASSWORD: &str = "932c904e-9460-45b7-9ce6-7ed33be7eb2c";
 const WRONG_SECOND_FACTOR: &str = "cdf1235b-ac71-46d4-a3a6-84ccce48df6f";
 /// Failed sign-ins allowed per client address and hour.
-const SIGNIN_FAILURES: u64 = 10;
+pub(crate) const SIGNIN_FAILURES: u64 = 10;
 
 fn too_many_failures() -> HttpResponse {
     HttpResponse::TooManyRequests().json(json!({ "error": {

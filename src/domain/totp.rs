@@ -38,18 +38,46 @@ fn hotp(key: &[u8], counter: u64) -> u32 {
     bin % 10u32.pow(DIGITS)
 }
 
-/// Whether `token` is the code of `secret` at `unix_secs`, within the accepted clock window.
-pub fn verify_at(secret: &str, token: &str, unix_secs: i64) -> bool {
+/// The time step whose code `token` is, for `secret` at `unix_secs`, within the accepted clock
+/// window.
+pub fn step_at(secret: &str, token: &str, unix_secs: i64) -> Option<i64> {
     let token: String = token.chars().filter(|c| !c.is_whitespace()).collect();
     if token.len() != DIGITS as usize || !token.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
+        return None;
     }
-    let Ok(want) = token.parse::<u32>() else { return false };
-    let Some(key) = decode_secret(secret) else { return false };
+    let want = token.parse::<u32>().ok()?;
+    let key = decode_secret(secret)?;
     let now = unix_secs.div_euclid(STEP_SECS);
     // Every step of the window is computed, so timing tells nothing about which one matched.
-    let matches = (now - WINDOW..=now + WINDOW).filter(|c| *c >= 0).map(|c| hotp(&key, c as u64) == want);
-    matches.fold(false, std::ops::BitOr::bitor)
+    (now - WINDOW..=now + WINDOW).filter(|c| *c >= 0).fold(None, |found, c| {
+        let hit = hotp(&key, c as u64) == want;
+        found.or(hit.then_some(c))
+    })
+}
+
+/// Whether `token` is the code of `secret` at `unix_secs`, within the accepted clock window.
+pub fn verify_at(secret: &str, token: &str, unix_secs: i64) -> bool {
+    step_at(secret, token, unix_secs).is_some()
+}
+
+/// Takes the code of time step `step` for `user`: false when that step or a later one was taken
+/// already (a code works once).
+async fn take_step(
+    conn: &mut AsyncPgConnection,
+    user: &str,
+    step: i64,
+) -> Result<bool, diesel::result::Error> {
+    // (`two_factor_last_step` is read by this statement alone, so it is not in the schema's
+    // table of 32 columns.)
+    let n = diesel::sql_query(
+        "UPDATE user_profiles SET two_factor_last_step = $2 \
+         WHERE user_id = $1 AND (two_factor_last_step IS NULL OR two_factor_last_step < $2)",
+    )
+    .bind::<diesel::sql_types::Text, _>(user)
+    .bind::<diesel::sql_types::BigInt, _>(step)
+    .execute(conn)
+    .await?;
+    Ok(n == 1)
 }
 
 /// The code an authenticator app shows for `secret` at `unix_secs`.
@@ -126,9 +154,9 @@ pub async fn finish(
     let pending: Option<String> =
         p::table.find(user).select(p::two_factor_temp_secret).first(conn).await.optional()?.flatten();
     let Some(secret) = pending else { return Ok(Finish::NotStarted) };
-    if !verify(&secret, token) {
+    let Some(step) = step_at(&secret, token, chrono::Utc::now().timestamp()) else {
         return Ok(Finish::WrongCode);
-    }
+    };
     let codes = new_backup_codes();
     // Only the secret that was checked is put in force, should another register run meanwhile.
     let n = diesel::update(p::table.find(user).filter(p::two_factor_temp_secret.eq(&secret)))
@@ -140,7 +168,16 @@ pub async fn finish(
         ))
         .execute(conn)
         .await?;
-    Ok(if n == 1 { Finish::Enabled(codes) } else { Finish::WrongCode })
+    if n != 1 {
+        return Ok(Finish::WrongCode);
+    }
+    // The code that turned it on is taken like any other.
+    diesel::sql_query("UPDATE user_profiles SET two_factor_last_step = $2 WHERE user_id = $1")
+        .bind::<diesel::sql_types::Text, _>(user)
+        .bind::<diesel::sql_types::BigInt, _>(step)
+        .execute(conn)
+        .await?;
+    Ok(Finish::Enabled(codes))
 }
 
 pub async fn disable(conn: &mut AsyncPgConnection, user: &str) -> Result<(), diesel::result::Error> {
@@ -159,8 +196,10 @@ pub async fn disable(conn: &mut AsyncPgConnection, user: &str) -> Result<(), die
 /// The outcome of [`confirm`].
 pub enum Confirm {
     Confirmed,
+    /// Two-factor sign-in is off and the password is wrong.
     WrongPassword,
-    WrongCode,
+    /// Two-factor sign-in is on and the password or the code is wrong (which one is not told).
+    Refused,
 }
 
 /// What changing two-factor settings asks of the account: its password, and while two-factor
@@ -172,16 +211,15 @@ pub async fn confirm(
     code: Option<&str>,
 ) -> Result<Confirm, diesel::result::Error> {
     let enabled: bool = p::table.find(user).select(p::two_factor_enabled).first(conn).await?;
-    if enabled {
-        let Some(code) = code.filter(|c| !c.is_empty()) else { return Ok(Confirm::WrongCode) };
-        if !authenticate(conn, user, code).await? {
-            return Ok(Confirm::WrongCode);
-        }
+    // The password first: a code is only taken (used up) with the right password.
+    let password_ok = super::users::password_matches(conn, user, password).await?;
+    if !enabled {
+        return Ok(if password_ok { Confirm::Confirmed } else { Confirm::WrongPassword });
     }
-    if super::users::password_matches(conn, user, password).await? {
-        Ok(Confirm::Confirmed)
-    } else {
-        Ok(Confirm::WrongPassword)
+    let code = code.filter(|c| !c.is_empty());
+    match code {
+        Some(code) if password_ok && authenticate(conn, user, code).await? => Ok(Confirm::Confirmed),
+        _ => Ok(Confirm::Refused),
     }
 }
 
@@ -201,8 +239,8 @@ pub async fn authenticate(
         .optional()?
         .flatten();
     let Some(secret) = secret else { return Ok(false) };
-    if verify(&secret, token) {
-        return Ok(true);
+    if let Some(step) = step_at(&secret, token, chrono::Utc::now().timestamp()) {
+        return take_step(conn, user, step).await;
     }
     let used = diesel::sql_query(
         "UPDATE user_profiles SET two_factor_backup_secret = array_remove(two_factor_backup_secret, $2) \
