@@ -19,6 +19,9 @@ url = "$DB_URL"
 prefix = "mkrsbench$$:"
 [log]
 level = "warn"
+[api]
+# The shared workload creates the first administrator without a setup token.
+open_setup = true
 CONF
 
 # Starts the server and waits until it is ready.

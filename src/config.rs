@@ -50,11 +50,17 @@ pub struct ApiConfig {
     /// Enforce Misskey's per-endpoint rate limits (scaled by the `rateLimitFactor` role policy).
     /// Turn off only on test instances and for load tests.
     pub rate_limits: bool,
+    /// Let the first administrator be created without a setup token while none exists, as
+    /// upstream Misskey does. Only for throwaway test and benchmark instances: whoever reaches
+    /// the server first becomes its administrator. Off, a server whose database has no
+    /// administrator and no setup token (migrated by `serve` without `init`) makes a setup token
+    /// at start and logs it once.
+    pub open_setup: bool,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        ApiConfig { rate_limits: true }
+        ApiConfig { rate_limits: true, open_setup: false }
     }
 }
 

@@ -64,6 +64,35 @@ async fn a_fresh_database_is_migrated_by_serve_and_reports_setup() {
     assert_eq!(meta["requireSetup"], true, "no admin yet");
     let (ok, out, _) = run(&["--config", config.to_str().unwrap(), "migrate", "--list"]);
     assert!(ok && out.contains("[x]") && !out.contains("[ ]"), "{out}");
+
+    // Nobody becomes the first administrator without the setup token `serve` logged once.
+    let first = json!({ "username": "root", "password": "password123" });
+    let (s, r) = api(&server.base, "admin/accounts/create", first.clone()).await;
+    assert_eq!((s, r["error"]["code"].as_str()), (400, Some("INCORRECT_INITIAL_PASSWORD")), "{r}");
+    let log = server.log_text();
+    assert_eq!(log.matches("setup_token").count(), 1, "logged once:\n{log}");
+    // The log may be coloured: drop the escape sequences.
+    let mut plain = String::new();
+    let mut in_escape = false;
+    for c in log.chars() {
+        match (in_escape, c) {
+            (false, '\u{1b}') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (false, c) => plain.push(c),
+            _ => {}
+        }
+    }
+    let token = plain
+        .split("setup_token=")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_alphanumeric()).next())
+        .filter(|t| t.len() >= 16)
+        .unwrap_or_else(|| panic!("no setup token in the log:\n{plain}"))
+        .to_string();
+    let mut with_token = first;
+    with_token["setupPassword"] = json!(token);
+    let (s, r) = api(&server.base, "admin/accounts/create", with_token).await;
+    assert_eq!(s, 200, "{r} (token {token:?} from:\n{log})");
 }
 
 #[tokio::test]

@@ -423,8 +423,20 @@ pub fn run(cli: &Cli, a: &Args) -> Result<(), String> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    std::fs::write(path, crate::config::minimal_toml(&c))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    // Created with mode 0600, so the secrets in it are never readable by others, not even for
+    // a moment between writing and a chmod.
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let cannot = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(cannot)?;
+        f.write_all(crate::config::minimal_toml(&c).as_bytes()).map_err(cannot)?;
+    }
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| e.to_string())?;
     println!("wrote {}", path.display());
     if let Some(t) = token {

@@ -72,12 +72,16 @@ async fn serve(loaded: Loaded, role: Role) -> anyhow::Result<()> {
     let writer_db = crate::config::DatabaseConfig { pool_size: 1, ..cfg.database.clone() };
     let redis = Redis::new(&cfg)?;
     let health = Arc::new(Health::default());
+    if cfg.api.open_setup {
+        tracing::warn!("api.open_setup is on: while there is no administrator, anyone who reaches this server can become one");
+    }
     spawn_watchers(Deps {
         db: db.clone(),
         db_url: cfg.database.url.clone(),
         redis: redis.clone(),
         health: health.clone(),
         run_migrations: role != Role::Worker,
+        open_setup: cfg.api.open_setup,
     });
     let trusted_proxies = crate::http::client_ip::trusted_proxies(&cfg);
     let state = Arc::new(AppState {

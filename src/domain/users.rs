@@ -250,6 +250,32 @@ pub async fn set_setup_token(conn: &mut AsyncPgConnection, token: &str) -> Resul
     Ok(())
 }
 
+/// An instance with neither an administrator nor a setup token (its database was migrated by
+/// `serve` without `init`) would let anyone create the first administrator: this gives it a
+/// setup token, and answers the token when this call set it (only one process does).
+pub async fn ensure_setup_token(conn: &mut AsyncPgConnection) -> Result<Option<String>, UserError> {
+    ensure_meta(conn).await?;
+    let open: bool = meta::table
+        .filter(meta::id.eq("x").and(meta::root_user_id.is_null()).and(meta::setup_token_hash.is_null()))
+        .count()
+        .get_result::<i64>(conn)
+        .await?
+        > 0;
+    if !open {
+        return Ok(None);
+    }
+    let token = keys::random_token(24);
+    let hash = keys::hash_password(&token).await?;
+    let n = diesel::update(
+        meta::table
+            .filter(meta::id.eq("x").and(meta::root_user_id.is_null()).and(meta::setup_token_hash.is_null())),
+    )
+    .set(meta::setup_token_hash.eq(Some(hash)))
+    .execute(conn)
+    .await?;
+    Ok((n == 1).then_some(token))
+}
+
 /// Whether `password` is the account's own (an account without one matches nothing).
 pub async fn password_matches(
     conn: &mut AsyncPgConnection,

@@ -37,7 +37,12 @@ async fn render(req: HttpRequest, data: web::Data<(PrometheusHandle, Arc<AppStat
     let token = &state.config.metrics.token;
     if !token.is_empty() {
         let given = req.headers().get("authorization").and_then(|v| v.to_str().ok());
-        if given != Some(format!("Bearer {token}").as_str()) {
+        // Compared in constant time: how long a wrong token takes tells nothing of the right one.
+        let want = format!("Bearer {token}");
+        let given = given.unwrap_or("").as_bytes();
+        let same = given.len() == want.len()
+            && given.iter().zip(want.as_bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        if !same {
             return HttpResponse::Unauthorized().finish();
         }
     }

@@ -20,6 +20,8 @@ pub struct Deps {
     pub health: Arc<Health>,
     /// Whether this process applies migrations (web and all roles do; both take the lock).
     pub run_migrations: bool,
+    /// `api.open_setup`: no setup token is made for an instance without an administrator.
+    pub open_setup: bool,
 }
 
 /// One dependency as the watcher sees it.
@@ -132,6 +134,17 @@ async fn migrate(d: &Deps) -> anyhow::Result<()> {
         .await?;
         if !applied.is_empty() {
             tracing::info!(count = applied.len(), "database schema is up to date");
+        }
+    }
+    if d.run_migrations && !d.open_setup {
+        let mut conn = crate::db::connect(&d.db_url).await?;
+        if let Some(token) = crate::domain::users::ensure_setup_token(&mut conn).await? {
+            // Shown once, so the operator can create the first administrator (it is stored only
+            // as a hash, and is void once an administrator exists).
+            tracing::warn!(
+                setup_token = %token,
+                "no administrator yet: create one in the web UI or with admin/accounts/create and this setup token"
+            );
         }
     }
     d.health.set_migrated();
