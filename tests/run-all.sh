@@ -2,7 +2,7 @@
 # Runs every check of the project on a fresh Debian machine: installs what is missing (Debian
 # packages, the musl target), makes sure PostgreSQL and Redis are running, then formatting,
 # clippy, all tests (against the real PostgreSQL and Redis), the static musl release build,
-# the installer test and the .deb.
+# the API fuzzer against it, the installer test and the .deb.
 set -eu
 cd "$(dirname "$0")/.."
 step() { printf '\n=== %s\n' "$*"; }
@@ -10,7 +10,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 step "packages"
 missing=""
-for pkg in postgresql redis-server musl-tools pebble file; do
+for pkg in postgresql redis-server musl-tools pebble file curl python3 python3-venv; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
 done
 if [ -n "$missing" ]; then
@@ -67,6 +67,9 @@ bin=target/x86_64-unknown-linux-musl/release/misskey-rs
 file "$bin"
 file "$bin" | grep -Eq "static(-pie)? linked|statically linked"
 ls -l "$bin"
+
+step "API fuzzing (schemathesis against the release binary, from /api.json)"
+tests/fuzz_api.sh "$bin"
 
 step "installer and systemd unit"
 tests/install_test.sh "$bin"
