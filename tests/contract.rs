@@ -161,6 +161,15 @@ async fn packed_entities_match_misskey_js_types() {
     let list = ok(b, "users/lists/show", &admin, json!({ "listId": list["id"] })).await;
     let me = ok(b, "i", &admin, json!({})).await;
     let other = ok(b, "users/show", &admin, json!({ "userId": alice })).await;
+    // A specified note pinned where a stranger sees it: packed hidden.
+    let secret = json!({ "text": "secret", "visibility": "specified", "visibleUserIds": [me["id"]] });
+    let secret = ok(b, "notes/create", &at, secret).await;
+    ok(b, "i/pin", &at, json!({ "noteId": secret["createdNote"]["id"] })).await;
+    let (_, seen) = api(b, "users/show", json!({ "userId": alice })).await;
+    let hidden = seen["pinnedNotes"].as_array().unwrap().iter().find(|n| n["isHidden"] == true).cloned();
+    let hidden = hidden.unwrap_or_else(|| panic!("no hidden pinned note: {seen}"));
+    ok(b, "i/unpin", &at, json!({ "noteId": secret["createdNote"]["id"] })).await;
+    ok(b, "notes/delete", &at, json!({ "noteId": secret["createdNote"]["id"] })).await;
     // The poll closes in the background: wait for its pollEnded notification.
     let mut notifications = Value::Null;
     for _ in 0..50 {
@@ -185,6 +194,7 @@ async fn packed_entities_match_misskey_js_types() {
         ("Following", "users/following", following[0].clone()),
         ("NoteFavorite", "i/favorites", favorites[0].clone()),
         ("NoteReaction", "notes/reactions", reactions[0].clone()),
+        ("Note", "hidden specified note", hidden),
     ];
     let mut me_signup = created.clone();
     me_signup.as_object_mut().unwrap().remove("token");
