@@ -235,3 +235,45 @@ async fn sign_in_attempts_are_counted_before_they_are_checked() {
     let r = api(b, "signin-flow", json!({ "username": "alice", "password": "password123" })).await;
     assert_eq!(code(&r), (429, Some("TOO_MANY_AUTHENTICATION_FAILURES")), "{}", r.1);
 }
+
+#[tokio::test]
+async fn reads_go_on_while_note_writes_are_stuck() {
+    use diesel_async::SimpleAsyncConnection;
+    let inst = Instance::init("hardening_stuck").without_rate_limits();
+    // A small pool, so that requests holding connections while they wait would drain it.
+    let server = Server::start(&inst.config, &["--set", "database.pool_size=3"], inst.base());
+    wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
+    let (_, r) =
+        api(&server.base, "signin-flow", json!({ "username": "admin", "password": ADMIN_PASSWORD })).await;
+    let admin = r["i"].as_str().unwrap().to_string();
+    let b = server.base.clone();
+    let (alice, at) = user(&b, &admin, "alice").await;
+
+    // Another session holds alice's row: the writer's counter update for her notes waits.
+    let url = inst.db.as_ref().unwrap().url.clone();
+    let mut lock = misskey_rs::db::connect(&url).await.unwrap();
+    lock.batch_execute(&format!("BEGIN; SELECT 1 FROM users WHERE id = '{alice}' FOR UPDATE")).await.unwrap();
+    let writes: Vec<_> = (0..10)
+        .map(|k| {
+            let (b, at) = (b.clone(), at.clone());
+            tokio::spawn(async move {
+                call(&b, "notes/create", &at, json!({ "text": format!("stuck {k}") })).await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    for _ in 0..5 {
+        let (s, r) = api(&b, "notes/local-timeline", json!({})).await;
+        assert_eq!(s, 200, "reads answer while writes wait: {r}");
+        let (s, r) = call(&b, "i", &admin, json!({})).await;
+        assert_eq!(s, 200, "{r}");
+    }
+    assert!(writes.iter().all(|w| !w.is_finished()), "the writes are still waiting");
+    lock.batch_execute("ROLLBACK").await.unwrap();
+    for w in writes {
+        let (s, r) = w.await.unwrap();
+        assert_eq!(s, 200, "each write is stored once the row is free: {r}");
+    }
+    let (_, notes) = call(&b, "users/notes", &admin, json!({ "userId": alice, "limit": 20 })).await;
+    assert_eq!(notes.as_array().map(|a| a.len()), Some(10), "{notes}");
+}
