@@ -1,5 +1,6 @@
 # Shared by the bench scripts: a scratch database and a server on it, removed on exit.
-# Needs PG (superuser URL), BIN (binary), port; sets tmp, db, cfg, spid, MK_BASE.
+# Needs PG (superuser URL), BIN (binary), port (RATE_LIMITS=false turns Misskey's rate limits
+# off); sets tmp, db, cfg, spid, MK_BASE.
 tmp=$(mktemp -d)
 db=mkrs_bench_$$
 cfg="$tmp/c.toml"
@@ -22,6 +23,7 @@ level = "warn"
 [api]
 # The shared workload creates the first administrator without a setup token.
 open_setup = true
+rate_limits = ${RATE_LIMITS:-true}
 CONF
 
 # Starts the server and waits until it is ready.

@@ -18,36 +18,10 @@ if [ ! -x "$venv/bin/st" ]; then
     "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==4.32.5"
 fi
 port=61893
-tmp=$(mktemp -d)
-db=mkrs_fuzz_$$
-cfg="$tmp/c.toml"
-base="http://127.0.0.1:$port"
-cleanup() { [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null; wait 2>/dev/null; psql "$PG" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1; rm -rf "$tmp"; }
-trap cleanup EXIT
-psql "$PG" -qc "CREATE DATABASE $db" >/dev/null
-cat > "$cfg" <<CONF
-url = "$base"
-data_dir = "$tmp"
-[tls]
-mode = "off"
-[http]
-listen = "127.0.0.1:$port"
-[database]
-url = "${PG%/*}/$db"
-[redis]
-prefix = "mkrsfuzz$$:"
-[log]
-level = "warn"
-[api]
-rate_limits = false
-open_setup = true
-CONF
-"$BIN" --config "$cfg" serve >"$tmp/log" 2>&1 &
-spid=$!
-until [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ]; do
-    kill -0 "$spid" 2>/dev/null || { cat "$tmp/log" >&2; exit 1; }
-    sleep 0.1
-done
+RATE_LIMITS=false
+. bench/lib.sh
+serve
+base=$MK_BASE
 token=$(curl -s "$base/api/admin/accounts/create" -H 'content-type: application/json' \
     -d '{"username":"fuzzadmin","password":"fuzzpassword1"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 # A second account and a note, so that ids in examples can meet real rows.
