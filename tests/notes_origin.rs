@@ -57,7 +57,7 @@ async fn a_remote_note_keeps_its_origin_and_follows_the_same_rules() {
             text: Some(long.clone()),
             cw: Some("c".repeat(600)),
             reply_id: Some(local.note.id.clone()),
-            mentions: vec![admin.clone(), "remote2".into()],
+            mentions: vec![admin.clone(), "remote2".into(), admin.clone()],
             ..Draft::default()
         },
     )

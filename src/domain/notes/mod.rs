@@ -90,6 +90,12 @@ pub struct Draft {
     pub mentions: Vec<String>,
 }
 
+/// Keeps the first of each value, in order.
+fn unique(v: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|x| seen.insert(x.clone()));
+}
+
 fn truncate(s: String, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((at, _)) => s[..at].to_string(),
@@ -133,8 +139,10 @@ fn check_shape(
         }
     } else {
         d.text = d.text.take().map(|t| truncate(t, MAX_REMOTE_TEXT)).filter(|t| !t.is_empty());
-        d.cw = d.cw.take().map(|c| truncate(c, MAX_REMOTE_CW));
+        d.cw = d.cw.take().map(|c| truncate(c, MAX_REMOTE_CW)).filter(|c| !c.is_empty());
         d.local_only = false;
+        // Other servers repeat addressees; they are kept once, not refused.
+        unique(&mut d.visible_user_ids);
     }
     if d.channel_id.is_some() {
         return Err(Refusal::NoSuchChannel.into());
@@ -311,7 +319,7 @@ pub async fn create(
         Origin::Local { .. } => mentioned(conn, local_host, &nodes).await?,
         Origin::Remote { .. } => {
             let mut m = std::mem::take(&mut d.mentions);
-            m.dedup();
+            unique(&mut m);
             m
         }
     };
