@@ -208,18 +208,6 @@ impl Statement {
         super::cached(self.binds.bind_all(diesel::sql_query(self.sql).into_boxed()))
     }
 
-    /// The binds as text, `None` for NULL (for tools that run the statement elsewhere).
-    pub fn bind_texts(&self) -> Vec<Option<String>> {
-        self.binds
-            .values
-            .iter()
-            .map(|v| match v {
-                Value::Text(t) => t.clone(),
-                Value::Texts(t) => Some(format!("{{{}}}", t.join(","))),
-            })
-            .collect()
-    }
-
     /// Reads the page.
     pub async fn load(self, conn: &mut AsyncPgConnection) -> diesel::QueryResult<Vec<PackRow>> {
         self.query().load(conn).await

@@ -56,8 +56,6 @@ pub enum Error {
     Internal(String),
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
-
 impl Error {
     pub fn invalid(param: &'static str, reason: impl Into<String>) -> Self {
         Error::Invalid { param, reason: reason.into() }

@@ -16,4 +16,4 @@ pub mod totp;
 pub mod users;
 pub mod visibility;
 
-pub use error::{Error, Refusal, Result};
+pub use error::{Error, Refusal};

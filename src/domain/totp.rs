@@ -86,10 +86,6 @@ pub fn code_at(secret: &str, unix_secs: i64) -> Option<String> {
     Some(format!("{:01$}", hotp(&key, unix_secs.div_euclid(STEP_SECS) as u64), DIGITS as usize))
 }
 
-pub fn verify(secret: &str, token: &str) -> bool {
-    verify_at(secret, token, chrono::Utc::now().timestamp())
-}
-
 /// The `otpauth://` URL authenticator apps import.
 pub fn url(secret: &str, label: &str, issuer: &str) -> String {
     // Percent-encodes all but RFC 3986's unreserved characters.
