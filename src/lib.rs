@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod logging;
 pub mod mfm;
 pub mod state;
+pub mod streaming;
 pub mod supervise;
 pub mod tls;
 

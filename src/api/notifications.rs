@@ -107,12 +107,7 @@ pub struct NoParams {}
 pub async fn mark_all_read(ctx: Ctx, _: NoParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
     let mut conn = ctx.db().await?;
-    diesel::update(
-        notifications::table.filter(notifications::notifiee_id.eq(&me).and(notifications::is_read.eq(false))),
-    )
-    .set(notifications::is_read.eq(true))
-    .execute(&mut conn)
-    .await?;
+    crate::domain::notify::read_all(&mut conn, &me).await?;
     Ok(().into())
 }
 

@@ -428,6 +428,7 @@ pub async fn list_delete(ctx: Ctx, p: ListDeleteParams) -> Result<Out, ApiError>
     let l = own_list(&ctx, &me, &p.list_id, "78436795-db79-42f5-b1e2-55ea2cf19166").await?;
     let mut conn = ctx.db().await?;
     diesel::delete(user_lists::table.find(&l.0)).execute(&mut conn).await?;
+    list_changed(&l.0);
     Ok(().into())
 }
 
@@ -486,7 +487,13 @@ pub async fn list_push(ctx: Ctx, p: ListMemberParams) -> Result<Out, ApiError> {
             "That user has already been added to that list.",
         ));
     }
+    list_changed(&l.0);
     Ok(().into())
+}
+
+/// Tells the list's streams that its members changed.
+fn list_changed(id: &str) {
+    crate::domain::events::emit(crate::domain::events::Event::ListChanged { id: id.to_string() });
 }
 
 pub async fn list_pull(ctx: Ctx, p: ListMemberParams) -> Result<Out, ApiError> {
@@ -506,6 +513,7 @@ pub async fn list_pull(ctx: Ctx, p: ListMemberParams) -> Result<Out, ApiError> {
     )
     .execute(&mut conn)
     .await?;
+    list_changed(&l.0);
     Ok(().into())
 }
 

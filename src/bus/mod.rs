@@ -2,6 +2,7 @@
 //! Every key and channel carries the instance's prefix. Redis never holds the only copy of
 //! anything: pub/sub is at-most-once across reconnects.
 
+pub mod events;
 pub mod pubsub;
 
 use crate::config::Config;

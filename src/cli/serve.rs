@@ -71,6 +71,7 @@ async fn serve(loaded: Loaded, role: Role) -> anyhow::Result<()> {
     // The note writer's own connection, beside the request pool.
     let writer_db = crate::config::DatabaseConfig { pool_size: 1, ..cfg.database.clone() };
     let redis = Redis::new(&cfg)?;
+    crate::bus::events::install(redis.clone());
     let health = Arc::new(Health::default());
     if cfg.api.open_setup {
         tracing::warn!("api.open_setup is on: while there is no administrator, anyone who reaches this server can become one");

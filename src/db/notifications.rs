@@ -36,15 +36,26 @@ impl<'a> NewNotification<'a> {
     }
 }
 
-/// Stores those of `rows` their notifiees accept, in one statement; returns how many.
+/// A stored notification: its id, notifiee and note.
+#[derive(diesel::QueryableByName, Clone, Debug)]
+pub struct Stored {
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    #[diesel(sql_type = Text)]
+    pub notifiee_id: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub note_id: Option<String>,
+}
+
+/// Stores those of `rows` their notifiees accept, in one statement; answers those stored.
 pub async fn insert(
     conn: &mut AsyncPgConnection,
     rows: &[NewNotification<'_>],
-) -> diesel::QueryResult<usize> {
+) -> diesel::QueryResult<Vec<Stored>> {
     // Nobody is notified of their own doing; such rows need no statement.
     let rows: Vec<&NewNotification> = rows.iter().filter(|r| r.notifier != Some(r.notifiee)).collect();
     if rows.is_empty() {
-        return Ok(0);
+        return Ok(vec![]);
     }
     let ids: Vec<String> = rows.iter().map(|_| crate::id::gen()).collect();
     fn col<'a, T>(rows: &[&'a NewNotification<'a>], f: impl Fn(&'a NewNotification<'a>) -> T) -> Vec<T> {
@@ -60,7 +71,8 @@ pub async fn insert(
                AND NOT EXISTS (SELECT 1 FROM mutings WHERE muter_id = t.notifiee AND mutee_id = t.notifier \
                                AND (expires_at IS NULL OR expires_at > now())) \
                AND NOT EXISTS (SELECT 1 FROM blockings WHERE blocker_id = t.notifiee AND blockee_id = t.notifier) \
-               AND notification_wanted(t.notifiee::varchar, t.notifier::varchar, t.kind::varchar)",
+               AND notification_wanted(t.notifiee::varchar, t.notifier::varchar, t.kind::varchar) \
+             RETURNING id, notifiee_id, note_id",
         )
         .bind::<Array<Text>, _>(&ids)
         .bind::<Array<Text>, _>(col(&rows, |r| r.notifiee))
@@ -70,6 +82,6 @@ pub async fn insert(
         .bind::<Array<Nullable<Text>>, _>(col(&rows, |r| r.reaction))
         .bind::<Array<Nullable<Text>>, _>(col(&rows, |r| r.message)),
     )
-    .execute(conn)
+    .load(conn)
     .await
 }

@@ -122,7 +122,7 @@ pub const EXCLUDED: &str = "(SELECT ex FROM excl)::text[]";
 pub const RENOTE_MUTED: &str = "(SELECT rm FROM excl)::text[]";
 
 /// A row of a page statement: a note with everything its packing needs.
-#[derive(QueryableByName)]
+#[derive(QueryableByName, Clone)]
 pub struct PackRow {
     #[diesel(embed)]
     pub note: NoteRow,

@@ -88,6 +88,8 @@ impl From<deadpool::managed::PoolError<diesel_async::pooled_connection::PoolErro
 pub struct Stored {
     pub note: NoteRow,
     pub author: LiteUser,
+    /// The notifications the note caused, stored in the same transaction.
+    pub notified: Vec<notifications::Stored>,
 }
 
 struct Job {
@@ -267,14 +269,18 @@ async fn insert(
                 notices.extend(mine.map(|(_, follower)| about(follower.as_str(), "note")));
             }
         }
-        notifications::insert(conn, &notices).await?;
+        let mut notified: HashMap<String, Vec<notifications::Stored>> = HashMap::new();
+        for n in notifications::insert(conn, &notices).await? {
+            notified.entry(n.note_id.clone().unwrap_or_default()).or_default().push(n);
+        }
         let authors: HashMap<&str, &LiteUser> = authors.iter().map(|a| (a.id.as_str(), a)).collect();
         rows.into_iter()
             .map(|note| {
                 let author = authors.get(note.user_id.as_str()).copied().cloned();
                 // The author's row is locked by the UPDATE above and a note's author must exist.
                 let author = author.ok_or(diesel::result::Error::NotFound)?;
-                Ok(Stored { note, author })
+                let notified = notified.remove(&note.id).unwrap_or_default();
+                Ok(Stored { note, author, notified })
             })
             .collect()
     })

@@ -1,6 +1,7 @@
 //! Follows, follow requests (locked accounts), blocks, mutes; counters kept in the same
 //! transaction as the rows they count.
 
+use super::events::{emit, Event};
 use super::notify::{self, Notice};
 use super::visibility;
 use super::{Error, Refusal};
@@ -50,6 +51,12 @@ async fn insert_follow(conn: &mut AsyncPgConnection, follower: &str, followee: &
         Ok(n == 1)
     })
     .await
+    .inspect(|&added| {
+        if added {
+            emit(Event::Followed { follower: follower.into(), followee: followee.into() });
+            relations(&[follower]);
+        }
+    })
 }
 
 /// Removes the follow and lowers both counters; false when there was none.
@@ -78,6 +85,12 @@ pub async fn remove_follow(
         Ok(n == 1)
     })
     .await
+    .inspect(|&removed| {
+        if removed {
+            emit(Event::Unfollowed { follower: follower.into(), followee: followee.into() });
+            relations(&[follower]);
+        }
+    })
 }
 
 pub async fn is_following(
@@ -138,6 +151,7 @@ pub async fn follow(
             .set(following::with_replies.eq(w))
             .execute(conn)
             .await?;
+            relations(&[follower]);
         }
         notify::send(conn, Notice::new(followee, follower, "follow")).await?;
     }
@@ -192,16 +206,18 @@ pub async fn block(conn: &mut AsyncPgConnection, blocker: &str, blockee: &str) -
     remove_follow(conn, blockee, blocker).await?;
     take_request(conn, blocker, blockee).await?;
     take_request(conn, blockee, blocker).await?;
+    relations(&[blocker, blockee]);
     Ok(n == 1)
 }
 
 pub async fn unblock(conn: &mut AsyncPgConnection, blocker: &str, blockee: &str) -> Result<bool, Error> {
-    Ok(diesel::delete(
+    let n = diesel::delete(
         blockings::table.filter(blockings::blocker_id.eq(blocker).and(blockings::blockee_id.eq(blockee))),
     )
     .execute(conn)
-    .await?
-        == 1)
+    .await?;
+    relations(&[blocker, blockee]);
+    Ok(n == 1)
 }
 
 pub async fn mute(
@@ -222,6 +238,7 @@ pub async fn mute(
         .execute(conn)
         .await?
         == 1)
+    .inspect(|_| relations(&[muter]))
 }
 
 pub async fn unmute(conn: &mut AsyncPgConnection, muter: &str, mutee: &str) -> Result<bool, Error> {
@@ -229,6 +246,7 @@ pub async fn unmute(conn: &mut AsyncPgConnection, muter: &str, mutee: &str) -> R
         .execute(conn)
         .await?
         == 1)
+    .inspect(|_| relations(&[muter]))
 }
 
 pub async fn renote_mute(conn: &mut AsyncPgConnection, muter: &str, mutee: &str) -> Result<bool, Error> {
@@ -243,6 +261,7 @@ pub async fn renote_mute(conn: &mut AsyncPgConnection, muter: &str, mutee: &str)
         .execute(conn)
         .await?
         == 1)
+    .inspect(|_| relations(&[muter]))
 }
 
 pub async fn renote_unmute(conn: &mut AsyncPgConnection, muter: &str, mutee: &str) -> Result<bool, Error> {
@@ -253,4 +272,10 @@ pub async fn renote_unmute(conn: &mut AsyncPgConnection, muter: &str, mutee: &st
     .execute(conn)
     .await?
         == 1)
+    .inspect(|_| relations(&[muter]))
+}
+
+/// Tells the users' streams that whom they follow, mute or block changed.
+fn relations(users: &[&str]) {
+    emit(Event::Relations { users: users.iter().map(|u| u.to_string()).collect() });
 }

@@ -1,6 +1,7 @@
 //! The rules of the instance, shared by the API, ActivityPub and the CLI.
 
 mod error;
+pub mod events;
 pub mod follows;
 pub mod invites;
 pub mod keys;

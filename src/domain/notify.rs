@@ -28,8 +28,22 @@ pub enum Receive {
 /// A notification to send (the store's row: notifiee, notifier, type, note, reaction, message).
 pub type Notice<'a> = NewNotification<'a>;
 
-/// Stores the notification, unless its notifiee does not take it (see `db::notifications`).
+/// Stores the notification, unless its notifiee does not take it (see `db::notifications`), and
+/// tells its notifiee's streams. Called outside any transaction: the event follows the commit.
 pub async fn send(conn: &mut AsyncPgConnection, n: Notice<'_>) -> Result<(), Error> {
-    notifications::insert(conn, &[n]).await?;
+    super::events::notified(&notifications::insert(conn, &[n]).await?);
+    Ok(())
+}
+
+/// Marks every notification of the user read and tells their streams.
+pub async fn read_all(conn: &mut AsyncPgConnection, user: &str) -> Result<(), Error> {
+    use crate::db::schema::notifications as n;
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    diesel::update(n::table.filter(n::notifiee_id.eq(user).and(n::is_read.eq(false))))
+        .set(n::is_read.eq(true))
+        .execute(conn)
+        .await?;
+    super::events::emit(super::events::Event::NotificationsRead { user: user.to_string() });
     Ok(())
 }

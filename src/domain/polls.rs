@@ -1,5 +1,6 @@
 //! Poll votes: who may vote, on which choice, how often; the vote counts kept equal to the rows.
 
+use super::events::{emit, Event, NoteChange};
 use super::visibility;
 use super::{Error, Refusal};
 use crate::db::schema::{poll_votes, polls};
@@ -59,7 +60,12 @@ pub async fn vote(conn: &mut AsyncPgConnection, user: &str, note_id: &str, choic
         .await?;
         Ok(())
     })
-    .await
+    .await?;
+    emit(Event::NoteUpdated {
+        id: note.id,
+        change: NoteChange::PollVoted { choice, user_id: user.to_string() },
+    });
+    Ok(())
 }
 
 /// Closes polls whose time is up: each is marked once, in the same transaction as its
@@ -112,4 +118,25 @@ pub async fn end_expired(conn: &mut AsyncPgConnection, batch: i64) -> Result<usi
         Ok(rows.iter().map(|r| &r.note_id).collect::<std::collections::HashSet<_>>().len())
     })
     .await
+}
+
+/// The choices `users` voted for in the polls of `notes`, keyed by (note, user).
+pub async fn votes_of_users(
+    conn: &mut AsyncPgConnection,
+    notes: &[String],
+    users: &[String],
+) -> Result<std::collections::HashMap<(String, String), Vec<i32>>, Error> {
+    let mut out: std::collections::HashMap<(String, String), Vec<i32>> = Default::default();
+    if notes.is_empty() || users.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<(String, String, i32)> = poll_votes::table
+        .filter(poll_votes::note_id.eq_any(notes).and(poll_votes::user_id.eq_any(users)))
+        .select((poll_votes::note_id, poll_votes::user_id, poll_votes::choice))
+        .load(conn)
+        .await?;
+    for (n, u, c) in rows {
+        out.entry((n, u)).or_default().push(c);
+    }
+    Ok(out)
 }

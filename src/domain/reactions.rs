@@ -2,6 +2,7 @@
 //! reaction map kept equal to the rows, and the notification it causes. notes/reactions/* use
 //! it now; incoming `Like`/`EmojiReact` activities will too.
 
+use super::events::{emit, Event, NoteChange};
 use super::notify::{self, Notice};
 use super::visibility;
 use super::{Error, Refusal};
@@ -131,10 +132,18 @@ pub async fn react(
                 .execute(conn)
                 .await?;
             bump(conn, &note.id, &reaction, 1).await?;
-            Ok(existing.is_some())
+            Ok(existing)
         })
         .await?;
-    if !replaced {
+    let change = |kind: fn(String, String) -> NoteChange, r: &str| Event::NoteUpdated {
+        id: note.id.clone(),
+        change: kind(r.to_string(), user.to_string()),
+    };
+    if let Some(old) = &replaced {
+        emit(change(|reaction, user_id| NoteChange::Unreacted { reaction, user_id }, old));
+    }
+    emit(change(|reaction, user_id| NoteChange::Reacted { reaction, user_id }, &reaction));
+    if replaced.is_none() {
         let mut n = Notice::new(&note.user_id, user, "reaction").note(&note.id);
         n.reaction = Some(&reaction);
         notify::send(conn, n).await?;
@@ -145,9 +154,32 @@ pub async fn react(
 /// `user` takes their reaction back.
 pub async fn unreact(conn: &mut AsyncPgConnection, user: &str, note_id: &str) -> Result<(), Error> {
     visibility::visible_note(conn, Some(user), note_id).await?.ok_or(Refusal::NoSuchNoteToUnreact)?;
-    conn.transaction::<_, Error, _>(async |conn| match locked_existing(conn, user, note_id).await? {
-        None => Err(Refusal::NotReacted.into()),
-        Some(r) => remove(conn, user, note_id, &r).await,
-    })
-    .await
+    let reaction = conn
+        .transaction::<_, Error, _>(async |conn| match locked_existing(conn, user, note_id).await? {
+            None => Err(Refusal::NotReacted.into()),
+            Some(r) => remove(conn, user, note_id, &r).await.map(|_| r),
+        })
+        .await?;
+    emit(Event::NoteUpdated {
+        id: note_id.to_string(),
+        change: NoteChange::Unreacted { reaction, user_id: user.to_string() },
+    });
+    Ok(())
+}
+
+/// The reactions of `users` on `notes`, keyed by (note, user).
+pub async fn of_users(
+    conn: &mut AsyncPgConnection,
+    notes: &[String],
+    users: &[String],
+) -> Result<std::collections::HashMap<(String, String), String>, Error> {
+    if notes.is_empty() || users.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(String, String, String)> = note_reactions::table
+        .filter(note_reactions::note_id.eq_any(notes).and(note_reactions::user_id.eq_any(users)))
+        .select((note_reactions::note_id, note_reactions::user_id, note_reactions::reaction))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(n, u, r)| ((n, u), r)).collect())
 }

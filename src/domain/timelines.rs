@@ -8,9 +8,12 @@ use super::policies::RolePolicies;
 use super::visibility;
 use super::{Error, Refusal};
 use crate::db::notes::columns as cols;
+use crate::db::notes::NoteRow;
 use crate::db::notes::COLUMNS;
 use crate::db::page::{Binds, Bounds, List, Range, Statement, EXCLUDED, RENOTE_MUTED};
-use diesel_async::AsyncPgConnection;
+use diesel::sql_types::{Array, Bool, Nullable, Text, Varchar};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::collections::{HashMap, HashSet};
 
 /// The switches of Misskey's timelines.
 #[derive(Clone, Copy, Debug)]
@@ -328,4 +331,165 @@ pub fn first_page(timeline: &str, me: &str, limit: i64, packed: bool) -> Option<
         _ => return None,
     };
     Some(if packed { page(list) } else { list.bare(visibility::EXCLUSIONS_SQL) })
+}
+
+// The same lists decided one note at a time, for notes as they are stored (the streaming
+// channels). Each check is the statement above over one loaded note; `tests/visibility.rs`
+// stores random worlds and holds both forms to the same answer for every viewer and switch.
+
+/// What a viewer's lists depend on: who they are, whom they follow (with each followee's "show
+/// replies" setting) and whom they exclude ([`visibility::exclusions`]).
+#[derive(Clone, Debug, Default)]
+pub struct Viewer {
+    pub id: Option<String>,
+    pub following: HashMap<String, bool>,
+    pub ex: HashSet<String>,
+    pub rm: HashSet<String>,
+}
+
+/// A list that a stored note may join.
+#[derive(Clone, Copy, Debug)]
+pub enum Feed<'a> {
+    Home,
+    Local,
+    Hybrid,
+    Global,
+    /// A user list: its members with their "show replies" setting.
+    List(&'a HashMap<String, bool>),
+    /// Notes carrying all tags of any one group (tags normalized as notes store them).
+    Hashtag(&'a [Vec<String>]),
+}
+
+impl Viewer {
+    /// Loads the viewer's follows and exclusions in one round trip (`None`: anonymous).
+    pub async fn load(conn: &mut AsyncPgConnection, me: Option<&str>) -> Result<Viewer, Error> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Array<Text>)]
+            fo: Vec<String>,
+            #[diesel(sql_type = Array<Bool>)]
+            fr: Vec<bool>,
+            #[diesel(sql_type = Array<Text>)]
+            ex: Vec<String>,
+            #[diesel(sql_type = Array<Text>)]
+            rm: Vec<String>,
+        }
+        let sql = format!(
+            "WITH f AS MATERIALIZED (SELECT followee_id, with_replies FROM following WHERE follower_id = $1) \
+             SELECT ARRAY(SELECT followee_id FROM f ORDER BY followee_id)::text[] AS fo, \
+               ARRAY(SELECT with_replies FROM f ORDER BY followee_id) AS fr, e.ex, e.rm FROM ({}) e",
+            visibility::EXCLUSIONS_SQL
+        );
+        let r: Row = crate::db::cached(diesel::sql_query(sql).bind::<Nullable<Varchar>, _>(me))
+            .get_result(conn)
+            .await?;
+        Ok(Viewer {
+            id: me.map(str::to_owned),
+            following: r.fo.into_iter().zip(r.fr).collect(),
+            ex: r.ex.into_iter().collect(),
+            rm: r.rm.into_iter().collect(),
+        })
+    }
+
+    fn is(&self, user: Option<&String>) -> bool {
+        user.is_some() && user == self.id.as_ref()
+    }
+
+    /// Whether the viewer may see the note at all ([`visibility::can_see`]).
+    pub fn sees(&self, n: &NoteRow) -> bool {
+        visibility::can_see(n, self.id.as_deref(), self.following.contains_key(&n.user_id))
+    }
+
+    /// Whether the note survives the viewer's mutes, blocks and renote mutes.
+    pub fn keeps(&self, n: &NoteRow) -> bool {
+        !visibility::excluded(n, &self.ex, &self.rm)
+    }
+
+    /// Whether the note is in the feed for this viewer, with these switches.
+    pub fn shows(&self, feed: Feed, s: Switches, n: &NoteRow) -> bool {
+        let common = self.keeps(n)
+            && (s.with_renotes || !super::notes::is_pure_renote(n))
+            && (!s.with_files || !n.file_ids.is_empty());
+        common
+            && match feed {
+                Feed::Home => self.home_shows(n),
+                Feed::Local => local_shows(n, s),
+                Feed::Hybrid => self.home_shows(n) || local_shows(n, s),
+                Feed::Global => n.visibility == "public" && !n.local_only && not_reply_to_others(n),
+                Feed::List(members) => members
+                    .get(&n.user_id)
+                    .is_some_and(|&with_replies| self.sees(n) && self.reply_shown(n, with_replies)),
+                Feed::Hashtag(q) => self.sees(n) && q.iter().any(|g| g.iter().all(|t| n.tags.contains(t))),
+            }
+    }
+
+    /// The followed-users part of the home feed ([`feed_sql`] over [`followed_src`]).
+    fn home_shows(&self, n: &NoteRow) -> bool {
+        let with_replies = if self.is(Some(&n.user_id)) {
+            true
+        } else {
+            match self.following.get(&n.user_id) {
+                Some(&w) => w,
+                None => return false,
+            }
+        };
+        let visible = n.visibility != "specified"
+            || self.is(Some(&n.user_id))
+            || n.visible_user_ids.iter().any(|u| self.is(Some(u)));
+        visible && self.reply_shown(n, with_replies)
+    }
+
+    /// A reply is shown from a source whose replies are wanted, to the viewer, or to oneself.
+    fn reply_shown(&self, n: &NoteRow, with_replies: bool) -> bool {
+        n.reply_id.is_none() || with_replies || self.is(n.reply_user_id.as_ref()) || not_reply_to_others(n)
+    }
+
+    /// What the viewer's main channel hears of a new note: `mention` (named or addressed),
+    /// `reply` (to one of theirs), `renote` (of one of theirs, quotes too), unless they wrote it,
+    /// may not see it, or exclude it.
+    pub fn note_events(&self, n: &NoteRow) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.id.is_none() || self.is(Some(&n.user_id)) || !self.sees(n) || !self.keeps(n) {
+            return out;
+        }
+        if n.mentions.iter().chain(&n.visible_user_ids).any(|u| self.is(Some(u))) {
+            out.push("mention");
+        }
+        if self.is(n.reply_user_id.as_ref()) {
+            out.push("reply");
+        }
+        if self.is(n.renote_user_id.as_ref()) {
+            out.push("renote");
+        }
+        out
+    }
+}
+
+/// [`local_sql`] on one note.
+fn local_shows(n: &NoteRow, s: Switches) -> bool {
+    n.user_host.is_none() && n.visibility == "public" && (s.with_replies || not_reply_to_others(n))
+}
+
+/// [`no_replies`] on one note: not a reply, or a reply to oneself.
+fn not_reply_to_others(n: &NoteRow) -> bool {
+    n.reply_id.is_none() || n.reply_user_id.as_ref() == Some(&n.user_id)
+}
+
+/// The members of the user list `list_id` with their "show replies" setting, if `owner` owns
+/// it (`None` when the list is not theirs or does not exist).
+pub async fn list_members(
+    conn: &mut AsyncPgConnection,
+    list_id: &str,
+    owner: &str,
+) -> Result<Option<HashMap<String, bool>>, Error> {
+    use crate::db::schema::{user_list_members as m, user_lists as l};
+    use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+    let owned: Option<String> =
+        l::table.find(list_id).filter(l::user_id.eq(owner)).select(l::id).first(conn).await.optional()?;
+    if owned.is_none() {
+        return Ok(None);
+    }
+    let rows: Vec<(String, bool)> =
+        m::table.filter(m::user_list_id.eq(list_id)).select((m::user_id, m::with_replies)).load(conn).await?;
+    Ok(Some(rows.into_iter().collect()))
 }

@@ -54,12 +54,35 @@ pub fn exclusion_sql(a: &str, ex: &str, rm: &str) -> String {
 
 /// [`exclusion_sql`] on a loaded note: whether lists leave it out for a viewer who excludes the
 /// users in `ex` and mutes the renotes of those in `rm` (see [`exclusions`]).
-pub fn excluded(n: &NoteRow, ex: &[String], rm: &[String]) -> bool {
-    let any = |u: Option<&String>| u.is_some_and(|u| ex.contains(u));
+pub fn excluded(n: &NoteRow, ex: &impl Users, rm: &impl Users) -> bool {
+    let any = |u: Option<&String>| u.is_some_and(|u| ex.has(u));
     any(Some(&n.user_id))
         || any(n.reply_user_id.as_ref())
         || any(n.renote_user_id.as_ref())
-        || (rm.contains(&n.user_id) && super::notes::is_pure_renote(n))
+        || (rm.has(&n.user_id) && super::notes::is_pure_renote(n))
+}
+
+/// A set of user ids, as a list or a hash set.
+pub trait Users {
+    fn has(&self, id: &str) -> bool;
+}
+
+impl Users for [String] {
+    fn has(&self, id: &str) -> bool {
+        self.iter().any(|u| u == id)
+    }
+}
+
+impl Users for Vec<String> {
+    fn has(&self, id: &str) -> bool {
+        self[..].has(id)
+    }
+}
+
+impl Users for HashSet<String> {
+    fn has(&self, id: &str) -> bool {
+        self.contains(id)
+    }
 }
 
 /// [`exclusions`] as one row (`ex`, `rm`) for viewer `$1` (only suspended users when `$1` is NULL).

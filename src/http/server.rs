@@ -121,7 +121,10 @@ pub async fn run(state: Arc<AppState>) -> anyhow::Result<()> {
     let data = web::Data::from(state.clone());
     let api = web::Data::new(crate::api::Caches::default());
     let max_body = cfg.http.max_body_bytes;
-    let app = move || app!(data, api, max_body);
+    let hub = Arc::new(crate::streaming::Hub::default());
+    crate::streaming::start(hub.clone(), state.clone());
+    let hub_data = web::Data::from(hub.clone());
+    let app = move || app!(data, api, max_body).app_data(hub_data.clone());
     let workers = if cfg.http.workers == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {
@@ -188,6 +191,8 @@ pub async fn run(state: Arc<AppState>) -> anyhow::Result<()> {
     tracing::info!("shutting down: draining requests");
     notify::stopping();
     state.health.draining.store(true, Ordering::Relaxed);
+    // Streaming sockets never end by themselves: close them so the drain can finish.
+    hub.close_all();
     for h in &extra_handles {
         h.stop(true).await;
     }

@@ -5,6 +5,7 @@
 //! is checked here, and the note is stored by the store's batch writer with its notifications
 //! in one transaction.
 
+use super::events;
 use super::policies::RolePolicies;
 use super::visibility;
 use super::{Error, Refusal};
@@ -400,7 +401,10 @@ pub async fn create(
     };
     let notify_watchers = reply.is_none() && row.visibility != "specified";
     drop(pooled);
-    Ok(writer.write(Insert { row, poll, notify, notify_watchers }).await?)
+    let stored = writer.write(Insert { row, poll, notify, notify_watchers }).await?;
+    events::emit(events::Event::Note { id: stored.note.id.clone() });
+    events::notified(&stored.notified);
+    Ok(stored)
 }
 
 /// Deletes a note (and, by cascade, its renotes and replies), keeping the counters right.
@@ -434,5 +438,11 @@ pub async fn delete(conn: &mut AsyncPgConnection, note: &NoteRow) -> Result<(), 
         diesel::delete(notes::table.find(&note.id)).execute(conn).await?;
         Ok(())
     })
-    .await
+    .await?;
+    let deleted_at = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    events::emit(events::Event::NoteUpdated {
+        id: note.id.clone(),
+        change: events::NoteChange::Deleted { deleted_at },
+    });
+    Ok(())
 }

@@ -1,0 +1,64 @@
+//! What the instance tells whoever listens (the streaming connections of every process) once
+//! a change is stored. Events name what changed, by id; listeners read it themselves, so an
+//! event is emitted only after the change is committed. They travel through Redis
+//! (`bus::events`) and may be lost; the change they tell of never is.
+
+use serde::{Deserialize, Serialize};
+
+/// A change to a note that those watching it hear (Misskey's `noteUpdated`).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum NoteChange {
+    Reacted { reaction: String, user_id: String },
+    Unreacted { reaction: String, user_id: String },
+    Deleted { deleted_at: String },
+    PollVoted { choice: i32, user_id: String },
+}
+
+impl NoteChange {
+    /// Who made the change, if a user did.
+    pub fn user(&self) -> Option<&str> {
+        match self {
+            NoteChange::Reacted { user_id, .. }
+            | NoteChange::Unreacted { user_id, .. }
+            | NoteChange::PollVoted { user_id, .. } => Some(user_id),
+            NoteChange::Deleted { .. } => None,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Event {
+    /// A note was stored.
+    Note { id: String },
+    /// A stored note changed.
+    NoteUpdated { id: String, change: NoteChange },
+    /// A notification was stored for `user`.
+    Notified { id: String, user: String },
+    /// `follower` follows `followee` now.
+    Followed { follower: String, followee: String },
+    /// `follower` no longer follows `followee`.
+    Unfollowed { follower: String, followee: String },
+    /// Whom these users follow, mute or block changed, or who blocks them.
+    Relations { users: Vec<String> },
+    /// A user list's members changed, or the list is gone.
+    ListChanged { id: String },
+    /// Every notification of `user` is read.
+    NotificationsRead { user: String },
+}
+
+/// Tells the event to every listener of the instance (after the change is committed).
+pub fn emit(e: Event) {
+    match serde_json::to_string(&e) {
+        Ok(s) => crate::bus::events::publish(s),
+        Err(err) => tracing::error!(error = %err, "event not serialisable"),
+    }
+}
+
+/// Tells of the stored notifications.
+pub fn notified(stored: &[crate::db::notifications::Stored]) {
+    for n in stored {
+        emit(Event::Notified { id: n.id.clone(), user: n.notifiee_id.clone() });
+    }
+}

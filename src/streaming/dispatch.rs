@@ -1,0 +1,307 @@
+//! Hears the instance's events (`bus::events`, through Redis, from every process) and turns
+//! them into frames for this process's connections. Events are prepared concurrently (reading
+//! a note, packing a notification) and delivered in the order they were published.
+
+use super::hub::{ConnId, Hub, Key, Kind, Outbox};
+use super::view::NoteView;
+use crate::api::pack::notifications::{self as pack_n, NotificationRow};
+use crate::api::pack::users as pack_users;
+use crate::bus::pubsub::{Message, PubSub};
+use crate::domain::events::{Event, NoteChange};
+use crate::domain::timelines::{self, Viewer};
+use crate::state::AppState;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use futures_util::StreamExt;
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// Events prepared at once; delivery keeps their order.
+const AHEAD: usize = 16;
+
+type Frames = Vec<(Outbox, String)>;
+
+/// A channel event frame.
+pub fn channel_frame(channel: &str, event: &str, body: Option<&str>) -> String {
+    let id = serde_json::to_string(channel).unwrap_or_else(|_| "\"\"".into());
+    match body {
+        Some(b) => format!(r#"{{"type":"channel","body":{{"id":{id},"type":"{event}","body":{b}}}}}"#),
+        None => format!(r#"{{"type":"channel","body":{{"id":{id},"type":"{event}"}}}}"#),
+    }
+}
+
+/// Subscribes to the event channel (waiting for Redis as long as it takes; the subscription
+/// comes back by itself after a Redis restart) and delivers events until the process ends.
+pub fn start(hub: Arc<Hub>, state: Arc<AppState>) {
+    tokio::spawn(async move {
+        let ps = loop {
+            match subscribe(&state).await {
+                Ok(ps) => break ps,
+                Err(e) => {
+                    tracing::warn!(error = %e, "streaming: cannot subscribe to events yet; retrying");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        };
+        let events = futures_util::stream::unfold(ps.receiver(), |mut rx| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(m) => return Some((m, rx)),
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        metrics::counter!("streaming_events_lagged_total").increment(n);
+                        tracing::warn!(
+                            missed = n,
+                            "streaming: events arrived faster than they were delivered"
+                        );
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        });
+        events
+            .filter_map(|m: Message| async move {
+                (m.channel == crate::bus::events::CHANNEL)
+                    .then(|| serde_json::from_str::<Event>(&m.payload).ok())?
+            })
+            .map(|ev| {
+                let (hub, state) = (hub.clone(), state.clone());
+                async move {
+                    match prepare(&hub, &state, ev).await {
+                        Ok(frames) => frames,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "streaming: event not delivered");
+                            vec![]
+                        }
+                    }
+                }
+            })
+            .buffered(AHEAD)
+            .for_each(|frames| async move {
+                for (out, text) in frames {
+                    out.send(text);
+                }
+            })
+            .await;
+        drop(ps);
+    });
+}
+
+async fn subscribe(state: &AppState) -> anyhow::Result<PubSub> {
+    let mut ps = PubSub::connect(&state.config.redis.url, &state.redis.prefix).await?;
+    ps.subscribe(crate::bus::events::CHANNEL).await?;
+    Ok(ps)
+}
+
+/// The signed-in connections of `user` with a main channel: where to send, who sees, which
+/// channel ids.
+fn main_channels(hub: &Hub, user: &str) -> Vec<(Outbox, Arc<Viewer>, Vec<String>)> {
+    let g = hub.lock();
+    let ids = g.under(&[Key::Main(user.to_string())]);
+    ids.iter()
+        .filter_map(|id| g.conns.get(id))
+        .map(|c| {
+            let chans = c.channels.iter().filter(|ch| matches!(ch.kind, Kind::Main)).map(|ch| ch.id.clone());
+            (c.out.clone(), c.viewer.clone(), chans.collect())
+        })
+        .collect()
+}
+
+/// Frames of one main-channel event for each of `user`'s connections (`body` as JSON).
+fn to_main(hub: &Hub, user: &str, event: &str, body: Option<&str>) -> Frames {
+    let mut out = Vec::new();
+    for (o, _, chans) in main_channels(hub, user) {
+        for ch in chans {
+            out.push((o.clone(), channel_frame(&ch, event, body)));
+        }
+    }
+    out
+}
+
+async fn prepare(hub: &Hub, state: &AppState, ev: Event) -> anyhow::Result<Frames> {
+    let base = state.config.url.as_str();
+    match ev {
+        Event::Note { id } => note(hub, state, &id).await,
+        Event::NoteUpdated { id, change } => Ok(note_updated(hub, &id, &change)),
+        Event::Notified { id, user } => {
+            let targets = main_channels(hub, &user);
+            if targets.is_empty() {
+                return Ok(vec![]);
+            }
+            let mut conn = state.db.get().await?;
+            use crate::db::schema::notifications as n;
+            let rows: Vec<NotificationRow> = n::table
+                .find(&id)
+                .filter(n::notifiee_id.eq(&user))
+                .select(NotificationRow::as_select())
+                .load(&mut conn)
+                .await?;
+            let notifier = <[NotificationRow]>::first(&rows).and_then(|r| r.notifier_id.clone());
+            let Some(packed) = pack_n::pack(&mut conn, base, &user, &rows).await.map_err(api)?.pop() else {
+                return Ok(vec![]);
+            };
+            let body = packed.to_string();
+            let mut out = Vec::new();
+            for (o, viewer, chans) in targets {
+                if notifier.as_ref().is_some_and(|u| viewer.ex.contains(u)) {
+                    continue;
+                }
+                for ch in chans {
+                    out.push((o.clone(), channel_frame(&ch, "notification", Some(&body))));
+                    out.push((o.clone(), channel_frame(&ch, "unreadNotification", Some(&body))));
+                }
+            }
+            Ok(out)
+        }
+        Event::Followed { follower, followee } => {
+            let mut out = Vec::new();
+            if !main_channels(hub, &follower).is_empty() {
+                let body = detailed(state, &follower, &followee).await?;
+                out.extend(to_main(hub, &follower, "follow", body.as_deref()));
+            }
+            if !main_channels(hub, &followee).is_empty() {
+                let mut conn = state.db.get().await?;
+                if let Some(u) = pack_users::load_one(&mut conn, &follower).await? {
+                    let body = pack_users::lite(base, &u).to_string();
+                    out.extend(to_main(hub, &followee, "followed", Some(&body)));
+                }
+            }
+            Ok(out)
+        }
+        Event::Unfollowed { follower, followee } => {
+            if main_channels(hub, &follower).is_empty() {
+                return Ok(vec![]);
+            }
+            let body = detailed(state, &follower, &followee).await?;
+            Ok(to_main(hub, &follower, "unfollow", body.as_deref()))
+        }
+        Event::NotificationsRead { user } => Ok(to_main(hub, &user, "readAllNotifications", None)),
+        Event::Relations { users } => {
+            let mut conn = state.db.get().await?;
+            for user in users {
+                let ids: Vec<ConnId> = hub.lock().under(&[Key::User(user.clone())]).into_iter().collect();
+                if ids.is_empty() {
+                    continue;
+                }
+                let viewer = Viewer::load(&mut conn, Some(&user)).await?;
+                for id in ids {
+                    hub.update(id, Some(viewer.clone()), &HashMap::new());
+                }
+            }
+            Ok(vec![])
+        }
+        Event::ListChanged { id } => {
+            let ids: Vec<(ConnId, Option<String>)> = {
+                let g = hub.lock();
+                let ids = g.under(&[Key::List(id.clone())]);
+                ids.into_iter().map(|c| (c, g.conns.get(&c).and_then(|c| c.viewer.id.clone()))).collect()
+            };
+            let mut conn = state.db.get().await?;
+            for (cid, owner) in ids {
+                let members = match owner {
+                    Some(o) => timelines::list_members(&mut conn, &id, &o).await?,
+                    None => None,
+                };
+                hub.update(cid, None, &HashMap::from([(id.clone(), members)]));
+            }
+            Ok(vec![])
+        }
+    }
+}
+
+fn api(e: crate::api::ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{e:?}")
+}
+
+/// UserDetailedNotMe of `user` as `me` sees it, as JSON.
+async fn detailed(state: &AppState, me: &str, user: &str) -> anyhow::Result<Option<String>> {
+    let mut conn = state.db.get().await?;
+    let Some(u) = pack_users::load_one(&mut conn, user).await? else { return Ok(None) };
+    let packed = pack_users::detailed(&mut conn, &state.config.url, Some(me), &[u]).await.map_err(api)?;
+    Ok(packed.into_iter().next().map(|v| v.to_string()))
+}
+
+/// A new note for every channel that shows it to its viewer.
+async fn note(hub: &Hub, state: &AppState, id: &str) -> anyhow::Result<Frames> {
+    if hub.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut conn = state.db.get().await?;
+    let Some(mut view) = NoteView::load(&mut conn, id).await? else { return Ok(vec![]) };
+    let n = view.note().clone();
+    let mut keys = vec![Key::Author(n.user_id.clone())];
+    if n.visibility == "public" {
+        keys.push(Key::Global);
+        if n.user_host.is_none() {
+            keys.push(Key::Local);
+        }
+    }
+    keys.extend(n.tags.iter().map(|t| Key::Tag(t.clone())));
+    let named: HashSet<&String> = n
+        .mentions
+        .iter()
+        .chain(&n.visible_user_ids)
+        .chain(&n.reply_user_id)
+        .chain(&n.renote_user_id)
+        .collect();
+    keys.extend(named.into_iter().map(|u| Key::Main(u.clone())));
+    let mut hits = Vec::new();
+    {
+        let g = hub.lock();
+        for cid in g.under(&keys) {
+            let Some(c) = g.conns.get(&cid) else { continue };
+            let events: Vec<(String, &'static str)> = c
+                .channels
+                .iter()
+                .flat_map(|ch| ch.kind.note_events(&c.viewer, &n).into_iter().map(|e| (ch.id.clone(), e)))
+                .collect();
+            if !events.is_empty() {
+                hits.push((c.out.clone(), c.viewer.clone(), events));
+            }
+        }
+    }
+    if hits.is_empty() {
+        return Ok(vec![]);
+    }
+    let users: Vec<String> =
+        hits.iter().filter_map(|h| h.1.id.clone()).collect::<HashSet<_>>().into_iter().collect();
+    view.personalise(&mut conn, &users).await?;
+    drop(conn);
+    let mut frames = Vec::with_capacity(hits.len());
+    for (out, viewer, events) in hits {
+        let json = view.json_for(&state.config.url, &viewer);
+        for (ch, e) in events {
+            frames.push((out.clone(), channel_frame(&ch, e, Some(&json))));
+        }
+    }
+    metrics::counter!("streaming_note_frames_total").increment(frames.len() as u64);
+    Ok(frames)
+}
+
+/// Misskey's `noteUpdated` for the connections that captured the note, but not to viewers who
+/// exclude whoever made the change.
+fn note_updated(hub: &Hub, id: &str, change: &NoteChange) -> Frames {
+    let (kind, body) = match change {
+        NoteChange::Reacted { reaction, user_id } => {
+            ("reacted", json!({ "reaction": reaction, "userId": user_id }))
+        }
+        NoteChange::Unreacted { reaction, user_id } => {
+            ("unreacted", json!({ "reaction": reaction, "userId": user_id }))
+        }
+        NoteChange::Deleted { deleted_at } => ("deleted", json!({ "deletedAt": deleted_at })),
+        NoteChange::PollVoted { choice, user_id } => {
+            ("pollVoted", json!({ "choice": choice, "userId": user_id }))
+        }
+    };
+    let frame =
+        json!({ "type": "noteUpdated", "body": { "id": id, "type": kind, "body": body } }).to_string();
+    let g = hub.lock();
+    g.under(&[Key::Note(id.to_string())])
+        .iter()
+        .filter_map(|cid| g.conns.get(cid))
+        .filter(|c| change.user().is_none_or(|u| !c.viewer.ex.contains(u)))
+        .map(|c| (c.out.clone(), frame.clone()))
+        .collect()
+}

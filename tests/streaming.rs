@@ -1,0 +1,402 @@
+//! The streaming API end to end with a real WebSocket client: timelines and main channels get
+//! what the domain lets each viewer see and nothing else, captured notes hear their changes,
+//! hostile frames harm nobody else, two server processes behave as one, and a Redis restart
+//! leaves sockets open and events flowing again.
+
+mod common;
+use common::procs::OwnRedis;
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+struct Ws {
+    s: Socket,
+}
+
+async fn open(base: &str, token: Option<&str>) -> Ws {
+    let url = base.replace("http://", "ws://")
+        + "/streaming"
+        + &token.map(|t| format!("?i={t}")).unwrap_or_default();
+    let (s, _) = tokio_tungstenite::connect_async(url).await.expect("upgrade");
+    Ws { s }
+}
+
+impl Ws {
+    async fn send(&mut self, v: Value) {
+        self.s.send(Message::text(v.to_string())).await.unwrap();
+    }
+
+    /// Connects a channel and waits for its acknowledgement.
+    async fn channel(&mut self, channel: &str, id: &str, params: Value) {
+        self.send(json!({ "type": "connect", "body": { "channel": channel, "id": id, "params": params, "pong": true } }))
+            .await;
+        let ack = self.next(Duration::from_secs(5)).await.expect("connected");
+        assert_eq!(ack, json!({ "type": "connected", "body": { "id": id } }));
+    }
+
+    /// The next JSON frame within `wait`.
+    async fn next(&mut self, wait: Duration) -> Option<Value> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            match tokio::time::timeout(left, self.s.next()).await {
+                Ok(Some(Ok(Message::Text(t)))) => {
+                    return serde_json::from_str(&t).ok().or(Some(json!(t.as_str())))
+                }
+                Ok(Some(Ok(_))) => continue,
+                _ => return None,
+            }
+        }
+    }
+
+    /// Every frame that arrives within `wait`.
+    async fn drain(&mut self, wait: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + wait;
+        let mut out = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.next(left).await {
+                Some(v) => out.push(v),
+                None => break,
+            }
+        }
+        out
+    }
+
+    /// Waits for a channel event whose body matches.
+    async fn expect(&mut self, chan: &str, event: &str, pred: impl Fn(&Value) -> bool) -> (Value, Duration) {
+        let t0 = Instant::now();
+        loop {
+            let f = self.next(Duration::from_secs(5)).await.unwrap_or_else(|| panic!("no {event} on {chan}"));
+            let b = &f["body"];
+            if f["type"] == "channel" && b["id"] == chan && b["type"] == event && pred(&b["body"]) {
+                return (b["body"].clone(), t0.elapsed());
+            }
+        }
+    }
+}
+
+async fn user(base: &str, admin: &str, name: &str) -> (String, String) {
+    let (s, u) =
+        call(base, "admin/accounts/create", admin, json!({ "username": name, "password": "password123" }))
+            .await;
+    assert_eq!(s, 200, "{u}");
+    (u["id"].as_str().unwrap().to_string(), u["token"].as_str().unwrap().to_string())
+}
+
+async fn post(base: &str, token: &str, body: Value) -> String {
+    let (s, r) = call(base, "notes/create", token, body).await;
+    assert_eq!(s, 200, "{r}");
+    r["createdNote"]["id"].as_str().unwrap().to_string()
+}
+
+/// Every note id in the frames.
+fn note_ids(frames: &[Value]) -> HashSet<String> {
+    frames
+        .iter()
+        .filter(|f| f["type"] == "channel")
+        .filter_map(|f| f["body"]["body"]["id"].as_str().map(String::from))
+        .collect()
+}
+
+#[tokio::test]
+async fn notes_reactions_and_notifications_reach_exactly_the_sockets_that_may_see_them() {
+    let inst = Instance::init("stream_flow").without_rate_limits();
+    let (server, admin) = serve_signed_in(&inst).await;
+    let b = server.base.as_str();
+    let (alice, at) = user(b, &admin, "alice").await;
+    let (bob, bt) = user(b, &admin, "bob").await;
+    let (carol, ct) = user(b, &admin, "carol").await;
+    assert_eq!(call(b, "following/create", &bt, json!({ "userId": alice })).await.0, 200);
+
+    // The upgrade refuses a bad token before any WebSocket exists.
+    let bad = format!("{}/streaming?i=not-a-token", b.replace("http://", "ws://"));
+    match tokio_tungstenite::connect_async(bad).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status().as_u16(), 401),
+        other => panic!("a bad token was not refused: {:?}", other.map(|_| ())),
+    }
+    // A Bearer header works as well as `?i=`.
+    let mut req = format!("{}/streaming", b.replace("http://", "ws://")).into_client_request().unwrap();
+    req.headers_mut().insert("Authorization", format!("Bearer {at}").parse().unwrap());
+    let (s, _) = tokio_tungstenite::connect_async(req).await.expect("Bearer upgrade");
+    let mut alice_ws = Ws { s };
+    alice_ws.channel("main", "am", json!({})).await;
+
+    let mut bob_ws = open(b, Some(&bt)).await;
+    bob_ws.channel("homeTimeline", "h", json!({})).await;
+    bob_ws.channel("main", "m", json!({})).await;
+    let mut carol_ws = open(b, Some(&ct)).await;
+    carol_ws.channel("homeTimeline", "h", json!({})).await;
+    carol_ws.channel("main", "m", json!({})).await;
+    let mut anon = open(b, None).await;
+    anon.channel("localTimeline", "l", json!({})).await;
+    // Channels that need an account are not connected for an anonymous socket.
+    anon.send(json!({ "type": "connect", "body": { "channel": "main", "id": "x", "pong": true } })).await;
+    anon.send(json!({ "type": "connect", "body": { "channel": "homeTimeline", "id": "y", "pong": true } }))
+        .await;
+    anon.s.send(Message::text("ping")).await.unwrap();
+    assert_eq!(anon.next(Duration::from_secs(2)).await, Some(json!("pong")), "only the ping is answered");
+
+    // A public note reaches a follower's home timeline within a second, and the local timeline.
+    let t0 = Instant::now();
+    let public = post(b, &at, json!({ "text": "hello @bob" })).await;
+    let (note, _) = bob_ws.expect("h", "note", |n| n["id"] == public.as_str()).await;
+    let latency = t0.elapsed();
+    assert!(latency < Duration::from_secs(1), "{latency:?}");
+    assert_eq!(note["user"]["username"], "alice");
+    assert_eq!(note["myReaction"], Value::Null);
+    bob_ws.expect("m", "mention", |n| n["id"] == public.as_str()).await;
+    anon.expect("l", "note", |n| n["id"] == public.as_str() && n.get("myReaction").is_none()).await;
+
+    // Followers-only: the follower only. Specified: the one named, on main only.
+    let followers = post(b, &at, json!({ "text": "for followers", "visibility": "followers" })).await;
+    bob_ws.expect("h", "note", |n| n["id"] == followers.as_str() && n["text"] == "for followers").await;
+    let direct =
+        post(b, &at, json!({ "text": "just carol", "visibility": "specified", "visibleUserIds": [carol] }))
+            .await;
+    let (n, _) = carol_ws.expect("m", "mention", |n| n["id"] == direct.as_str()).await;
+    assert_eq!(n["text"], "just carol");
+
+    // A captured note hears reactions; its author's main channel gets the notification.
+    alice_ws.send(json!({ "type": "subNote", "body": { "id": public } })).await;
+    bob_ws.send(json!({ "type": "s", "body": { "id": public } })).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        call(b, "notes/reactions/create", &bt, json!({ "noteId": public, "reaction": "👍" })).await.0,
+        204
+    );
+    let mut got = (false, false);
+    while got != (true, true) {
+        let f = alice_ws.next(Duration::from_secs(5)).await.expect("reaction events");
+        if f["type"] == "noteUpdated" {
+            assert_eq!(
+                f["body"],
+                json!({ "id": public, "type": "reacted", "body": { "reaction": "👍", "userId": bob } })
+            );
+            got.0 = true;
+        } else if f["body"]["type"] == "notification" {
+            assert_eq!(f["body"]["body"]["type"], "reaction");
+            assert_eq!(f["body"]["body"]["user"]["id"], bob.as_str());
+            assert_eq!(f["body"]["body"]["note"]["id"], public.as_str());
+            got.1 = true;
+        }
+    }
+    // A reply to bob's note reaches bob's main channel as `reply`; a renote as `renote`.
+    let bobs = post(b, &bt, json!({ "text": "bob here" })).await;
+    let reply = post(b, &ct, json!({ "text": "hi bob", "replyId": bobs })).await;
+    bob_ws.expect("m", "reply", |n| n["id"] == reply.as_str() && n["reply"]["id"] == bobs.as_str()).await;
+    let renote = post(b, &ct, json!({ "renoteId": bobs })).await;
+    bob_ws.expect("m", "renote", |n| n["id"] == renote.as_str()).await;
+    // Following shows up on both ends' main channels.
+    assert_eq!(call(b, "following/create", &ct, json!({ "userId": bob })).await.0, 200);
+    carol_ws.expect("m", "follow", |u| u["id"] == bob.as_str()).await;
+    bob_ws.expect("m", "followed", |u| u["id"] == carol.as_str()).await;
+    // The stream follows the follow at once: carol's home timeline now has bob's notes.
+    let after = post(b, &bt, json!({ "text": "carol follows me now" })).await;
+    carol_ws.expect("h", "note", |n| n["id"] == after.as_str()).await;
+    // Reading notifications over the socket marks them read and says so on main.
+    alice_ws.send(json!({ "type": "readNotification", "body": {} })).await;
+    alice_ws.expect("am", "readAllNotifications", |_| true).await;
+
+    // Nobody saw what was not theirs.
+    let carol_saw = note_ids(&carol_ws.drain(Duration::from_millis(500)).await);
+    assert!(!carol_saw.contains(&followers) && !carol_saw.contains(&public), "{carol_saw:?}");
+    let anon_saw = note_ids(&anon.drain(Duration::from_millis(300)).await);
+    assert!(!anon_saw.contains(&followers) && !anon_saw.contains(&direct));
+
+    // Hostile frames: garbage, unknown types, a flood of connects, a huge frame.
+    let mut hostile = open(b, Some(&ct)).await;
+    for junk in [
+        "{{{",
+        "null",
+        "[]",
+        r#"{"type":"connect"}"#,
+        r#"{"type":"connect","body":{"channel":5}}"#,
+        r#"{"type":"subNote","body":{"id":{"x":1}}}"#,
+        r#"{"type":"nope","body":1}"#,
+    ] {
+        hostile.s.send(Message::text(junk)).await.unwrap();
+    }
+    hostile.s.send(Message::binary(vec![0u8; 100])).await.unwrap();
+    for i in 0..100 {
+        let f = json!({ "type": "connect", "body": { "channel": "localTimeline", "id": format!("c{i}"), "pong": true } });
+        hostile.s.send(Message::text(f.to_string())).await.unwrap();
+    }
+    let acks = hostile.drain(Duration::from_millis(800)).await;
+    assert_eq!(acks.iter().filter(|f| f["type"] == "connected").count(), 32, "at most 32 channels");
+    let _ = hostile.s.send(Message::text("x".repeat(200 * 1024))).await;
+    assert!(hostile.drain(Duration::from_secs(2)).await.iter().all(|f| f["type"] != "channel"));
+    // …and everyone else still hears the next note.
+    let still = post(b, &at, json!({ "text": "still here" })).await;
+    bob_ws.expect("h", "note", |n| n["id"] == still.as_str()).await;
+    anon.expect("l", "note", |n| n["id"] == still.as_str()).await;
+    assert_eq!(get(b, "/livez").await.0, 200);
+    drop(server);
+}
+
+#[tokio::test]
+async fn the_stream_and_the_rest_timelines_agree_for_the_same_viewer() {
+    let inst = Instance::init("stream_agree").without_rate_limits();
+    let (server, admin) = serve_signed_in(&inst).await;
+    let b = server.base.as_str();
+    let (v, vt) = user(b, &admin, "viewer").await;
+    let mut others = Vec::new();
+    for name in ["a", "bee", "cee", "dee", "eve"] {
+        others.push(user(b, &admin, name).await);
+    }
+    let id = |i: usize| others[i].0.clone();
+    let tok = |i: usize| others[i].1.clone();
+    // viewer follows a (replies off) and bee (replies on), mutes cee, renote-mutes bee, is
+    // blocked by dee; eve is a stranger.
+    call(b, "following/create", &vt, json!({ "userId": id(0) })).await;
+    call(b, "following/create", &vt, json!({ "userId": id(1), "withReplies": true })).await;
+    call(b, "following/create", &vt, json!({ "userId": id(2) })).await;
+    assert_eq!(call(b, "mute/create", &vt, json!({ "userId": id(2) })).await.0, 204);
+    assert_eq!(call(b, "renote-mute/create", &vt, json!({ "userId": id(1) })).await.0, 204);
+    assert_eq!(call(b, "blocking/create", &tok(3), json!({ "userId": v })).await.0, 200);
+
+    let mut ws = open(b, Some(&vt)).await;
+    let channels: [(&str, &str, Value); 6] = [
+        ("home", "homeTimeline", json!({})),
+        ("home-norenotes", "homeTimeline", json!({ "withRenotes": false })),
+        ("local", "localTimeline", json!({})),
+        ("local-replies", "localTimeline", json!({ "withReplies": true })),
+        ("hybrid", "hybridTimeline", json!({})),
+        ("global", "globalTimeline", json!({})),
+    ];
+    for (cid, name, params) in &channels {
+        ws.channel(name, cid, params.clone()).await;
+    }
+
+    // Every kind of note from every kind of author.
+    let mut posted: Vec<String> = Vec::new();
+    let seed = post(b, &vt, json!({ "text": "viewer's own" })).await;
+    posted.push(seed.clone());
+    // Plain notes of every visibility first, then replies, renotes and quotes of each other's.
+    let mut by_author: Vec<Vec<String>> = vec![vec![seed]];
+    for (i, (_, t)) in others.iter().enumerate() {
+        let mut mine = Vec::new();
+        for vis in ["public", "home", "followers"] {
+            mine.push(post(b, t, json!({ "text": format!("{vis} {i}"), "visibility": vis })).await);
+        }
+        posted.extend(mine.iter().cloned());
+        by_author.push(mine);
+    }
+    for (i, (_, t)) in others.iter().enumerate() {
+        let own = &by_author[i + 1];
+        let next = &by_author[1 + (i + 1) % others.len()];
+        let viewer_note = &by_author[0][0];
+        for body in [
+            json!({ "text": "a reply to another", "replyId": next[0] }),
+            json!({ "text": "a reply to the viewer", "replyId": viewer_note }),
+            json!({ "text": "a self reply", "replyId": own[0] }),
+            json!({ "renoteId": next[0] }),
+            json!({ "renoteId": own[1] }),
+            json!({ "text": "a quote", "renoteId": next[1] }),
+            json!({ "text": "to the viewer", "visibility": "specified", "visibleUserIds": [v] }),
+            json!({ "text": "to nobody", "visibility": "specified" }),
+            json!({ "text": "a followers reply", "visibility": "followers", "replyId": next[0] }),
+        ] {
+            let (s, r) = call(b, "notes/create", t, body).await;
+            if s == 200 {
+                posted.push(r["createdNote"]["id"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    let posted: HashSet<String> = posted.into_iter().collect();
+    let frames = ws.drain(Duration::from_secs(2)).await;
+    let mut streamed: HashMap<String, HashSet<String>> = HashMap::new();
+    for f in &frames {
+        if f["type"] == "channel" && f["body"]["type"] == "note" {
+            let ch = f["body"]["id"].as_str().unwrap().to_string();
+            streamed.entry(ch).or_default().insert(f["body"]["body"]["id"].as_str().unwrap().to_string());
+        }
+    }
+    let rest = [
+        ("home", "notes/timeline", json!({})),
+        ("home-norenotes", "notes/timeline", json!({ "withRenotes": false })),
+        ("local", "notes/local-timeline", json!({})),
+        ("local-replies", "notes/local-timeline", json!({ "withReplies": true })),
+        ("hybrid", "notes/hybrid-timeline", json!({})),
+        ("global", "notes/global-timeline", json!({})),
+    ];
+    let mut compared = 0;
+    eprintln!(
+        "posted {} streamed {:?}",
+        posted.len(),
+        streamed.iter().map(|(k, v)| (k.clone(), v.len())).collect::<Vec<_>>()
+    );
+    for (cid, ep, mut params) in rest {
+        params["limit"] = json!(100);
+        let (s, page) = call(b, ep, &vt, params).await;
+        assert_eq!(s, 200, "{page}");
+        let listed: HashSet<String> = page
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_string())
+            .filter(|id| posted.contains(id))
+            .collect();
+        assert!(listed.len() < 100, "{cid}: the page holds every note");
+        let got = streamed.remove(cid).unwrap_or_default();
+        assert_eq!(
+            got,
+            listed,
+            "{cid}: streamed {:?} but listed {:?}",
+            got.difference(&listed),
+            listed.difference(&got)
+        );
+        compared += listed.len();
+    }
+    assert!(compared > 40, "only {compared} notes compared");
+    drop(server);
+}
+
+#[tokio::test]
+async fn two_processes_deliver_as_one_server_and_a_redis_restart_keeps_sockets() {
+    let mut redis = OwnRedis::new();
+    let db = TestDb::new("stream_two");
+    let inst = Instance::init_with("stream_two", &db.url, &redis.url(), &[]).without_rate_limits();
+    let (a, admin) = serve_signed_in(&inst).await;
+    let port_b = free_port();
+    let b_server = Server::start(
+        &inst.config,
+        &["--listen", &format!("127.0.0.1:{port_b}")],
+        format!("http://127.0.0.1:{port_b}"),
+    );
+    wait_status(&b_server, "/readyz", 200, Duration::from_secs(20)).await;
+    let (alice, at) = user(&a.base, &admin, "alice").await;
+    let (_, bt) = user(&a.base, &admin, "bob").await;
+    assert_eq!(call(&a.base, "following/create", &bt, json!({ "userId": alice })).await.0, 200);
+
+    // A socket on process B hears a note posted through process A.
+    let mut ws = open(&b_server.base, Some(&bt)).await;
+    ws.channel("homeTimeline", "h", json!({})).await;
+    let n = post(&a.base, &at, json!({ "text": "from A" })).await;
+    let (_, took) = ws.expect("h", "note", |x| x["id"] == n.as_str()).await;
+    assert!(took < Duration::from_secs(1), "{took:?}");
+
+    // Redis restarts: the socket stays open, and once the subscription is back notes flow again.
+    redis.stop();
+    let during = post(&a.base, &at, json!({ "text": "while redis is away" })).await;
+    redis.start();
+    wait_status(&a, "/readyz", 200, Duration::from_secs(20)).await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut seen = false;
+    while !seen && Instant::now() < deadline {
+        let x = post(&a.base, &at, json!({ "text": "after the restart" })).await;
+        let frames = ws.drain(Duration::from_millis(500)).await;
+        seen = note_ids(&frames).contains(&x);
+    }
+    assert!(seen, "no note reached the socket after Redis came back");
+    // The note written while Redis was away was stored all the same.
+    let (s, shown) = call(&a.base, "notes/show", &bt, json!({ "noteId": during })).await;
+    assert_eq!((s, shown["text"].as_str()), (200, Some("while redis is away")));
+    drop(b_server);
+    drop(a);
+}
