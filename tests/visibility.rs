@@ -5,6 +5,8 @@
 //! and what a pure renote is (`notes::is_pure_renote` / `notes::pure_renote_sql`). Random
 //! users, follows, blocks, mutes (some expired), renote mutes, suspensions and notes of every
 //! shape are stored in a real PostgreSQL, and every (viewer, note) pair is asked both ways.
+//! The feeds too: each timeline's statement (the client API's) and its note-by-note form
+//! (`timelines::Viewer::shows`, the streaming channels') list the same notes.
 
 mod common;
 use common::*;
@@ -12,7 +14,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Varchar};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use misskey_rs::db::notes::NoteRow;
+use misskey_rs::db::page::Bounds;
 use misskey_rs::db::page::{EXCLUDED, RENOTE_MUTED};
+use misskey_rs::domain::timelines::{self, Feed, Switches, Viewer};
 use misskey_rs::domain::{notes, visibility};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -45,7 +49,8 @@ fn list(ids: &[&String]) -> String {
 async fn build(conn: &mut diesel_async::AsyncPgConnection, users: &[String], seed: u64) -> World {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut sql = String::from(
-        "TRUNCATE notes, following, mutings, blockings, renote_mutings CASCADE; UPDATE users SET is_suspended = false;",
+        "TRUNCATE notes, following, mutings, blockings, renote_mutings, user_list_members CASCADE; \
+         UPDATE users SET is_suspended = false;",
     );
     let mut w = World {
         users: users.to_vec(),
@@ -71,8 +76,17 @@ async fn build(conn: &mut diesel_async::AsyncPgConnection, users: &[String], see
             let (ua, ub) = (&users[a], &users[b]);
             if rng.gen_bool(0.4) {
                 w.follows.insert((a, b));
+                let with_replies = rng.gen_bool(0.3);
                 sql += &format!(
-                    "INSERT INTO following (id, created_at, follower_id, followee_id) VALUES ('f{row}', now(), '{ua}', '{ub}');"
+                    "INSERT INTO following (id, created_at, follower_id, followee_id, with_replies) \
+                     VALUES ('f{row}', now(), '{ua}', '{ub}', {with_replies});"
+                );
+            }
+            if rng.gen_bool(0.3) {
+                let with_replies = rng.gen_bool(0.3);
+                sql += &format!(
+                    "INSERT INTO user_list_members (id, created_at, user_list_id, user_id, with_replies) \
+                     VALUES ('l{row}', now(), 'list{a}', '{ub}', {with_replies});"
                 );
             }
             if rng.gen_bool(0.15) {
@@ -124,10 +138,13 @@ async fn build(conn: &mut diesel_async::AsyncPgConnection, users: &[String], see
         let cw = if rng.gen_bool(0.2) { "'cw'" } else { "NULL" };
         let files = if rng.gen_bool(0.1) { "ARRAY['file']::varchar[]" } else { "'{}'" };
         let poll = rng.gen_bool(0.1);
+        // Some authors' notes come from elsewhere (as a remote account's would), some stay local.
+        let host = if author % 4 == 3 { "'remote.example'" } else { "NULL" };
+        let local_only = rng.gen_bool(0.15);
         sql += &format!(
             "INSERT INTO notes (id, created_at, user_id, visibility, visible_user_ids, mentions, reply_id, reply_user_id, \
-               renote_id, renote_user_id, text, cw, file_ids, has_poll) \
-             VALUES ('n{k:04}', now(), '{}', '{visibility}', {}, {}, {}, {}, {}, {}, {text}, {cw}, {files}, {poll});",
+               renote_id, renote_user_id, text, cw, file_ids, has_poll, user_host, local_only) \
+             VALUES ('n{k:04}', now(), '{}', '{visibility}', {}, {}, {}, {}, {}, {}, {text}, {cw}, {files}, {poll}, {host}, {local_only});",
             users[author],
             list(&visible),
             list(&mentions),
@@ -139,6 +156,20 @@ async fn build(conn: &mut diesel_async::AsyncPgConnection, users: &[String], see
     }
     conn.batch_execute(&sql).await.unwrap();
     w
+}
+
+/// The test's users, each with one user list (filled by [`build`]).
+async fn store_users(conn: &mut diesel_async::AsyncPgConnection) -> Vec<String> {
+    let mut sql = String::new();
+    let users: Vec<String> = (0..USERS).map(|i| format!("user{i}")).collect();
+    for (i, u) in users.iter().enumerate() {
+        sql += &format!(
+            "INSERT INTO users (id, created_at, username, username_lower) VALUES ('{u}', now(), '{u}', '{u}'); \
+             INSERT INTO user_lists (id, created_at, user_id, name) VALUES ('list{i}', now(), '{u}', 'list');"
+        );
+    }
+    conn.batch_execute(&sql).await.unwrap();
+    users
 }
 
 #[derive(QueryableByName)]
@@ -159,14 +190,7 @@ async fn rust_and_sql_forms_of_each_rule_agree() {
     let inst = Instance::init_with("visibility", &db.url, &redis_url(), &[]);
     drop(inst);
     let mut conn = misskey_rs::db::connect(&db.url).await.unwrap();
-    let mut users_sql = String::new();
-    let users: Vec<String> = (0..USERS).map(|i| format!("user{i}")).collect();
-    for u in &users {
-        users_sql += &format!(
-            "INSERT INTO users (id, created_at, username, username_lower) VALUES ('{u}', now(), '{u}', '{u}');"
-        );
-    }
-    conn.batch_execute(&users_sql).await.unwrap();
+    let users = store_users(&mut conn).await;
 
     let check = format!(
         // As in a WHERE clause, an unknown (NULL) answer counts as false.
@@ -238,4 +262,93 @@ async fn rust_and_sql_forms_of_each_rule_agree() {
     assert!(shapes.iter().any(|s| s.3) && shapes.iter().any(|s| !s.3));
     println!("{cases} cases agreed");
     assert!(cases >= 10_000, "{cases}");
+}
+
+/// Every note of a list, read page by page through its statement as the client API reads it.
+async fn listed(
+    conn: &mut diesel_async::AsyncPgConnection,
+    make: &dyn Fn(&Bounds) -> misskey_rs::db::page::List,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut upper = None;
+    loop {
+        let b = Bounds { lower: None, upper: upper.clone(), ascending: false, limit: 100 };
+        let rows = timelines::load(conn, make(&b)).await.unwrap();
+        let page: Vec<String> = rows.into_iter().filter(|r| !r.nested).map(|r| r.note.id).collect();
+        let full = page.len() == 100;
+        upper = page.iter().min().cloned();
+        out.extend(page);
+        if !full {
+            break;
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Each feed decided note by note (`timelines::Viewer::shows`, what the streaming channels ask)
+/// gives the notes its statement lists (what the client API's timelines answer), for every
+/// viewer, feed and switch.
+#[tokio::test]
+async fn feeds_note_by_note_agree_with_their_statements() {
+    let db = TestDb::new("feeds");
+    let inst = Instance::init_with("feeds", &db.url, &redis_url(), &[]);
+    drop(inst);
+    let mut conn = misskey_rs::db::connect(&db.url).await.unwrap();
+    let users = store_users(&mut conn).await;
+    let switches = [
+        Switches::default(),
+        Switches { with_renotes: false, with_files: false, with_replies: true },
+        Switches { with_renotes: true, with_files: true, with_replies: false },
+    ];
+    let (mut cases, mut shown) = (0usize, 0usize);
+    for seed in SEEDS {
+        build(&mut conn, &users, seed).await;
+        let rows: Vec<NoteRow> = misskey_rs::db::schema::notes::table
+            .select(NoteRow::as_select())
+            .order(misskey_rs::db::schema::notes::id)
+            .load(&mut conn)
+            .await
+            .unwrap();
+        let viewers = std::iter::once(None).chain((0..USERS).map(Some));
+        for viewer in viewers {
+            let me = viewer.map(|v| users[v].clone());
+            let me = me.as_deref();
+            let v = Viewer::load(&mut conn, me).await.unwrap();
+            let list_id = viewer.map(|i| format!("list{i}"));
+            let members = match (&list_id, me) {
+                (Some(l), Some(me)) => timelines::list_members(&mut conn, l, me).await.unwrap().unwrap(),
+                _ => Default::default(),
+            };
+            for s in switches {
+                let mut feeds: Vec<(&str, Feed, Box<dyn Fn(&Bounds) -> misskey_rs::db::page::List>)> = vec![
+                    ("local", Feed::Local, Box::new(move |b: &Bounds| timelines::local(me, b, s))),
+                    ("global", Feed::Global, Box::new(move |b: &Bounds| timelines::global(me, b, s))),
+                ];
+                if let (Some(me), Some(l)) = (me, list_id.as_deref()) {
+                    feeds.push(("home", Feed::Home, Box::new(move |b: &Bounds| timelines::home(me, b, s))));
+                    feeds.push((
+                        "hybrid",
+                        Feed::Hybrid,
+                        Box::new(move |b: &Bounds| timelines::hybrid(me, b, s)),
+                    ));
+                    feeds.push((
+                        "list",
+                        Feed::List(&members),
+                        Box::new(move |b: &Bounds| timelines::user_list(me, l, b, s)),
+                    ));
+                }
+                for (name, feed, make) in feeds {
+                    let by_statement = listed(&mut conn, &*make).await;
+                    let by_note: Vec<String> =
+                        rows.iter().filter(|n| v.shows(feed, s, n)).map(|n| n.id.clone()).collect();
+                    assert_eq!(by_note, by_statement, "seed {seed}, viewer {me:?}, {name}, {s:?}");
+                    cases += rows.len();
+                    shown += by_note.len();
+                }
+            }
+        }
+    }
+    println!("{cases} cases agreed, {shown} shown");
+    assert!(shown > 1_000 && shown < cases / 2, "{shown} of {cases}");
 }
