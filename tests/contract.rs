@@ -18,7 +18,7 @@ fn contract_dir() -> std::path::PathBuf {
     // Tests run in parallel: one installs while the others wait (npm ci replaces node_modules).
     static INSTALL: std::sync::Once = std::sync::Once::new();
     INSTALL.call_once(|| {
-        if !dir.join("node_modules/misskey-js").exists() {
+        if !dir.join("node_modules/misskey-js").exists() || !dir.join("node_modules/ws").exists() {
             let ok = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).status();
             assert!(ok.is_ok_and(|s| s.success()), "npm ci in tests/contract failed (needs nodejs and npm)");
         }
@@ -243,4 +243,46 @@ async fn misskey_js_sdk_session() {
         String::from_utf8_lossy(&out.stderr)
     );
     eprintln!("{text}");
+}
+
+/// The streaming API through misskey-js's `Stream` class (tests/contract/stream.mjs): a
+/// followee's note on homeTimeline within a second, a mention on main, a reaction as
+/// `noteUpdated` and as a notification, `readNotification`; what arrived fits misskey-js's types.
+#[tokio::test]
+async fn misskey_js_stream_session() {
+    let inst = Instance::init("contract_stream");
+    let (server, admin) = serve_signed_in(&inst).await;
+    let b = server.base.as_str();
+    let mut tokens = Vec::new();
+    for name in ["alice", "bob"] {
+        let (s, u) =
+            call(b, "admin/accounts/create", &admin, json!({ "username": name, "password": "password123" }))
+                .await;
+        assert_eq!(s, 200, "{u}");
+        tokens.push((u["id"].as_str().unwrap().to_string(), u["token"].as_str().unwrap().to_string()));
+    }
+    assert_eq!(call(b, "following/create", &tokens[1].1, json!({ "userId": tokens[0].0 })).await.0, 200);
+    let dir = contract_dir();
+    let out = Command::new("node")
+        .arg(dir.join("stream.mjs"))
+        .args([b, &tokens[0].1, &tokens[1].1])
+        .output()
+        .expect("node runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "misskey-js stream session failed:\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{text}");
+    let samples: Vec<Value> = text
+        .lines()
+        .find_map(|l| l.strip_prefix("SAMPLES "))
+        .map(|j| serde_json::from_str(j).unwrap())
+        .expect("the session printed what arrived");
+    let samples: Vec<(&str, &str, Value)> = samples
+        .iter()
+        .map(|s| (s["type"].as_str().unwrap(), s["name"].as_str().unwrap(), s["value"].clone()))
+        .collect();
+    check_contract(&samples);
 }
