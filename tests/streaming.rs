@@ -123,6 +123,8 @@ async fn notes_reactions_and_notifications_reach_exactly_the_sockets_that_may_se
     // A Bearer header works as well as `?i=`.
     let mut req = format!("{}/streaming", b.replace("http://", "ws://")).into_client_request().unwrap();
     req.headers_mut().insert("Authorization", format!("Bearer {at}").parse().unwrap());
+    // Browsers offer compression on the upgrade; the 101 answer must not be encoded.
+    req.headers_mut().insert("Accept-Encoding", "gzip, deflate, br".parse().unwrap());
     let (s, _) = tokio_tungstenite::connect_async(req).await.expect("Bearer upgrade");
     let mut alice_ws = Ws { s };
     alice_ws.channel("main", "am", json!({})).await;
@@ -236,7 +238,21 @@ async fn notes_reactions_and_notifications_reach_exactly_the_sockets_that_may_se
     bob_ws.expect("h", "note", |n| n["id"] == still.as_str()).await;
     anon.expect("l", "note", |n| n["id"] == still.as_str()).await;
     assert_eq!(get(b, "/livez").await.0, 200);
-    drop(server);
+
+    // Stopping the server closes the sockets instead of waiting for them.
+    let t0 = Instant::now();
+    assert!(server.stop().success());
+    assert!(t0.elapsed() < Duration::from_secs(5), "stopping took {:?}", t0.elapsed());
+    let closed = tokio::time::timeout(Duration::from_secs(2), async {
+        loop {
+            match bob_ws.s.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the socket stayed open after the server stopped");
 }
 
 #[tokio::test]
