@@ -6,14 +6,6 @@ use common::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-async fn user(base: &str, admin: &str, name: &str) -> (String, String) {
-    let (s, u) =
-        call(base, "admin/accounts/create", admin, json!({ "username": name, "password": "password123" }))
-            .await;
-    assert_eq!(s, 200, "{u}");
-    (u["id"].as_str().unwrap().to_string(), u["token"].as_str().unwrap().to_string())
-}
-
 fn ids(list: &Value) -> Vec<String> {
     list.as_array()
         .unwrap_or_else(|| panic!("not a list: {list}"))

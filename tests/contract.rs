@@ -253,14 +253,7 @@ async fn misskey_js_stream_session() {
     let inst = Instance::init("contract_stream");
     let (server, admin) = serve_signed_in(&inst).await;
     let b = server.base.as_str();
-    let mut tokens = Vec::new();
-    for name in ["alice", "bob"] {
-        let (s, u) =
-            call(b, "admin/accounts/create", &admin, json!({ "username": name, "password": "password123" }))
-                .await;
-        assert_eq!(s, 200, "{u}");
-        tokens.push((u["id"].as_str().unwrap().to_string(), u["token"].as_str().unwrap().to_string()));
-    }
+    let tokens = [user(b, &admin, "alice").await, user(b, &admin, "bob").await];
     assert_eq!(call(b, "following/create", &tokens[1].1, json!({ "userId": tokens[0].0 })).await.0, 200);
     let dir = contract_dir();
     let out = Command::new("node")

@@ -15,13 +15,6 @@ fn param(r: &(u16, Value)) -> Option<&str> {
     r.1["error"]["info"]["param"].as_str()
 }
 
-async fn user(b: &str, admin: &str, name: &str) -> (String, String) {
-    let (s, u) =
-        call(b, "admin/accounts/create", admin, json!({ "username": name, "password": "password123" })).await;
-    assert_eq!(s, 200, "{u}");
-    (u["id"].as_str().unwrap().to_string(), u["token"].as_str().unwrap().to_string())
-}
-
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|c| if c.is_ascii_alphanumeric() { (c as char).to_string() } else { format!("%{c:02X}") })

@@ -81,14 +81,6 @@ impl Ws {
     }
 }
 
-async fn user(base: &str, admin: &str, name: &str) -> (String, String) {
-    let (s, u) =
-        call(base, "admin/accounts/create", admin, json!({ "username": name, "password": "password123" }))
-            .await;
-    assert_eq!(s, 200, "{u}");
-    (u["id"].as_str().unwrap().to_string(), u["token"].as_str().unwrap().to_string())
-}
-
 async fn post(base: &str, token: &str, body: Value) -> String {
     let (s, r) = call(base, "notes/create", token, body).await;
     assert_eq!(s, 200, "{r}");

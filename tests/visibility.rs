@@ -158,6 +158,12 @@ async fn build(conn: &mut diesel_async::AsyncPgConnection, users: &[String], see
     w
 }
 
+/// Every stored note, in id order.
+async fn all_notes(conn: &mut diesel_async::AsyncPgConnection) -> Vec<NoteRow> {
+    use misskey_rs::db::schema::notes;
+    notes::table.select(NoteRow::as_select()).order(notes::id).load(conn).await.unwrap()
+}
+
 /// The test's users, each with one user list (filled by [`build`]).
 async fn store_users(conn: &mut diesel_async::AsyncPgConnection) -> Vec<String> {
     let mut sql = String::new();
@@ -205,12 +211,7 @@ async fn rust_and_sql_forms_of_each_rule_agree() {
     let mut shapes = HashSet::new();
     for seed in SEEDS {
         let w = build(&mut conn, &users, seed).await;
-        let rows: Vec<NoteRow> = misskey_rs::db::schema::notes::table
-            .select(NoteRow::as_select())
-            .order(misskey_rs::db::schema::notes::id)
-            .load(&mut conn)
-            .await
-            .unwrap();
+        let rows = all_notes(&mut conn).await;
         let viewers = std::iter::once(None).chain((0..USERS).map(Some));
         for viewer in viewers {
             let me = viewer.map(|v| w.users[v].as_str());
@@ -264,11 +265,11 @@ async fn rust_and_sql_forms_of_each_rule_agree() {
     assert!(cases >= 10_000, "{cases}");
 }
 
+/// Builds a list's statement for a page's bounds.
+type MakeList<'a> = dyn Fn(&Bounds) -> misskey_rs::db::page::List + 'a;
+
 /// Every note of a list, read page by page through its statement as the client API reads it.
-async fn listed(
-    conn: &mut diesel_async::AsyncPgConnection,
-    make: &dyn Fn(&Bounds) -> misskey_rs::db::page::List,
-) -> Vec<String> {
+async fn listed(conn: &mut diesel_async::AsyncPgConnection, make: &MakeList<'_>) -> Vec<String> {
     let mut out = Vec::new();
     let mut upper = None;
     loop {
@@ -304,12 +305,7 @@ async fn feeds_note_by_note_agree_with_their_statements() {
     let (mut cases, mut shown) = (0usize, 0usize);
     for seed in SEEDS {
         build(&mut conn, &users, seed).await;
-        let rows: Vec<NoteRow> = misskey_rs::db::schema::notes::table
-            .select(NoteRow::as_select())
-            .order(misskey_rs::db::schema::notes::id)
-            .load(&mut conn)
-            .await
-            .unwrap();
+        let rows = all_notes(&mut conn).await;
         let viewers = std::iter::once(None).chain((0..USERS).map(Some));
         for viewer in viewers {
             let me = viewer.map(|v| users[v].clone());
@@ -321,7 +317,7 @@ async fn feeds_note_by_note_agree_with_their_statements() {
                 _ => Default::default(),
             };
             for s in switches {
-                let mut feeds: Vec<(&str, Feed, Box<dyn Fn(&Bounds) -> misskey_rs::db::page::List>)> = vec![
+                let mut feeds: Vec<(&str, Feed, Box<MakeList<'_>>)> = vec![
                     ("local", Feed::Local, Box::new(move |b: &Bounds| timelines::local(me, b, s))),
                     ("global", Feed::Global, Box::new(move |b: &Bounds| timelines::global(me, b, s))),
                 ];

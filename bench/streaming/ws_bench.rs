@@ -72,6 +72,7 @@ async fn open(
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let a: Vec<String> = std::env::args().collect();
     if a.len() != 8 {
         eprintln!("usage: ws_bench BASE_URL TOKENS_FILE CONNECTIONS FOLLOWERS AUTHOR_TOKEN NOTES SERVER_PID");

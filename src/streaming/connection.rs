@@ -52,7 +52,9 @@ pub async fn run(
                 last_seen = Instant::now();
                 match msg {
                     AggregatedMessage::Text(t) => {
-                        let reply = if &*t == "ping" { Some("pong".to_string()) } else { s.frame(&t).await };
+                        // Boxed: the frame's work (database reads) is the largest state of this
+                        // future, and an idle socket should not carry room for it.
+                        let reply = if &*t == "ping" { Some("pong".to_string()) } else { Box::pin(s.frame(&t)).await };
                         if let Some(reply) = reply {
                             if !write(&mut session, reply).await {
                                 break;

@@ -1,17 +1,19 @@
 //! Hears the instance's events (`bus::events`, through Redis, from every process) and turns
 //! them into frames for this process's connections. Events are prepared concurrently (reading
-//! a note, packing a notification) and delivered in the order they were published.
+//! a note, packing a notification) and delivered in the order they were published; a change of
+//! a viewer's relations is applied between the events before and after it.
 
 use super::hub::{ConnId, Hub, Key, Kind, Outbox};
 use super::view::NoteView;
 use crate::api::pack::notifications::{self as pack_n, NotificationRow};
 use crate::api::pack::users as pack_users;
-use crate::bus::pubsub::{Message, PubSub};
+use crate::bus::pubsub::PubSub;
 use crate::domain::events::{Event, NoteChange};
 use crate::domain::timelines::{self, Viewer};
 use crate::state::AppState;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use futures_util::stream::FuturesOrdered;
 use futures_util::StreamExt;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -46,47 +48,60 @@ pub fn start(hub: Arc<Hub>, state: Arc<AppState>) {
                 }
             }
         };
-        let events = futures_util::stream::unfold(ps.receiver(), |mut rx| async move {
-            loop {
-                match rx.recv().await {
-                    Ok(m) => return Some((m, rx)),
-                    Err(broadcast::error::RecvError::Lagged(n)) => {
-                        metrics::counter!("streaming_events_lagged_total").increment(n);
-                        tracing::warn!(
-                            missed = n,
-                            "streaming: events arrived faster than they were delivered"
-                        );
+        let mut rx = ps.receiver();
+        let mut pending = FuturesOrdered::new();
+        loop {
+            tokio::select! {
+                biased;
+                Some(frames) = pending.next(), if !pending.is_empty() => deliver(frames),
+                m = rx.recv() => {
+                    let m = match m {
+                        Ok(m) => m,
+                        Err(broadcast::error::RecvError::Lagged(n)) => {
+                            metrics::counter!("streaming_events_lagged_total").increment(n);
+                            tracing::warn!(missed = n, "streaming: events arrived faster than they were delivered");
+                            continue;
+                        }
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    };
+                    if m.channel != crate::bus::events::CHANNEL {
+                        continue;
                     }
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                }
-            }
-        });
-        events
-            .filter_map(|m: Message| async move {
-                (m.channel == crate::bus::events::CHANNEL)
-                    .then(|| serde_json::from_str::<Event>(&m.payload).ok())?
-            })
-            .map(|ev| {
-                let (hub, state) = (hub.clone(), state.clone());
-                async move {
-                    match prepare(&hub, &state, ev).await {
-                        Ok(frames) => frames,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "streaming: event not delivered");
-                            vec![]
+                    let Ok(ev) = serde_json::from_str::<Event>(&m.payload) else { continue };
+                    // A change of whom a viewer follows, mutes or lists waits for the events
+                    // before it and holds back those after it: they are judged by the new state.
+                    let barrier = matches!(ev, Event::Relations { .. } | Event::ListChanged { .. });
+                    if barrier || pending.len() >= AHEAD {
+                        while let Some(frames) = pending.next().await {
+                            deliver(frames);
+                            if !barrier && pending.len() < AHEAD {
+                                break;
+                            }
                         }
                     }
+                    let (hub, state) = (hub.clone(), state.clone());
+                    let job = async move {
+                        prepare(&hub, &state, ev).await.unwrap_or_else(|e| {
+                            tracing::warn!(error = %e, "streaming: event not delivered");
+                            vec![]
+                        })
+                    };
+                    if barrier {
+                        deliver(job.await);
+                    } else {
+                        pending.push_back(job);
+                    }
                 }
-            })
-            .buffered(AHEAD)
-            .for_each(|frames| async move {
-                for (out, text) in frames {
-                    out.send(text);
-                }
-            })
-            .await;
+            }
+        }
         drop(ps);
     });
+}
+
+fn deliver(frames: Frames) {
+    for (out, text) in frames {
+        out.send(text);
+    }
 }
 
 async fn subscribe(state: &AppState) -> anyhow::Result<PubSub> {

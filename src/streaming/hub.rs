@@ -117,7 +117,6 @@ pub struct Conn {
     pub channels: Vec<Channel>,
     /// Captured notes, reference-counted as Misskey's `subNote` is.
     pub captured: HashMap<String, u32>,
-    keys: Vec<Key>,
 }
 
 #[derive(Default)]
@@ -138,52 +137,60 @@ impl Inner {
         out
     }
 
-    /// Files the connection under what its viewer and channels listen to, and nowhere else.
-    fn reindex(&mut self, id: ConnId) {
-        let Some(c) = self.conns.get_mut(&id) else { return };
-        let mut keys: HashSet<Key> = c.captured.keys().map(|n| Key::Note(n.clone())).collect();
-        if let Some(me) = &c.viewer.id {
-            keys.insert(Key::User(me.clone()));
-        }
-        for ch in &c.channels {
-            match &ch.kind {
-                Kind::Main => keys.extend(c.viewer.id.clone().map(Key::Main)),
-                Kind::Home(_) | Kind::Hybrid(_) => {
-                    keys.extend(c.viewer.following.keys().map(|u| Key::Author(u.clone())));
-                    keys.extend(c.viewer.id.clone().map(Key::Author));
-                    if matches!(ch.kind, Kind::Hybrid(_)) {
-                        keys.insert(Key::Local);
-                    }
-                }
-                Kind::Local(_) => {
-                    keys.insert(Key::Local);
-                }
-                Kind::Global(_) => {
-                    keys.insert(Key::Global);
-                }
-                Kind::List { list, members, .. } => {
-                    keys.insert(Key::List(list.clone()));
-                    keys.extend(members.keys().map(|u| Key::Author(u.clone())));
-                }
-                // A group matches only notes with all its tags, so its first tag is enough.
-                Kind::Hashtag(q) => keys.extend(q.iter().filter_map(|g| g.first().cloned().map(Key::Tag))),
-            }
-        }
-        let old = std::mem::take(&mut c.keys);
-        let new: Vec<Key> = keys.into_iter().collect();
-        c.keys = new.clone();
-        for k in old {
-            if let std::collections::hash_map::Entry::Occupied(mut e) = self.index.entry(k) {
+    /// Applies a change to a connection and files it under what it listens to afterwards, and
+    /// nowhere else. (A connection's keys are not stored: they follow from its state, and a
+    /// socket's viewer of a hundred follows would otherwise keep a hundred keys twice.)
+    fn change<T>(&mut self, id: ConnId, f: impl FnOnce(&mut Conn) -> T) -> Option<T> {
+        let c = self.conns.get_mut(&id)?;
+        let old = keys_of(c);
+        let out = f(c);
+        let new = keys_of(c);
+        for k in old.difference(&new) {
+            if let std::collections::hash_map::Entry::Occupied(mut e) = self.index.entry(k.clone()) {
                 e.get_mut().remove(&id);
                 if e.get().is_empty() {
                     e.remove();
                 }
             }
         }
-        for k in new {
-            self.index.entry(k).or_default().insert(id);
+        for k in new.difference(&old) {
+            self.index.entry(k.clone()).or_default().insert(id);
+        }
+        Some(out)
+    }
+}
+
+/// Where a connection is filed, from its viewer, channels and captured notes.
+fn keys_of(c: &Conn) -> HashSet<Key> {
+    let mut keys: HashSet<Key> = c.captured.keys().map(|n| Key::Note(n.clone())).collect();
+    if let Some(me) = &c.viewer.id {
+        keys.insert(Key::User(me.clone()));
+    }
+    for ch in &c.channels {
+        match &ch.kind {
+            Kind::Main => keys.extend(c.viewer.id.clone().map(Key::Main)),
+            Kind::Home(_) | Kind::Hybrid(_) => {
+                keys.extend(c.viewer.following.keys().map(|u| Key::Author(u.to_string())));
+                keys.extend(c.viewer.id.clone().map(Key::Author));
+                if matches!(ch.kind, Kind::Hybrid(_)) {
+                    keys.insert(Key::Local);
+                }
+            }
+            Kind::Local(_) => {
+                keys.insert(Key::Local);
+            }
+            Kind::Global(_) => {
+                keys.insert(Key::Global);
+            }
+            Kind::List { list, members, .. } => {
+                keys.insert(Key::List(list.clone()));
+                keys.extend(members.keys().map(|u| Key::Author(u.clone())));
+            }
+            // A group matches only notes with all its tags, so its first tag is enough.
+            Kind::Hashtag(q) => keys.extend(q.iter().filter_map(|g| g.first().cloned().map(Key::Tag))),
         }
     }
+    keys
 }
 
 /// The registry of this process's streaming connections.
@@ -202,71 +209,68 @@ impl Hub {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let mut g = self.lock();
         let conn =
-            Conn { out, viewer: Arc::new(viewer), channels: vec![], captured: HashMap::new(), keys: vec![] };
+            Conn { out, viewer: Arc::new(Viewer::default()), channels: vec![], captured: HashMap::new() };
         g.conns.insert(id, conn);
-        g.reindex(id);
+        g.change(id, |c| c.viewer = Arc::new(viewer));
         metrics::gauge!("streaming_connections").set(g.conns.len() as f64);
         id
     }
 
     pub fn unregister(&self, id: ConnId) {
         let mut g = self.lock();
-        if let Some(c) = g.conns.get_mut(&id) {
+        g.change(id, |c| {
             c.channels.clear();
             c.captured.clear();
             c.viewer = Arc::new(Viewer::default());
-        }
-        g.reindex(id);
+        });
         g.conns.remove(&id);
         metrics::gauge!("streaming_connections").set(g.conns.len() as f64);
     }
 
     /// Adds a channel; false when the connection has as many as it may.
     pub fn connect(&self, id: ConnId, channel: Channel) -> bool {
-        let mut g = self.lock();
-        let Some(c) = g.conns.get_mut(&id) else { return false };
-        if c.channels.len() >= MAX_CHANNELS {
-            return false;
-        }
-        c.channels.push(channel);
-        g.reindex(id);
-        true
+        self.lock()
+            .change(id, |c| {
+                let room = c.channels.len() < MAX_CHANNELS;
+                if room {
+                    c.channels.push(channel);
+                }
+                room
+            })
+            .unwrap_or(false)
     }
 
     pub fn disconnect(&self, id: ConnId, channel_id: &str) {
-        let mut g = self.lock();
-        if let Some(c) = g.conns.get_mut(&id) {
-            c.channels.retain(|ch| ch.id != channel_id);
-        }
-        g.reindex(id);
+        self.lock().change(id, |c| c.channels.retain(|ch| ch.id != channel_id));
     }
 
     /// Counts one more capture of the note; false past [`MAX_CAPTURED`].
     pub fn capture(&self, id: ConnId, note: &str) -> bool {
-        let mut g = self.lock();
-        let Some(c) = g.conns.get_mut(&id) else { return false };
-        if let Some(n) = c.captured.get_mut(note) {
-            *n = n.saturating_add(1);
-            return true;
-        }
-        if c.captured.len() >= MAX_CAPTURED {
-            return false;
-        }
-        c.captured.insert(note.to_string(), 1);
-        g.reindex(id);
-        true
+        self.lock()
+            .change(id, |c| {
+                if let Some(n) = c.captured.get_mut(note) {
+                    *n = n.saturating_add(1);
+                    return true;
+                }
+                let room = c.captured.len() < MAX_CAPTURED;
+                if room {
+                    c.captured.insert(note.to_string(), 1);
+                }
+                room
+            })
+            .unwrap_or(false)
     }
 
     /// Counts one capture of the note less (all of them when `all`).
     pub fn release(&self, id: ConnId, note: &str, all: bool) {
-        let mut g = self.lock();
-        let Some(c) = g.conns.get_mut(&id) else { return };
-        let Some(n) = c.captured.get_mut(note) else { return };
-        *n -= 1;
-        if *n == 0 || all {
-            c.captured.remove(note);
-            g.reindex(id);
-        }
+        self.lock().change(id, |c| {
+            if let Some(n) = c.captured.get_mut(note) {
+                *n -= 1;
+                if *n == 0 || all {
+                    c.captured.remove(note);
+                }
+            }
+        });
     }
 
     /// The connection's viewer now.
@@ -281,23 +285,22 @@ impl Hub {
         viewer: Option<Viewer>,
         lists: &HashMap<String, Option<HashMap<String, bool>>>,
     ) {
-        let mut g = self.lock();
-        let Some(c) = g.conns.get_mut(&id) else { return };
-        if let Some(v) = viewer {
-            c.viewer = Arc::new(v);
-        }
-        c.channels.retain_mut(|ch| match &mut ch.kind {
-            Kind::List { list, members, .. } => match lists.get(list) {
-                Some(Some(m)) => {
-                    *members = m.clone();
-                    true
-                }
-                Some(None) => false,
-                None => true,
-            },
-            _ => true,
+        self.lock().change(id, |c| {
+            if let Some(v) = viewer {
+                c.viewer = Arc::new(v);
+            }
+            c.channels.retain_mut(|ch| match &mut ch.kind {
+                Kind::List { list, members, .. } => match lists.get(list) {
+                    Some(Some(m)) => {
+                        *members = m.clone();
+                        true
+                    }
+                    Some(None) => false,
+                    None => true,
+                },
+                _ => true,
+            });
         });
-        g.reindex(id);
     }
 
     /// Tells every connection to close (the server stops).

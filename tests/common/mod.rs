@@ -283,6 +283,14 @@ pub async fn call(
     api(base, ep, body).await
 }
 
+/// Creates an account through `admin/accounts/create` as the administrator: (id, token).
+pub async fn user(base: &str, admin: &str, name: &str) -> (String, String) {
+    let body = serde_json::json!({ "username": name, "password": "password123" });
+    let (s, u) = call(base, "admin/accounts/create", admin, body).await;
+    assert_eq!(s, 200, "{u}");
+    (u["id"].as_str().unwrap().to_string(), u["token"].as_str().unwrap().to_string())
+}
+
 /// Serves the instance, waits until it is ready and signs in its first administrator: the
 /// server and the administrator's token.
 pub async fn serve_signed_in(inst: &Instance) -> (Server, String) {
