@@ -30,8 +30,9 @@ impl NoteChange {
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Event {
-    /// A note was stored.
-    Note { id: String },
+    /// A note was stored; `reach` says who could possibly see it, so that listeners read it only
+    /// when one of theirs could.
+    Note { id: String, reach: Reach },
     /// A stored note changed.
     NoteUpdated { id: String, change: NoteChange },
     /// A notification was stored for `user`.
@@ -46,6 +47,40 @@ pub enum Event {
     ListChanged { id: String },
     /// Every notification of `user` is read.
     NotificationsRead { user: String },
+}
+
+/// The users, feeds and tags through which a note can reach a viewer: its author's followers
+/// and the lists holding its author, the users it names (mentions, addressees, the authors it
+/// replies to or renotes), its tags, and the local and global feeds when it is public.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub struct Reach {
+    pub author: String,
+    pub named: Vec<String>,
+    pub tags: Vec<String>,
+    pub public: bool,
+    pub local: bool,
+}
+
+impl Reach {
+    pub fn of(n: &crate::db::notes::NoteRow) -> Reach {
+        let mut named: Vec<String> = n
+            .mentions
+            .iter()
+            .chain(&n.visible_user_ids)
+            .chain(&n.reply_user_id)
+            .chain(&n.renote_user_id)
+            .cloned()
+            .collect();
+        named.sort_unstable();
+        named.dedup();
+        Reach {
+            author: n.user_id.clone(),
+            named,
+            tags: n.tags.clone(),
+            public: n.visibility == "public",
+            local: n.user_host.is_none(),
+        }
+    }
 }
 
 /// Tells the event to every listener of the instance (after the change is committed).

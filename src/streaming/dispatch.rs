@@ -8,7 +8,7 @@ use super::view::NoteView;
 use crate::api::pack::notifications::{self as pack_n, NotificationRow};
 use crate::api::pack::users as pack_users;
 use crate::bus::pubsub::PubSub;
-use crate::domain::events::{Event, NoteChange};
+use crate::domain::events::{Event, NoteChange, Reach};
 use crate::domain::timelines::{self, Viewer};
 use crate::state::AppState;
 use diesel::prelude::*;
@@ -138,7 +138,7 @@ fn to_main(hub: &Hub, user: &str, event: &str, body: Option<&str>) -> Frames {
 async fn prepare(hub: &Hub, state: &AppState, ev: Event) -> anyhow::Result<Frames> {
     let base = state.config.url.as_str();
     match ev {
-        Event::Note { id } => note(hub, state, &id).await,
+        Event::Note { id, reach } => note(hub, state, &id, &reach).await,
         Event::NoteUpdated { id, change } => Ok(note_updated(hub, &id, &change)),
         Event::Notified { id, user } => {
             let targets = main_channels(hub, &user);
@@ -238,30 +238,24 @@ async fn detailed(state: &AppState, me: &str, user: &str) -> anyhow::Result<Opti
     Ok(packed.into_iter().next().map(|v| v.to_string()))
 }
 
-/// A new note for every channel that shows it to its viewer.
-async fn note(hub: &Hub, state: &AppState, id: &str) -> anyhow::Result<Frames> {
-    if hub.is_empty() {
+/// A new note for every channel that shows it to its viewer. Nothing is read unless a socket
+/// of this process is filed under one of the ways the note can reach a viewer.
+async fn note(hub: &Hub, state: &AppState, id: &str, reach: &Reach) -> anyhow::Result<Frames> {
+    let mut keys = vec![Key::Author(reach.author.clone())];
+    if reach.public {
+        keys.push(Key::Global);
+        if reach.local {
+            keys.push(Key::Local);
+        }
+    }
+    keys.extend(reach.tags.iter().map(|t| Key::Tag(t.clone())));
+    keys.extend(reach.named.iter().map(|u| Key::Main(u.clone())));
+    if hub.lock().under(&keys).is_empty() {
         return Ok(vec![]);
     }
     let mut conn = state.db.get().await?;
     let Some(mut view) = NoteView::load(&mut conn, id).await? else { return Ok(vec![]) };
     let n = view.note().clone();
-    let mut keys = vec![Key::Author(n.user_id.clone())];
-    if n.visibility == "public" {
-        keys.push(Key::Global);
-        if n.user_host.is_none() {
-            keys.push(Key::Local);
-        }
-    }
-    keys.extend(n.tags.iter().map(|t| Key::Tag(t.clone())));
-    let named: HashSet<&String> = n
-        .mentions
-        .iter()
-        .chain(&n.visible_user_ids)
-        .chain(&n.reply_user_id)
-        .chain(&n.renote_user_id)
-        .collect();
-    keys.extend(named.into_iter().map(|u| Key::Main(u.clone())));
     let mut hits = Vec::new();
     {
         let g = hub.lock();

@@ -402,7 +402,7 @@ pub async fn create(
     let notify_watchers = reply.is_none() && row.visibility != "specified";
     drop(pooled);
     let stored = writer.write(Insert { row, poll, notify, notify_watchers }).await?;
-    events::emit(events::Event::Note { id: stored.note.id.clone() });
+    events::emit(events::Event::Note { id: stored.note.id.clone(), reach: events::Reach::of(&stored.note) });
     events::notified(&stored.notified);
     Ok(stored)
 }
