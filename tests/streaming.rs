@@ -68,6 +68,19 @@ impl Ws {
         out
     }
 
+    /// Whether the server closes the socket within `wait` (frames before the close are skipped).
+    async fn closes_within(&mut self, wait: Duration) -> bool {
+        let closed = async {
+            loop {
+                match self.s.next().await {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                    Some(Ok(_)) => {}
+                }
+            }
+        };
+        tokio::time::timeout(wait, closed).await.is_ok()
+    }
+
     /// Waits for a channel event whose body matches.
     async fn expect(&mut self, chan: &str, event: &str, pred: impl Fn(&Value) -> bool) -> (Value, Duration) {
         let t0 = Instant::now();
@@ -203,6 +216,20 @@ async fn notes_reactions_and_notifications_reach_exactly_the_sockets_that_may_se
     let anon_saw = note_ids(&anon.drain(Duration::from_millis(300)).await);
     assert!(!anon_saw.contains(&followers) && !anon_saw.contains(&direct));
 
+    // Profile changes reach the account's own main channel.
+    assert_eq!(call(b, "i/update", &bt, json!({ "name": "Bob B." })).await.0, 200);
+    bob_ws.expect("m", "meUpdated", |me| me["name"] == "Bob B." && me["id"] == bob.as_str()).await;
+    // A regenerated token ends the sockets opened with the old one, after saying so.
+    let (s, _) = call(b, "i/regenerate-token", &ct, json!({ "password": "password123" })).await;
+    assert_eq!(s, 204);
+    carol_ws.expect("m", "myTokenRegenerated", |_| true).await;
+    assert!(carol_ws.closes_within(Duration::from_secs(3)).await, "the old token's socket stayed open");
+    let old = format!("{}/streaming?i={ct}", b.replace("http://", "ws://"));
+    assert!(tokio_tungstenite::connect_async(old).await.is_err(), "the old token still upgrades");
+    let (_, carol_now) =
+        api(b, "signin-flow", json!({ "username": "carol", "password": "password123" })).await;
+    let ct = carol_now["i"].as_str().expect("a new token").to_string();
+
     // Hostile frames: garbage, unknown types, a flood of connects, a huge frame.
     let mut hostile = open(b, Some(&ct)).await;
     for junk in [
@@ -235,16 +262,10 @@ async fn notes_reactions_and_notifications_reach_exactly_the_sockets_that_may_se
     let t0 = Instant::now();
     assert!(server.stop().success());
     assert!(t0.elapsed() < Duration::from_secs(5), "stopping took {:?}", t0.elapsed());
-    let closed = tokio::time::timeout(Duration::from_secs(2), async {
-        loop {
-            match bob_ws.s.next().await {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
-                Some(Ok(_)) => {}
-            }
-        }
-    })
-    .await;
-    assert!(closed.is_ok(), "the socket stayed open after the server stopped");
+    assert!(
+        bob_ws.closes_within(Duration::from_secs(2)).await,
+        "the socket stayed open after the server stopped"
+    );
 }
 
 #[tokio::test]

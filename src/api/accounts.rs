@@ -6,6 +6,7 @@ use super::pack::users::{self as pack_users, UserRow};
 use super::params::AtMost;
 use super::ApiError;
 use crate::db::schema::{meta, user_profiles, users};
+use crate::domain::events;
 use crate::domain::users::{self as dom_users, UserError};
 use crate::domain::{keys, settings};
 use crate::state::AppState;
@@ -536,6 +537,9 @@ pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
             .execute(&mut conn)
             .await?;
     }
+    if !u.is_empty() || !pr.is_empty() {
+        events::emit(events::Event::MeUpdated { user: me.clone() });
+    }
     let row = pack_users::load_one(&mut conn, &me).await?.ok_or_else(ApiError::authentication_failed)?;
     Ok(pack_users::me_detailed(&mut conn, &ctx.state.config.url, &row, &policies).await?.into())
 }
@@ -584,6 +588,7 @@ pub async fn regenerate_token(ctx: Ctx, p: PasswordParams) -> Result<Out, ApiErr
         .execute(&mut conn)
         .await?;
     ctx.api.tokens.forget_user(&me);
+    events::emit(events::Event::TokenRegenerated { user: me });
     Ok(().into())
 }
 

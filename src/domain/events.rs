@@ -45,6 +45,10 @@ pub enum Event {
     Relations { users: Vec<String> },
     /// A user list's members changed, or the list is gone.
     ListChanged { id: String },
+    /// `user`'s own account changed (profile, settings).
+    MeUpdated { user: String },
+    /// `user`'s native token was replaced: their sockets hear it and are closed.
+    TokenRegenerated { user: String },
     /// Every notification of `user` is read.
     NotificationsRead { user: String },
 }

@@ -71,7 +71,8 @@ pub async fn run(
                 }
             }
             out = rx.recv() => {
-                let Some(text) = out else { break };
+                // An empty frame is the hub's word to close after what came before it.
+                let Some(text) = out.filter(|t| !t.is_empty()) else { break };
                 if !write(&mut session, text).await {
                     break;
                 }

@@ -193,6 +193,25 @@ async fn prepare(hub: &Hub, state: &AppState, ev: Event) -> anyhow::Result<Frame
             Ok(to_main(hub, &follower, "unfollow", body.as_deref()))
         }
         Event::NotificationsRead { user } => Ok(to_main(hub, &user, "readAllNotifications", None)),
+        Event::MeUpdated { user } => {
+            if main_channels(hub, &user).is_empty() {
+                return Ok(vec![]);
+            }
+            let mut conn = state.db.get().await?;
+            let Some(row) = pack_users::load_one(&mut conn, &user).await? else { return Ok(vec![]) };
+            let policies = state.policies.get(&state.db).await?;
+            let me = pack_users::me_detailed(&mut conn, base, &row, &policies).await.map_err(api)?;
+            Ok(to_main(hub, &user, "meUpdated", Some(&me.to_string())))
+        }
+        Event::TokenRegenerated { user } => {
+            let mut frames = to_main(hub, &user, "myTokenRegenerated", None);
+            // The sockets opened with the old token close once that frame is written.
+            let g = hub.lock();
+            let ids = g.under(&[Key::User(user.clone())]);
+            frames
+                .extend(ids.iter().filter_map(|id| g.conns.get(id)).map(|c| (c.out.clone(), String::new())));
+            Ok(frames)
+        }
         Event::Relations { users } => {
             let mut conn = state.db.get().await?;
             for user in users {

@@ -37,7 +37,8 @@ impl Outbox {
         (Outbox { tx, kill: kill.clone() }, rx, kill)
     }
 
-    /// Queues a frame; a connection too slow to take it is closed.
+    /// Queues a frame (an empty one closes the socket once those before it are written); a
+    /// connection too slow to take it is closed.
     pub fn send(&self, text: String) {
         if let Err(mpsc::error::TrySendError::Full(_)) = self.tx.try_send(text) {
             metrics::counter!("streaming_slow_closed_total").increment(1);
