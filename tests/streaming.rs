@@ -258,6 +258,11 @@ async fn notes_reactions_and_notifications_reach_exactly_the_sockets_that_may_se
     anon.expect("l", "note", |n| n["id"] == still.as_str()).await;
     assert_eq!(get(b, "/livez").await.0, 200);
 
+    // Suspending an account from the command line closes its sockets on the running server.
+    let (ok, out, err) = inst.cli(&["admin", "user", "suspend", "--username", "alice"]);
+    assert!(ok, "{out}{err}");
+    assert!(alice_ws.closes_within(Duration::from_secs(3)).await, "a suspended account's socket stayed open");
+
     // Stopping the server closes the sockets instead of waiting for them.
     let t0 = Instant::now();
     assert!(server.stop().success());

@@ -5,6 +5,7 @@
 //! dropped (and counted), never the work they tell of, which PostgreSQL already holds.
 
 use super::Redis;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -17,6 +18,8 @@ const QUEUE: usize = 16_384;
 const BATCH: usize = 256;
 
 static SENDER: OnceLock<mpsc::Sender<String>> = OnceLock::new();
+/// Events queued and not yet published (or dropped).
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 
 /// Starts the publishing task of this process. Later calls do nothing: one process, one queue.
 pub fn install(redis: Redis) {
@@ -29,8 +32,19 @@ pub fn install(redis: Redis) {
 /// Queues an event for publishing; a process that publishes none (the CLI) drops it.
 pub fn publish(payload: String) {
     let Some(tx) = SENDER.get() else { return };
+    IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
     if tx.try_send(payload).is_err() {
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
         metrics::counter!("events_dropped_total").increment(1);
+    }
+}
+
+/// Waits until every queued event is published (or given up), at most `limit`: a short-lived
+/// process (the CLI) calls it before it exits.
+pub async fn flush(limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while IN_FLIGHT.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
@@ -62,6 +76,7 @@ async fn publish_loop(redis: Redis, mut rx: mpsc::Receiver<String>) {
                 }
             }
         }
+        IN_FLIGHT.fetch_sub(batch.len(), Ordering::SeqCst);
         batch.clear();
     }
 }

@@ -50,6 +50,7 @@ pub fn run(cli: &Cli, c: &Cmd) -> Result<(), String> {
     let Cmd::User(cmd) = c;
     let loaded = load_config(cli, vec![])?;
     let url = loaded.config.database.url.clone();
+    let cfg = loaded.config;
     runtime().block_on(async move {
         let mut conn =
             crate::db::connect(&url).await.map_err(|e| format!("cannot reach the database: {e}"))?;
@@ -82,7 +83,13 @@ pub fn run(cli: &Cli, c: &Cmd) -> Result<(), String> {
                     println!("@{username} is now {role}");
                 }
                 UserCmd::Suspend { username, undo } => {
+                    // Running servers hear of it (their sockets of the account close).
+                    match crate::bus::Redis::new(&cfg) {
+                        Ok(redis) => crate::bus::events::install(redis),
+                        Err(e) => eprintln!("warning: running servers will not hear of it: {e}"),
+                    }
                     users::set_suspended(&mut conn, username, !undo).await?;
+                    crate::bus::events::flush(std::time::Duration::from_secs(5)).await;
                     println!("@{username} {}", if *undo { "is no longer suspended" } else { "is suspended" });
                 }
             }

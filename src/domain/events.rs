@@ -49,6 +49,8 @@ pub enum Event {
     MeUpdated { user: String },
     /// `user`'s native token was replaced: their sockets hear it and are closed.
     TokenRegenerated { user: String },
+    /// `user` is suspended: their sockets close.
+    Suspended { user: String },
     /// Every notification of `user` is read.
     NotificationsRead { user: String },
 }

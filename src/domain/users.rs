@@ -236,6 +236,9 @@ pub async fn set_suspended(
     // The token stays valid: clients are answered YOUR_ACCOUNT_SUSPENDED, as on Misskey, and
     // work again with the same token once the suspension is lifted.
     diesel::update(users::table.find(&id)).set(users::is_suspended.eq(suspended)).execute(conn).await?;
+    if suspended {
+        super::events::emit(super::events::Event::Suspended { user: id });
+    }
     Ok(())
 }
 

@@ -204,14 +204,12 @@ async fn prepare(hub: &Hub, state: &AppState, ev: Event) -> anyhow::Result<Frame
             Ok(to_main(hub, &user, "meUpdated", Some(&me.to_string())))
         }
         Event::TokenRegenerated { user } => {
-            let mut frames = to_main(hub, &user, "myTokenRegenerated", None);
             // The sockets opened with the old token close once that frame is written.
-            let g = hub.lock();
-            let ids = g.under(&[Key::User(user.clone())]);
-            frames
-                .extend(ids.iter().filter_map(|id| g.conns.get(id)).map(|c| (c.out.clone(), String::new())));
+            let mut frames = to_main(hub, &user, "myTokenRegenerated", None);
+            frames.extend(closing(hub, &user));
             Ok(frames)
         }
+        Event::Suspended { user } => Ok(closing(hub, &user)),
         Event::Relations { users } => {
             let mut conn = state.db.get().await?;
             for user in users {
@@ -243,6 +241,13 @@ async fn prepare(hub: &Hub, state: &AppState, ev: Event) -> anyhow::Result<Frame
             Ok(vec![])
         }
     }
+}
+
+/// The frames that close every socket of `user` once what is queued before them is written.
+fn closing(hub: &Hub, user: &str) -> Frames {
+    let g = hub.lock();
+    let ids = g.under(&[Key::User(user.to_string())]);
+    ids.iter().filter_map(|id| g.conns.get(id)).map(|c| (c.out.clone(), String::new())).collect()
 }
 
 fn api(e: crate::api::ApiError) -> anyhow::Error {
