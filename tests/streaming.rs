@@ -250,6 +250,15 @@ async fn notes_reactions_and_notifications_reach_exactly_the_sockets_that_may_se
     }
     let acks = hostile.drain(Duration::from_millis(800)).await;
     assert_eq!(acks.iter().filter(|f| f["type"] == "connected").count(), 32, "at most 32 channels");
+    // A flood of note subscriptions (each would read the database) is cut off after a burst.
+    let t0 = Instant::now();
+    for i in 0..3000 {
+        let f = json!({ "type": "subNote", "body": { "id": format!("nonexistent{i:05}") } });
+        hostile.s.send(Message::text(f.to_string())).await.unwrap();
+    }
+    hostile.s.send(Message::text("ping")).await.unwrap();
+    assert_eq!(hostile.next(Duration::from_secs(10)).await, Some(json!("pong")));
+    assert!(t0.elapsed() < Duration::from_secs(5), "the flood took {:?}", t0.elapsed());
     let _ = hostile.s.send(Message::text("x".repeat(200 * 1024))).await;
     assert!(hostile.drain(Duration::from_secs(2)).await.iter().all(|f| f["type"] != "channel"));
     // …and everyone else still hears the next note.

@@ -44,6 +44,7 @@ pub async fn run(
 ) {
     let mut stream = stream;
     let mut last_seen = Instant::now();
+    let mut budget = Budget::new();
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     loop {
         tokio::select! {
@@ -54,7 +55,14 @@ pub async fn run(
                     AggregatedMessage::Text(t) => {
                         // Boxed: the frame's work (database reads) is the largest state of this
                         // future, and an idle socket should not carry room for it.
-                        let reply = if &*t == "ping" { Some("pong".to_string()) } else { Box::pin(s.frame(&t)).await };
+                        let reply = if &*t == "ping" {
+                            Some("pong".to_string())
+                        } else if budget.take() {
+                            Box::pin(s.frame(&t)).await
+                        } else {
+                            metrics::counter!("streaming_frames_refused_total").increment(1);
+                            None
+                        };
                         if let Some(reply) = reply {
                             if !write(&mut session, reply).await {
                                 break;
@@ -87,6 +95,36 @@ pub async fn run(
     }
     s.hub.unregister(s.id);
     let _ = session.close(None).await;
+}
+
+/// How many client frames a socket may send: a burst of [`Budget::BURST`] (a client subscribes
+/// to every note of a page it shows at once), then [`Budget::PER_SECOND`]. Frames past it are
+/// ignored, so a flood costs its sender, not the database.
+struct Budget {
+    left: f64,
+    at: Instant,
+}
+
+impl Budget {
+    const BURST: f64 = 200.0;
+    const PER_SECOND: f64 = 50.0;
+
+    fn new() -> Self {
+        Budget { left: Self::BURST, at: Instant::now() }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        self.left =
+            (self.left + now.duration_since(self.at).as_secs_f64() * Self::PER_SECOND).min(Self::BURST);
+        self.at = now;
+        if self.left >= 1.0 {
+            self.left -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 /// Writes a frame; false when the socket is gone or has not taken a frame for [`WRITE_LIMIT`]
