@@ -229,20 +229,16 @@ async fn packed_entities_match_misskey_js_types() {
 async fn misskey_js_sdk_session() {
     let inst = Instance::init("contract_sdk");
     let (server, admin) = serve_signed_in(&inst).await;
-    let dir = contract_dir();
-    let out = Command::new("node")
-        .arg(dir.join("sdk.mjs"))
-        .arg(&server.base)
-        .arg(&admin)
-        .output()
-        .expect("node runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "misskey-js session failed:\n{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    node("sdk.mjs", &[&server.base, &admin]);
+}
+
+/// Runs a script of tests/contract with node; its output, or a panic with it when it fails.
+fn node(script: &str, args: &[&str]) -> String {
+    let out = Command::new("node").arg(contract_dir().join(script)).args(args).output().expect("node runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{script} failed:\n{text}{}", String::from_utf8_lossy(&out.stderr));
     eprintln!("{text}");
+    text
 }
 
 /// The streaming API through misskey-js's `Stream` class (tests/contract/stream.mjs): a
@@ -255,19 +251,7 @@ async fn misskey_js_stream_session() {
     let b = server.base.as_str();
     let tokens = [user(b, &admin, "alice").await, user(b, &admin, "bob").await];
     assert_eq!(call(b, "following/create", &tokens[1].1, json!({ "userId": tokens[0].0 })).await.0, 200);
-    let dir = contract_dir();
-    let out = Command::new("node")
-        .arg(dir.join("stream.mjs"))
-        .args([b, &tokens[0].1, &tokens[1].1])
-        .output()
-        .expect("node runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "misskey-js stream session failed:\n{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!("{text}");
+    let text = node("stream.mjs", &[b, &tokens[0].1, &tokens[1].1]);
     let samples: Vec<Value> = text
         .lines()
         .find_map(|l| l.strip_prefix("SAMPLES "))
