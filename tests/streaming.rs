@@ -219,6 +219,11 @@ async fn notes_reactions_and_notifications_reach_exactly_the_sockets_that_may_se
     // Profile changes reach the account's own main channel.
     assert_eq!(call(b, "i/update", &bt, json!({ "name": "Bob B." })).await.0, 200);
     bob_ws.expect("m", "meUpdated", |me| me["name"] == "Bob B." && me["id"] == bob.as_str()).await;
+    // A locked account hears of follow requests.
+    assert_eq!(call(b, "i/update", &bt, json!({ "isLocked": true })).await.0, 200);
+    let (dave, dt) = user(b, &admin, "dave").await;
+    assert_eq!(call(b, "following/create", &dt, json!({ "userId": bob })).await.0, 200);
+    bob_ws.expect("m", "receiveFollowRequest", |u| u["id"] == dave.as_str()).await;
     // A regenerated token ends the sockets opened with the old one, after saying so.
     let (s, _) = call(b, "i/regenerate-token", &ct, json!({ "password": "password123" })).await;
     assert_eq!(s, 204);

@@ -39,6 +39,8 @@ pub enum Event {
     Notified { id: String, user: String },
     /// `follower` follows `followee` now.
     Followed { follower: String, followee: String },
+    /// `follower` asks to follow `followee` (a locked account).
+    FollowRequested { follower: String, followee: String },
     /// `follower` no longer follows `followee`.
     Unfollowed { follower: String, followee: String },
     /// Whom these users follow, mute or block changed, or who blocks them.

@@ -139,6 +139,7 @@ pub async fn follow(
             .await?;
         if n == 1 {
             notify::send(conn, Notice::new(followee, follower, "receiveFollowRequest")).await?;
+            emit(Event::FollowRequested { follower: follower.into(), followee: followee.into() });
         }
         return Ok(Followed::Requested);
     }

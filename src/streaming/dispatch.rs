@@ -176,14 +176,11 @@ async fn prepare(hub: &Hub, state: &AppState, ev: Event) -> anyhow::Result<Frame
                 let body = detailed(state, &follower, &followee).await?;
                 out.extend(to_main(hub, &follower, "follow", body.as_deref()));
             }
-            if !main_channels(hub, &followee).is_empty() {
-                let mut conn = state.db.get().await?;
-                if let Some(u) = pack_users::load_one(&mut conn, &follower).await? {
-                    let body = pack_users::lite(base, &u).to_string();
-                    out.extend(to_main(hub, &followee, "followed", Some(&body)));
-                }
-            }
+            out.extend(lite_to_main(hub, state, &followee, "followed", &follower).await?);
             Ok(out)
+        }
+        Event::FollowRequested { follower, followee } => {
+            lite_to_main(hub, state, &followee, "receiveFollowRequest", &follower).await
         }
         Event::Unfollowed { follower, followee } => {
             if main_channels(hub, &follower).is_empty() {
@@ -252,6 +249,23 @@ fn closing(hub: &Hub, user: &str) -> Frames {
 
 fn api(e: crate::api::ApiError) -> anyhow::Error {
     anyhow::anyhow!("{e:?}")
+}
+
+/// A main-channel event of `user` whose body is `about` as UserLite.
+async fn lite_to_main(
+    hub: &Hub,
+    state: &AppState,
+    user: &str,
+    event: &str,
+    about: &str,
+) -> anyhow::Result<Frames> {
+    if main_channels(hub, user).is_empty() {
+        return Ok(vec![]);
+    }
+    let mut conn = state.db.get().await?;
+    let Some(u) = pack_users::load_one(&mut conn, about).await? else { return Ok(vec![]) };
+    let body = pack_users::lite(&state.config.url, &u).to_string();
+    Ok(to_main(hub, user, event, Some(&body)))
 }
 
 /// UserDetailedNotMe of `user` as `me` sees it, as JSON.
