@@ -370,14 +370,6 @@ impl Follows {
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(|(u, _)| u.as_str())
     }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 impl FromIterator<(String, bool)> for Follows {
@@ -468,6 +460,12 @@ impl Viewer {
     /// Whether the viewer may see the note at all ([`visibility::can_see`]).
     pub fn sees(&self, n: &NoteRow) -> bool {
         visibility::can_see(n, self.id.as_deref(), self.following.contains_key(&n.user_id))
+    }
+
+    /// Whether the viewer hears of something `user` did (a notification from them, their
+    /// reaction or vote on a note the viewer watches): not from users they exclude.
+    pub fn hears_from(&self, user: Option<&str>) -> bool {
+        user.is_none_or(|u| !self.ex.contains(u))
     }
 
     /// Whether the note survives the viewer's mutes, blocks and renote mutes.

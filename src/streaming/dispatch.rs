@@ -160,7 +160,7 @@ async fn prepare(hub: &Hub, state: &AppState, ev: Event) -> anyhow::Result<Frame
             let body = packed.to_string();
             let mut out = Vec::new();
             for (o, viewer, chans) in targets {
-                if notifier.as_ref().is_some_and(|u| viewer.ex.contains(u)) {
+                if !viewer.hears_from(notifier.as_deref()) {
                     continue;
                 }
                 for ch in chans {
@@ -348,7 +348,7 @@ fn note_updated(hub: &Hub, id: &str, change: &NoteChange) -> Frames {
     g.under(&[Key::Note(id.to_string())])
         .iter()
         .filter_map(|cid| g.conns.get(cid))
-        .filter(|c| change.user().is_none_or(|u| !c.viewer.ex.contains(u)))
+        .filter(|c| c.viewer.hears_from(change.user()))
         .map(|c| (c.out.clone(), frame.clone()))
         .collect()
 }

@@ -274,11 +274,6 @@ impl Hub {
         });
     }
 
-    /// The connection's viewer now.
-    pub fn viewer(&self, id: ConnId) -> Option<Arc<Viewer>> {
-        self.lock().conns.get(&id).map(|c| c.viewer.clone())
-    }
-
     /// Replaces the connection's viewer (relations reloaded) and list members.
     pub fn update(
         &self,
@@ -310,13 +305,5 @@ impl Hub {
         for c in g.conns.values() {
             c.out.close();
         }
-    }
-
-    pub fn len(&self) -> usize {
-        self.lock().conns.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
