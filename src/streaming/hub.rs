@@ -147,23 +147,32 @@ impl Inner {
         let out = f(c);
         let new = keys_of(c);
         for k in old.difference(&new) {
-            if let std::collections::hash_map::Entry::Occupied(mut e) = self.index.entry(k.clone()) {
-                e.get_mut().remove(&id);
-                if e.get().is_empty() {
-                    e.remove();
-                }
-            }
+            self.unfile(k.clone(), id);
         }
         for k in new.difference(&old) {
-            self.index.entry(k.clone()).or_default().insert(id);
+            self.file(k.clone(), id);
         }
         Some(out)
     }
+
+    fn file(&mut self, k: Key, id: ConnId) {
+        self.index.entry(k).or_default().insert(id);
+    }
+
+    fn unfile(&mut self, k: Key, id: ConnId) {
+        if let std::collections::hash_map::Entry::Occupied(mut e) = self.index.entry(k) {
+            e.get_mut().remove(&id);
+            if e.get().is_empty() {
+                e.remove();
+            }
+        }
+    }
 }
 
-/// Where a connection is filed, from its viewer, channels and captured notes.
+/// Where a connection is filed, from its viewer and channels. (Captured notes are filed one by
+/// one as they are captured and released: a client captures every note it shows.)
 fn keys_of(c: &Conn) -> HashSet<Key> {
-    let mut keys: HashSet<Key> = c.captured.keys().map(|n| Key::Note(n.clone())).collect();
+    let mut keys = HashSet::new();
     if let Some(me) = &c.viewer.id {
         keys.insert(Key::User(me.clone()));
     }
@@ -219,9 +228,13 @@ impl Hub {
 
     pub fn unregister(&self, id: ConnId) {
         let mut g = self.lock();
+        let notes: Vec<String> =
+            g.conns.get(&id).map(|c| c.captured.keys().cloned().collect()).unwrap_or_default();
+        for n in notes {
+            g.unfile(Key::Note(n), id);
+        }
         g.change(id, |c| {
             c.channels.clear();
-            c.captured.clear();
             c.viewer = Arc::new(Viewer::default());
         });
         g.conns.remove(&id);
@@ -247,31 +260,30 @@ impl Hub {
 
     /// Counts one more capture of the note; false past [`MAX_CAPTURED`].
     pub fn capture(&self, id: ConnId, note: &str) -> bool {
-        self.lock()
-            .change(id, |c| {
-                if let Some(n) = c.captured.get_mut(note) {
-                    *n = n.saturating_add(1);
-                    return true;
-                }
-                let room = c.captured.len() < MAX_CAPTURED;
-                if room {
-                    c.captured.insert(note.to_string(), 1);
-                }
-                room
-            })
-            .unwrap_or(false)
+        let mut g = self.lock();
+        let Some(c) = g.conns.get_mut(&id) else { return false };
+        if let Some(n) = c.captured.get_mut(note) {
+            *n = n.saturating_add(1);
+            return true;
+        }
+        if c.captured.len() >= MAX_CAPTURED {
+            return false;
+        }
+        c.captured.insert(note.to_string(), 1);
+        g.file(Key::Note(note.to_string()), id);
+        true
     }
 
     /// Counts one capture of the note less (all of them when `all`).
     pub fn release(&self, id: ConnId, note: &str, all: bool) {
-        self.lock().change(id, |c| {
-            if let Some(n) = c.captured.get_mut(note) {
-                *n -= 1;
-                if *n == 0 || all {
-                    c.captured.remove(note);
-                }
-            }
-        });
+        let mut g = self.lock();
+        let Some(c) = g.conns.get_mut(&id) else { return };
+        let Some(n) = c.captured.get_mut(note) else { return };
+        *n -= 1;
+        if *n == 0 || all {
+            c.captured.remove(note);
+            g.unfile(Key::Note(note.to_string()), id);
+        }
     }
 
     /// Replaces the connection's viewer (relations reloaded) and list members.
