@@ -87,7 +87,7 @@ fn insert(user: &str, text: &str, reply: Option<(&str, &str)>) -> Insert {
         url: None,
         search: SearchText(text.into()),
     };
-    Insert { row, poll: None, notify: vec![], notify_watchers: false }
+    Insert { row, poll: None, notify: vec![], notify_watchers: false, jobs: vec![] }
 }
 
 // One thread: every write below is queued before the writer first runs, so they form one batch.

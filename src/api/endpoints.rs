@@ -3,8 +3,8 @@
 
 use super::endpoint::{ep, Endpoint, HOUR, SEC};
 use super::{
-    accounts, apps, following, invites, meta, notes, notifications, ping, relations, timelines, twofactor,
-    users,
+    accounts, apps, following, invites, meta, notes, notifications, ping, queue, relations, timelines,
+    twofactor, users,
 };
 
 pub fn all() -> Vec<Endpoint> {
@@ -67,6 +67,35 @@ pub fn all() -> Vec<Endpoint> {
             .moderator()
             .kind("read:admin:invite-codes")
             .doc("All invitation codes, filtered by state and sorted."),
+        ep("admin/queue/stats", queue::stats)
+            .moderator()
+            .kind("read:admin:queue")
+            .doc("Jobs of the deliver, inbox, db and objectStorage queues (QueueCount): waiting, active, delayed, and completed/failed so far."),
+        ep("admin/queue/jobs", queue::jobs)
+            .moderator()
+            .kind("read:admin:queue")
+            .doc("Up to 100 jobs of a queue in the given states, most recently changed first (completed jobs are not kept)."),
+        ep("admin/queue/show-job", queue::show_job).moderator().kind("read:admin:queue").doc("One job (QueueJob)."),
+        ep("admin/queue/retry-job", queue::retry_job)
+            .moderator()
+            .kind("write:admin:queue")
+            .doc("Retries a dead job with fresh attempts, or runs a delayed one now."),
+        ep("admin/queue/remove-job", queue::remove_job)
+            .moderator()
+            .kind("write:admin:queue")
+            .doc("Removes a job that is not running."),
+        ep("admin/queue/promote-jobs", queue::promote_jobs)
+            .moderator()
+            .kind("write:admin:queue")
+            .doc("Makes every delayed job of a queue due now."),
+        ep("admin/queue/deliver-delayed", queue::deliver_delayed)
+            .moderator()
+            .kind("read:admin:queue")
+            .doc("Waiting deliveries per remote host, most first: [host, count] pairs."),
+        ep("admin/queue/inbox-delayed", queue::inbox_delayed)
+            .moderator()
+            .kind("read:admin:queue")
+            .doc("Waiting inbox jobs per remote host, most first: [host, count] pairs."),
         ep("miauth/gen-token", apps::miauth_gen_token).cred(None).secure().doc("Creates a MiAuth app token (approval page)."),
         ep("app/create", apps::app_create).limit(HOUR, 30).doc("Registers an app for the legacy auth flow."),
         ep("app/show", apps::app_show).doc("Shows an app."),

@@ -18,6 +18,7 @@ mod openapi;
 pub mod pack;
 pub mod params;
 mod ping;
+mod queue;
 pub mod ratelimit;
 mod relations;
 pub mod timelines;

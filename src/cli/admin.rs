@@ -1,4 +1,5 @@
-//! `admin user …`: account administration straight against the database.
+//! `admin user …` and `admin jobs …`: account and job-queue administration straight against
+//! the database.
 
 use super::{fmt_err, load_config, runtime, Cli};
 use crate::domain::{keys, users};
@@ -8,6 +9,35 @@ pub enum Cmd {
     /// Local user accounts.
     #[command(subcommand)]
     User(UserCmd),
+    /// The background job queue.
+    #[command(subcommand)]
+    Jobs(JobsCmd),
+}
+
+#[derive(clap::Subcommand)]
+pub enum JobsCmd {
+    /// Jobs per queue: waiting, delayed, running, dead, and completed/failed so far.
+    Stats,
+    /// Jobs whose attempts are spent, newest first, with their last error.
+    ListDead {
+        /// Only this queue (deliver, inbox, system, endedPollNotification, …).
+        #[arg(long)]
+        queue: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Put dead jobs back in line with fresh attempts.
+    Retry {
+        /// One job.
+        #[arg(long, conflicts_with_all = ["queue", "all"])]
+        id: Option<i64>,
+        /// Every dead job of one queue.
+        #[arg(long, conflicts_with = "all")]
+        queue: Option<String>,
+        /// Every dead job.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(clap::Subcommand)]
@@ -47,7 +77,10 @@ pub enum UserCmd {
 }
 
 pub fn run(cli: &Cli, c: &Cmd) -> Result<(), String> {
-    let Cmd::User(cmd) = c;
+    let cmd = match c {
+        Cmd::User(cmd) => cmd,
+        Cmd::Jobs(cmd) => return jobs(cli, cmd),
+    };
     let loaded = load_config(cli, vec![])?;
     let url = loaded.config.database.url.clone();
     let cfg = loaded.config;
@@ -105,4 +138,59 @@ fn password_or_random(p: &Option<String>) -> (String, bool) {
         Some(p) => (p.clone(), false),
         None => (keys::random_token(20), true),
     }
+}
+
+fn jobs(cli: &Cli, cmd: &JobsCmd) -> Result<(), String> {
+    use crate::db::jobs as q;
+    let url = load_config(cli, vec![])?.config.database.url;
+    runtime().block_on(async move {
+        let mut conn =
+            crate::db::connect(&url).await.map_err(|e| format!("cannot reach the database: {e}"))?;
+        let failed = |e: diesel::result::Error| format!("reading the job queue failed: {e}");
+        match cmd {
+            JobsCmd::Stats => {
+                let counts = q::counts(&mut conn).await.map_err(failed)?;
+                println!(
+                    "{:<24} {:>9} {:>9} {:>7} {:>7} {:>11} {:>9} {:>12}",
+                    "queue", "waiting", "delayed", "active", "dead", "completed", "failed", "oldest wait"
+                );
+                for c in counts {
+                    let oldest = c.oldest_wait_secs.map(|s| format!("{s} s")).unwrap_or_else(|| "-".into());
+                    println!(
+                        "{:<24} {:>9} {:>9} {:>7} {:>7} {:>11} {:>9} {:>12}",
+                        c.queue, c.waiting, c.delayed, c.active, c.dead, c.completed, c.failed, oldest
+                    );
+                }
+            }
+            JobsCmd::ListDead { queue, limit } => {
+                let jobs = q::list(&mut conn, queue.as_deref(), &[q::Listed::Dead], i64::from(*limit))
+                    .await
+                    .map_err(failed)?;
+                if jobs.is_empty() {
+                    println!("no dead jobs");
+                }
+                for j in jobs {
+                    println!(
+                        "{} {} attempts {}/{} last tried {}{}\n  payload {}\n  error   {}",
+                        j.id,
+                        j.queue,
+                        j.attempts,
+                        j.max_attempts,
+                        j.updated_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                        j.lane.map(|l| format!(" lane {l}")).unwrap_or_default(),
+                        j.payload,
+                        j.last_error.unwrap_or_default()
+                    );
+                }
+            }
+            JobsCmd::Retry { id, queue, all } => {
+                if id.is_none() && queue.is_none() && !all {
+                    return Err("say which dead jobs to retry: --id N, --queue NAME or --all".into());
+                }
+                let n = q::retry_dead(&mut conn, *id, queue.as_deref()).await.map_err(failed)?;
+                println!("{n} dead job{} back in line", if n == 1 { " is" } else { "s are" });
+            }
+        }
+        Ok(())
+    })
 }

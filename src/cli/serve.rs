@@ -95,8 +95,7 @@ async fn serve(loaded: Loaded, role: Role) -> anyhow::Result<()> {
         notes: crate::domain::notes::Writer::start(crate::db::build_pool(&writer_db)?),
     });
 
-    let jobs = (role != Role::Web)
-        .then(|| crate::jobs::spawn(state.db.clone(), state.health.clone(), stop_rx.clone()));
+    let jobs = (role != Role::Web).then(|| crate::jobs::spawn(state.clone(), stop_rx.clone()));
     let result = if role == Role::Worker {
         crate::supervise::notify::ready();
         wait_for_signal().await;

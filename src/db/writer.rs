@@ -44,6 +44,8 @@ pub struct Insert {
     /// Whether the author's followers who asked to be told of every note get a `note`
     /// notification.
     pub notify_watchers: bool,
+    /// Jobs the note causes (its poll's end, deliveries), enqueued with it.
+    pub jobs: Vec<super::jobs::NewJob>,
 }
 
 /// Why a note was not stored. Nothing of it is stored in any case.
@@ -260,6 +262,8 @@ async fn insert(
             .execute(conn)
             .await?;
         }
+        let jobs: Vec<_> = notes.iter().flat_map(|n| n.jobs.iter().cloned()).collect();
+        super::jobs::insert(conn, &jobs).await?;
         let mut notices: Vec<NewNotification> = Vec::new();
         for n in notes {
             let about = |notifiee, kind| NewNotification::new(notifiee, &n.row.user_id, kind).note(&n.row.id);

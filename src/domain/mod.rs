@@ -4,6 +4,7 @@ mod error;
 pub mod events;
 pub mod follows;
 pub mod invites;
+pub mod jobs;
 pub mod keys;
 pub mod notes;
 pub mod notify;

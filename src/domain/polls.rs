@@ -70,9 +70,16 @@ pub async fn vote(conn: &mut AsyncPgConnection, user: &str, note_id: &str, choic
 
 /// Closes polls whose time is up: each is marked once, in the same transaction as its
 /// `pollEnded` notifications to the author and every local voter (from the author, as Misskey
-/// sends them). Returns how many polls it closed; at most `batch` per call, so a backlog is
-/// worked off in steps. Safe to run in several processes at once (`SKIP LOCKED`).
-pub async fn end_expired(conn: &mut AsyncPgConnection, batch: i64) -> Result<usize, Error> {
+/// sends them). `only` limits it to one poll (its job); without it, at most `batch` polls whose
+/// time was up before `up_before`, so a backlog is worked off in steps. Returns how many polls
+/// it closed. Safe to run in several processes at once (`SKIP LOCKED`); a poll already closed
+/// or not yet due is left alone, so running it twice changes nothing.
+pub async fn end_expired(
+    conn: &mut AsyncPgConnection,
+    only: Option<&str>,
+    up_before: DateTime<Utc>,
+    batch: i64,
+) -> Result<usize, Error> {
     #[derive(diesel::QueryableByName)]
     struct Ended {
         #[diesel(sql_type = Varchar)]
@@ -82,12 +89,13 @@ pub async fn end_expired(conn: &mut AsyncPgConnection, batch: i64) -> Result<usi
         #[diesel(sql_type = Varchar)]
         notifiee: String,
     }
-    conn.transaction::<_, Error, _>(async |conn| {
+    let (ended, notified) = conn.transaction::<_, Error, _>(async |conn| {
         let rows: Vec<Ended> = crate::db::cached(diesel::sql_query(
             "WITH ended AS ( \
                UPDATE polls SET ended_notified = true WHERE note_id IN ( \
                  SELECT note_id FROM polls WHERE NOT ended_notified AND expires_at IS NOT NULL \
-                   AND expires_at <= now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED) \
+                   AND expires_at <= least(now(), $2) AND ($3::varchar IS NULL OR note_id = $3) \
+                   ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED) \
                RETURNING note_id) \
              SELECT e.note_id, n.user_id AS author, n.user_id AS notifiee \
                FROM ended e JOIN notes n ON n.id = e.note_id WHERE n.user_host IS NULL \
@@ -96,28 +104,32 @@ pub async fn end_expired(conn: &mut AsyncPgConnection, batch: i64) -> Result<usi
                JOIN notes n ON n.id = e.note_id JOIN poll_votes v ON v.note_id = e.note_id \
                JOIN users u ON u.id = v.user_id WHERE u.host IS NULL",
         )
-        .bind::<diesel::sql_types::BigInt, _>(batch))
+        .bind::<diesel::sql_types::BigInt, _>(batch)
+        .bind::<diesel::sql_types::Timestamptz, _>(up_before)
+        .bind::<diesel::sql_types::Nullable<Varchar>, _>(only))
         .load(conn)
         .await?;
         if rows.is_empty() {
-            return Ok(0);
+            return Ok((0, vec![]));
         }
         let ids: Vec<String> = rows.iter().map(|_| crate::id::gen()).collect();
         let col = |f: fn(&Ended) -> &String| rows.iter().map(f).cloned().collect::<Vec<String>>();
-        crate::db::cached(diesel::sql_query(
+        let stored: Vec<crate::db::notifications::Stored> = crate::db::cached(diesel::sql_query(
             "INSERT INTO notifications (id, created_at, notifiee_id, notifier_id, type, note_id) \
              SELECT id, now(), notifiee, author, 'pollEnded', note FROM UNNEST($1, $2, $3, $4) AS t(id, notifiee, author, note) \
-             WHERE notification_wanted(notifiee, NULL, 'pollEnded')",
+             WHERE notification_wanted(notifiee, NULL, 'pollEnded') RETURNING id, notifiee_id, note_id",
         )
         .bind::<Array<Text>, _>(&ids)
         .bind::<Array<Text>, _>(col(|r| &r.notifiee))
         .bind::<Array<Text>, _>(col(|r| &r.author))
         .bind::<Array<Text>, _>(col(|r| &r.note_id)))
-        .execute(conn)
+        .load(conn)
         .await?;
-        Ok(rows.iter().map(|r| &r.note_id).collect::<std::collections::HashSet<_>>().len())
+        Ok((rows.iter().map(|r| &r.note_id).collect::<std::collections::HashSet<_>>().len(), stored))
     })
-    .await
+    .await?;
+    super::events::notified(&notified);
+    Ok(ended)
 }
 
 /// The choices `users` voted for in the polls of `notes`, keyed by (note, user).

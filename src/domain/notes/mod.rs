@@ -401,7 +401,14 @@ pub async fn create(
     };
     let notify_watchers = reply.is_none() && row.visibility != "specified";
     drop(pooled);
-    let stored = writer.write(Insert { row, poll, notify, notify_watchers }).await?;
+    let jobs = poll
+        .as_ref()
+        .and_then(|p| p.expires_at)
+        .map(|at| super::jobs::Job::PollEnd { note_id: row.id.clone() }.row(at))
+        .into_iter()
+        .collect();
+    let stored = writer.write(Insert { row, poll, notify, notify_watchers, jobs }).await?;
+    crate::db::jobs::wake();
     events::emit(events::Event::Note { id: stored.note.id.clone(), reach: events::Reach::of(&stored.note) });
     events::notified(&stored.notified);
     Ok(stored)

@@ -1,0 +1,145 @@
+//! Work done later: what each job is, which queue it waits in and how often it may be tried.
+//! Jobs are enqueued in the transaction of the change that asks for them (so a job exists
+//! exactly when its cause does); `jobs/` runs them. Queues carry Misskey's names, so the admin
+//! views of clients show them where they expect.
+
+use crate::db::jobs::{self as rows, NewJob};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// A queue: its name and its retry rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Queue {
+    pub name: &'static str,
+    /// Runs, the first included, before a job is dead.
+    pub max_attempts: i32,
+    /// The first retry's delay; each later one doubles, up to `backoff_cap`.
+    pub backoff: Duration,
+    pub backoff_cap: Duration,
+}
+
+pub const POLLS: Queue = Queue {
+    name: "endedPollNotification",
+    max_attempts: 10,
+    backoff: Duration::from_secs(10),
+    backoff_cap: Duration::from_secs(600),
+};
+pub const SYSTEM: Queue = Queue {
+    name: "system",
+    max_attempts: 5,
+    backoff: Duration::from_secs(30),
+    backoff_cap: Duration::from_secs(3600),
+};
+
+/// Every queue, in the order the admin views list them.
+pub const QUEUES: [Queue; 2] = [POLLS, SYSTEM];
+
+pub fn queue(name: &str) -> Option<Queue> {
+    QUEUES.iter().copied().find(|q| q.name == name)
+}
+
+impl Queue {
+    /// The delay before run `attempt + 1` after run `attempt` (1-based) failed: doubling from
+    /// `backoff` up to `backoff_cap`, spread by ±25 % so that jobs that failed together do not
+    /// come back together.
+    pub fn retry_delay(&self, attempt: i32, jitter: f64) -> Duration {
+        let doublings = attempt.saturating_sub(1).clamp(0, 30) as u32;
+        let base = self.backoff.saturating_mul(1u32 << doublings.min(20)).min(self.backoff_cap);
+        base.mul_f64(0.75 + 0.5 * jitter.clamp(0.0, 1.0))
+    }
+}
+
+/// A job: the payload stored in its row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Job {
+    /// Close a poll whose time is up and tell its author and voters.
+    #[serde(rename_all = "camelCase")]
+    PollEnd { note_id: String },
+    /// Periodic upkeep: polls whose job went missing, dead jobs past their keeping time.
+    Sweep,
+}
+
+impl Job {
+    pub fn queue(&self) -> Queue {
+        match self {
+            Job::PollEnd { .. } => POLLS,
+            Job::Sweep => SYSTEM,
+        }
+    }
+
+    /// Jobs with a key are queued at most once at a time.
+    fn unique_key(&self) -> Option<String> {
+        match self {
+            Job::PollEnd { note_id } => Some(format!("pollEnd:{note_id}")),
+            Job::Sweep => Some("sweep".into()),
+        }
+    }
+
+    fn lane(&self) -> Option<String> {
+        None
+    }
+
+    /// The row that enqueues this job to run at `run_at`.
+    pub fn row(&self, run_at: DateTime<Utc>) -> NewJob {
+        let q = self.queue();
+        NewJob {
+            queue: q.name,
+            payload: serde_json::to_value(self).unwrap_or_default(),
+            run_at,
+            max_attempts: q.max_attempts,
+            unique_key: self.unique_key(),
+            lane: self.lane(),
+        }
+    }
+}
+
+/// Enqueues `jobs` (in the caller's transaction, when it has one). Returns how many were new.
+pub async fn enqueue(
+    conn: &mut AsyncPgConnection,
+    jobs: &[(Job, DateTime<Utc>)],
+) -> Result<usize, crate::domain::Error> {
+    let rows: Vec<NewJob> = jobs.iter().map(|(j, at)| j.row(*at)).collect();
+    Ok(rows::insert(conn, &rows).await?)
+}
+
+/// How long dead jobs are kept for inspection.
+pub const DEAD_KEPT: Duration = Duration::from_secs(14 * 24 * 3600);
+
+/// Recurring jobs: (schedule name, period, job).
+pub fn schedules() -> [(&'static str, Duration, Job); 1] {
+    [("sweep", Duration::from_secs(600), Job::Sweep)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_its_cap_with_bounded_jitter() {
+        let q = Queue {
+            name: "t",
+            max_attempts: 20,
+            backoff: Duration::from_secs(10),
+            backoff_cap: Duration::from_secs(100),
+        };
+        assert_eq!(q.retry_delay(1, 0.5), Duration::from_secs(10));
+        assert_eq!(q.retry_delay(2, 0.5), Duration::from_secs(20));
+        assert_eq!(q.retry_delay(4, 0.5), Duration::from_secs(80));
+        assert_eq!(q.retry_delay(5, 0.5), Duration::from_secs(100));
+        assert_eq!(q.retry_delay(i32::MAX, 0.5), Duration::from_secs(100));
+        assert_eq!(q.retry_delay(i32::MIN, 0.5), Duration::from_secs(10));
+        assert_eq!(q.retry_delay(1, 0.0), Duration::from_millis(7500));
+        assert_eq!(q.retry_delay(1, 1.0), Duration::from_millis(12500));
+    }
+
+    #[test]
+    fn payloads_round_trip_in_misskey_style_json() {
+        let j = Job::PollEnd { note_id: "a1".into() };
+        let v = serde_json::to_value(&j).unwrap();
+        assert_eq!(v, serde_json::json!({"type": "pollEnd", "noteId": "a1"}));
+        assert_eq!(serde_json::from_value::<Job>(v).unwrap(), j);
+    }
+}
