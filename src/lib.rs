@@ -2,6 +2,7 @@
 //! misskey-rs: a Misskey-compatible fediverse server in one binary. The binary is a thin
 //! wrapper over this library, which integration tests and benchmarks use as well.
 
+pub mod ap;
 pub mod api;
 pub mod bus;
 pub mod cli;

@@ -3,7 +3,7 @@
 
 use super::endpoint::{Ctx, Out};
 use super::ApiError;
-use crate::db::schema::{meta, users};
+use crate::db::schema::users;
 use crate::state::AppState;
 use actix_web::web;
 use diesel::prelude::*;
@@ -22,19 +22,6 @@ pub struct Params {
     detail: Option<bool>,
 }
 
-#[derive(Queryable)]
-struct MetaRow {
-    name: Option<String>,
-    description: Option<String>,
-    maintainer_name: Option<String>,
-    maintainer_email: Option<String>,
-    lang_default: Option<String>,
-    disable_registration: bool,
-    root_user_id: Option<String>,
-}
-
-/// Longest note text, in characters, as on Misskey.
-pub const MAX_NOTE_TEXT_LENGTH: usize = 3000;
 /// Largest drive file accepted, in bytes (Misskey's default).
 pub const MAX_FILE_SIZE: u64 = 250 * 1024 * 1024;
 
@@ -88,29 +75,7 @@ async fn respond(state: &AppState, cache: &Cache, detail: bool) -> Result<web::B
 
 async fn render(state: &AppState, detail: bool) -> Result<serde_json::Value, ApiError> {
     let mut conn = state.db.get().await?;
-    let row: Option<MetaRow> = meta::table
-        .filter(meta::id.eq("x"))
-        .select((
-            meta::name,
-            meta::description,
-            meta::maintainer_name,
-            meta::maintainer_email,
-            meta::lang_default,
-            meta::disable_registration,
-            meta::root_user_id,
-        ))
-        .first(&mut conn)
-        .await
-        .optional()?;
-    let m = row.unwrap_or(MetaRow {
-        name: None,
-        description: None,
-        maintainer_name: None,
-        maintainer_email: None,
-        lang_default: None,
-        disable_registration: true,
-        root_user_id: None,
-    });
+    let m = crate::db::meta::load(&mut conn).await?;
     let url = &state.config.url;
     // Features this server does not offer (captcha, ads, e-mail, push, translation, URL
     // previews, object storage) are reported as off, so clients hide them.
@@ -154,7 +119,7 @@ async fn render(state: &AppState, detail: bool) -> Result<serde_json::Value, Api
         "infoImageUrl": null,
         "notFoundImageUrl": null,
         "iconUrl": null,
-        "maxNoteTextLength": MAX_NOTE_TEXT_LENGTH,
+        "maxNoteTextLength": crate::domain::notes::MAX_TEXT,
         "ads": [],
         "notesPerOneAd": 0,
         "enableEmail": false,

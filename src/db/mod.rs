@@ -4,6 +4,7 @@
 //! nothing from the layers above it (`domain/` and the adapters).
 
 pub mod jobs;
+pub mod meta;
 pub mod migrate;
 pub mod notes;
 pub mod notifications;

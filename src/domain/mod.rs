@@ -2,6 +2,7 @@
 
 mod error;
 pub mod events;
+pub mod federation;
 pub mod follows;
 pub mod invites;
 pub mod jobs;

@@ -16,6 +16,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/identicon/{acct}", web::get().to(identicon::serve))
         .route("/miauth/{session}", web::get().to(crate::api::miauth_page))
         .route("/miauth.js", web::get().to(crate::api::miauth_script));
+    crate::ap::configure(cfg);
     crate::streaming::configure(cfg);
     crate::api::configure(cfg);
 }
