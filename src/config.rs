@@ -42,6 +42,37 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// The client API.
     pub api: ApiConfig,
+    /// ActivityPub federation with other servers.
+    pub federation: FederationConfig,
+}
+
+/// Which servers this one federates with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum FederationMode {
+    /// Every server that is not blocked.
+    #[default]
+    All,
+    /// Only the servers in `allowed_hosts`.
+    Specified,
+    /// None: no inbox, no delivery, no fetching.
+    None,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct FederationConfig {
+    /// "all", "specified" (only `allowed_hosts`) or "none".
+    pub mode: FederationMode,
+    /// Hosts federated with when `mode = "specified"` (a host includes its subdomains).
+    pub allowed_hosts: Vec<String>,
+    /// Hosts whose activities and objects are refused and to which nothing is delivered (a host
+    /// includes its subdomains).
+    pub blocked_hosts: Vec<String>,
+    /// For development and tests only: federate with plain-http peers and with peers on
+    /// loopback and private addresses (`host:port` authorities work everywhere). Off by
+    /// default; `serve` warns when it is on.
+    pub allow_insecure_peers: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -198,6 +229,7 @@ impl Default for Config {
             log: LogConfig::default(),
             metrics: MetricsConfig::default(),
             api: ApiConfig::default(),
+            federation: FederationConfig::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! local actors, notes and collections as ActivityStreams JSON (`render`), and HTTP
 //! Signatures (`signature`).
 
+pub mod client;
 pub mod objects;
 pub mod render;
 pub mod signature;

@@ -49,6 +49,8 @@ diesel::table! {
         is_explorable -> Bool,
         hide_online_status -> Bool,
         emojis -> Array<Text>,
+        url -> Nullable<Varchar>,
+        featured_uri -> Nullable<Varchar>,
     }
 }
 
@@ -316,6 +318,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    user_publickeys (user_id) {
+        user_id -> Varchar,
+        key_id -> Varchar,
+        key_pem -> Text,
+    }
+}
+
+diesel::table! {
+    instances (host) {
+        host -> Varchar,
+        first_seen_at -> Timestamptz,
+        last_success_at -> Nullable<Timestamptz>,
+        last_failure_at -> Nullable<Timestamptz>,
+        consecutive_failures -> Int4,
+        retry_after -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(user_publickeys -> users (user_id));
 diesel::joinable!(user_profiles -> users (user_id));
 diesel::joinable!(user_keypairs -> users (user_id));
 diesel::joinable!(access_tokens -> users (user_id));
@@ -344,4 +366,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     auth_sessions,
     abuse_user_reports,
     registration_tickets,
+    user_publickeys,
+    instances,
 );

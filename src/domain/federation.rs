@@ -30,3 +30,71 @@ pub fn servable(note: &NoteRow) -> bool {
 pub fn follow_list_servable(visibility: &str) -> bool {
     visibility == "public"
 }
+
+/// Which servers this one federates with (from `[federation]` of the config).
+#[derive(Debug, Clone, Default)]
+pub struct HostPolicy {
+    pub mode: crate::config::FederationMode,
+    pub allowed: Vec<String>,
+    pub blocked: Vec<String>,
+}
+
+/// The host name of an authority (`host[:port]`), lower-case.
+pub fn hostname(authority: &str) -> String {
+    let a = authority.trim().to_ascii_lowercase();
+    if a.starts_with('[') {
+        return a.split(']').next().map(|h| format!("{h}]")).unwrap_or(a);
+    }
+    match a.rsplit_once(':') {
+        Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => h.to_string(),
+        _ => a,
+    }
+}
+
+/// Whether `host` is `pattern` or one of its subdomains.
+fn under(host: &str, pattern: &str) -> bool {
+    let p = hostname(pattern);
+    !p.is_empty() && (host == p || host.ends_with(&format!(".{p}")))
+}
+
+impl HostPolicy {
+    pub fn from_config(c: &crate::config::FederationConfig) -> Self {
+        HostPolicy { mode: c.mode, allowed: c.allowed_hosts.clone(), blocked: c.blocked_hosts.clone() }
+    }
+
+    /// Whether activities from and deliveries to `authority` (`host[:port]`) are allowed.
+    pub fn allows(&self, authority: &str) -> bool {
+        use crate::config::FederationMode;
+        let host = hostname(authority);
+        if host.is_empty() || self.blocked.iter().any(|b| under(&host, b)) {
+            return false;
+        }
+        match self.mode {
+            FederationMode::All => true,
+            FederationMode::Specified => self.allowed.iter().any(|a| under(&host, a)),
+            FederationMode::None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::FederationMode;
+
+    #[test]
+    fn hosts_are_blocked_with_their_subdomains_and_ports() {
+        let p = HostPolicy { mode: FederationMode::All, allowed: vec![], blocked: vec!["Bad.example".into()] };
+        assert!(!p.allows("bad.example"));
+        assert!(!p.allows("a.b.bad.example:8443"));
+        assert!(p.allows("notbad.example"));
+        assert!(p.allows("good.example:3939"));
+        assert!(!p.allows(""));
+        let s = HostPolicy { mode: FederationMode::Specified, allowed: vec!["friend.example".into()], blocked: vec![] };
+        assert!(s.allows("friend.example") && s.allows("m.friend.example") && !s.allows("other.example"));
+        let n = HostPolicy { mode: FederationMode::None, ..Default::default() };
+        assert!(!n.allows("friend.example"));
+        assert_eq!(hostname("127.0.0.1:3939"), "127.0.0.1");
+        assert_eq!(hostname("[::1]:3939"), "[::1]");
+    }
+}

@@ -12,6 +12,7 @@ pub mod notify;
 pub mod policies;
 pub mod polls;
 pub mod reactions;
+pub mod remote;
 pub mod search;
 pub mod settings;
 pub mod timelines;

@@ -34,6 +34,14 @@ pub fn valid_username(name: &str) -> bool {
     (1..=20).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
+/// What a remote username may be: 1–128 characters, no whitespace, `@`, `:` or control
+/// characters (other servers allow more than `valid_username`, but nothing that would break an
+/// `@name@host` mention).
+pub fn valid_remote_username(name: &str) -> bool {
+    (1..=128).contains(&name.chars().count())
+        && !name.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '@' | ':' | '/'))
+}
+
 pub struct CreatedUser {
     pub id: String,
     pub username: String,

@@ -1,0 +1,3 @@
+ALTER TABLE users DROP COLUMN url, DROP COLUMN featured_uri;
+DROP TABLE instances;
+DROP TABLE user_publickeys;
