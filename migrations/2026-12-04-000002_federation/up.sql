@@ -19,3 +19,6 @@ CREATE TABLE instances (
 
 -- Remote profiles keep the address of their page and their featured collection.
 ALTER TABLE users ADD COLUMN url varchar(512), ADD COLUMN featured_uri varchar(512);
+
+-- The id of a remote Follow, answered by Accept or Reject when the request is decided.
+ALTER TABLE follow_requests ADD COLUMN request_uri varchar(512);

@@ -17,7 +17,8 @@ pub const MAX_DOCUMENT: usize = 1024 * 1024;
 /// Longest a fetch or delivery may take.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 const MAX_REDIRECTS: usize = 3;
-pub const ACCEPT: &str = "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
+pub const ACCEPT: &str =
+    "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum FetchError {
@@ -89,7 +90,8 @@ impl Resolve for GuardedResolver {
         Box::pin(async move {
             let host = name.as_str().to_string();
             let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> = found.into_iter().filter(|a| insecure || !internal_ip(a.ip())).collect();
+            let allowed: Vec<SocketAddr> =
+                found.into_iter().filter(|a| insecure || !internal_ip(a.ip())).collect();
             if allowed.is_empty() {
                 return Err(format!("{host} resolves to no public address").into());
             }
@@ -151,7 +153,9 @@ impl ApClient {
         let redirect_guard = guard.clone();
         let http = reqwest::Client::builder()
             .tls_certs_only(
-                webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().filter_map(|c| reqwest::Certificate::from_der(c).ok()),
+                webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                    .iter()
+                    .filter_map(|c| reqwest::Certificate::from_der(c).ok()),
             )
             .dns_resolver(Arc::new(GuardedResolver { insecure }))
             .redirect(reqwest::redirect::Policy::custom(move |attempt| {
@@ -177,7 +181,13 @@ impl ApClient {
         Ok(u)
     }
 
-    fn signed(&self, method: &str, url: &reqwest::Url, signer: &Signer, digest: Option<&str>) -> Vec<(String, String)> {
+    fn signed(
+        &self,
+        method: &str,
+        url: &reqwest::Url,
+        signer: &Signer,
+        digest: Option<&str>,
+    ) -> Vec<(String, String)> {
         let host = authority(url);
         let date = http_date(chrono::Utc::now());
         // Misskey signs the path without the query; so do peers that expect its requests.
@@ -215,7 +225,8 @@ impl ApClient {
     pub async fn post(&self, inbox: &str, body: Vec<u8>, signer: &Signer) -> Result<u16, FetchError> {
         let u = self.url(inbox)?;
         let d = digest(&body);
-        let mut req = self.http.post(u.clone()).header("content-type", "application/activity+json").body(body);
+        let mut req =
+            self.http.post(u.clone()).header("content-type", "application/activity+json").body(body);
         for (k, v) in self.signed("POST", &u, signer, Some(&d)) {
             req = req.header(k, v);
         }
@@ -260,7 +271,20 @@ mod tests {
 
     #[test]
     fn internal_addresses_are_recognized() {
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "100.64.0.1", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "255.255.255.255"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "255.255.255.255",
+        ] {
             assert!(internal_ip(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["1.1.1.1", "93.184.216.34", "2606:4700::1111"] {
@@ -270,8 +294,18 @@ mod tests {
 
     #[test]
     fn urls_are_checked_before_any_request() {
-        let strict = ApClient::new(false, HostPolicy { blocked: vec!["bad.example".into()], ..Default::default() }).unwrap();
-        for bad in ["http://example.com/x", "https://127.0.0.1/x", "https://[::1]/x", "https://10.0.0.1:8443/", "ftp://example.com/", "https://a.bad.example/users/1", "not a url"] {
+        let strict =
+            ApClient::new(false, HostPolicy { blocked: vec!["bad.example".into()], ..Default::default() })
+                .unwrap();
+        for bad in [
+            "http://example.com/x",
+            "https://127.0.0.1/x",
+            "https://[::1]/x",
+            "https://10.0.0.1:8443/",
+            "ftp://example.com/",
+            "https://a.bad.example/users/1",
+            "not a url",
+        ] {
             assert!(matches!(strict.url(bad), Err(FetchError::Refused(_))), "{bad}");
         }
         assert!(strict.url("https://example.com/users/1").is_ok());

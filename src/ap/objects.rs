@@ -90,6 +90,17 @@ enum By<'a> {
     Username(&'a str),
 }
 
+/// A local user's actor document, for Update(Person).
+pub async fn person_document(
+    conn: &mut AsyncPgConnection,
+    base: &str,
+    id: &str,
+) -> QueryResult<Option<Value>> {
+    Ok(local_actor(conn, By::Id(id))
+        .await?
+        .map(|a| render::person(base, &a.user, a.profile.as_ref(), &a.public_key)))
+}
+
 async fn actor_response(state: &AppState, req: &HttpRequest, by: By<'_>) -> HttpResponse {
     let mut conn = match state.db.get().await {
         Ok(c) => c,

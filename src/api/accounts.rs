@@ -539,6 +539,7 @@ pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
     }
     if !u.is_empty() || !pr.is_empty() {
         events::emit(events::Event::MeUpdated { user: me.clone() });
+        crate::domain::federation::profile_updated(&mut conn, &me).await?;
     }
     let row = pack_users::load_one(&mut conn, &me).await?.ok_or_else(ApiError::authentication_failed)?;
     Ok(pack_users::me_detailed(&mut conn, &ctx.state.config.url, &row, &policies).await?.into())

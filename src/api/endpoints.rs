@@ -3,8 +3,8 @@
 
 use super::endpoint::{ep, Endpoint, HOUR, SEC};
 use super::{
-    accounts, apps, following, invites, meta, notes, notifications, ping, queue, relations, timelines,
-    twofactor, users,
+    accounts, apps, federation, following, invites, meta, notes, notifications, ping, queue, relations,
+    timelines, twofactor, users,
 };
 
 pub fn all() -> Vec<Endpoint> {
@@ -67,6 +67,10 @@ pub fn all() -> Vec<Endpoint> {
             .moderator()
             .kind("read:admin:invite-codes")
             .doc("All invitation codes, filtered by state and sorted."),
+        ep("ap/show", federation::show)
+            .cred(Some("read:account"))
+            .limit(HOUR, 30)
+            .doc("Resolves an ActivityPub URL or @user@host into the user or note it names, fetching it when unknown."),
         ep("admin/queue/stats", queue::stats)
             .moderator()
             .kind("read:admin:queue")

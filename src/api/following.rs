@@ -46,7 +46,7 @@ pub async fn create(ctx: Ctx, p: UserIdParams) -> Result<Out, ApiError> {
     )
     .await?;
     let mut conn = ctx.db().await?;
-    follows::follow(&mut conn, &me, &followee.id, p.with_replies).await?;
+    follows::follow(&mut conn, &me, &followee.id, p.with_replies, None).await?;
     Ok(pack_users::lite(&ctx.state.config.url, &followee).into())
 }
 

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod endpoint;
 mod endpoints;
 pub mod error;
+mod federation;
 mod following;
 mod invites;
 pub mod meta;
@@ -93,7 +94,8 @@ async fn dispatch(
     authorize(&state, ep, me.as_deref(), ip).await?;
     // A suspended account reaches only endpoints that need no credential, and there as anyone.
     let me = me.filter(|m| !m.is_suspended);
-    let ctx = Ctx { state: state.clone(), api, me, ip };
+    let fed = req.app_data::<web::Data<crate::ap::Federation>>().cloned();
+    let ctx = Ctx { state: state.clone(), api, me, ip, fed };
     Ok(match (ep.call)(ctx, value).await? {
         Out::Json(v) => HttpResponse::Ok().json(v),
         Out::Bytes(b) => HttpResponse::Ok().content_type("application/json").body(b),

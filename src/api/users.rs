@@ -45,14 +45,21 @@ pub async fn show(ctx: Ctx, p: ShowParams) -> Result<Out, ApiError> {
         pack_users::load_one(&mut conn, &id).await?
     } else if let Some(name) = p.username {
         let local = ctx.state.config.host();
-        let host =
+        let host: Option<String> =
             p.host.filter(|h| !h.is_empty() && !h.eq_ignore_ascii_case(&local)).map(|h| h.to_lowercase());
         let mut q = users::table.filter(users::username_lower.eq(name.to_lowercase())).into_boxed();
         q = match host {
-            Some(h) => q.filter(users::host.eq(h)),
+            Some(ref h) => q.filter(users::host.eq(h.clone())),
             None => q.filter(users::host.is_null()),
         };
-        q.select(UserRow::as_select()).first(&mut conn).await.optional()?
+        let found = q.select(UserRow::as_select()).first(&mut conn).await.optional()?;
+        match (found, &host, &ctx.fed) {
+            // A remote account not met yet is looked up on its server.
+            (None, Some(h), Some(fed)) => {
+                fed.user_by_acct(&name, h).await.map_err(|_| no_such_user())?.into()
+            }
+            (found, _, _) => found,
+        }
     } else {
         return Err(ApiError::invalid_param("userId", "give userId, userIds, or username"));
     };

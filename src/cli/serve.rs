@@ -95,13 +95,19 @@ async fn serve(loaded: Loaded, role: Role) -> anyhow::Result<()> {
         notes: crate::domain::notes::Writer::start(crate::db::build_pool(&writer_db)?),
     });
 
-    let jobs = (role != Role::Web).then(|| crate::jobs::spawn(state.clone(), stop_rx.clone()));
+    if cfg.federation.allow_insecure_peers {
+        tracing::warn!(
+            "federation.allow_insecure_peers is on: plain-http peers and loopback/private addresses are federated with; never on a public server"
+        );
+    }
+    let fed = crate::ap::Federation::new(state.clone())?;
+    let jobs = (role != Role::Web).then(|| crate::jobs::spawn(fed.clone(), stop_rx.clone()));
     let result = if role == Role::Worker {
         crate::supervise::notify::ready();
         wait_for_signal().await;
         Ok(())
     } else {
-        crate::http::run(state).await
+        crate::http::run(state, fed).await
     };
     let _ = stop_tx.send(true);
     if let Some(j) = jobs {

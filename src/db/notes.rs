@@ -231,3 +231,8 @@ impl<'de> Deserialize<'de> for Total {
 pub async fn load_one(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<Option<NoteRow>> {
     notes::table.find(id).select(NoteRow::as_select()).first(conn).await.optional()
 }
+
+/// The note with this ActivityPub id (remote notes).
+pub async fn by_uri(conn: &mut AsyncPgConnection, uri: &str) -> QueryResult<Option<NoteRow>> {
+    notes::table.filter(notes::uri.eq(uri)).select(NoteRow::as_select()).first(conn).await.optional()
+}

@@ -188,6 +188,7 @@ diesel::table! {
         created_at -> Timestamptz,
         follower_id -> Varchar,
         followee_id -> Varchar,
+        request_uri -> Nullable<Varchar>,
     }
 }
 

@@ -84,17 +84,255 @@ mod tests {
 
     #[test]
     fn hosts_are_blocked_with_their_subdomains_and_ports() {
-        let p = HostPolicy { mode: FederationMode::All, allowed: vec![], blocked: vec!["Bad.example".into()] };
+        let p =
+            HostPolicy { mode: FederationMode::All, allowed: vec![], blocked: vec!["Bad.example".into()] };
         assert!(!p.allows("bad.example"));
         assert!(!p.allows("a.b.bad.example:8443"));
         assert!(p.allows("notbad.example"));
         assert!(p.allows("good.example:3939"));
         assert!(!p.allows(""));
-        let s = HostPolicy { mode: FederationMode::Specified, allowed: vec!["friend.example".into()], blocked: vec![] };
+        let s = HostPolicy {
+            mode: FederationMode::Specified,
+            allowed: vec!["friend.example".into()],
+            blocked: vec![],
+        };
         assert!(s.allows("friend.example") && s.allows("m.friend.example") && !s.allows("other.example"));
         let n = HostPolicy { mode: FederationMode::None, ..Default::default() };
         assert!(!n.allows("friend.example"));
         assert_eq!(hostname("127.0.0.1:3939"), "127.0.0.1");
         assert_eq!(hostname("[::1]:3939"), "[::1]");
     }
+}
+
+/// `host[:port]` of a URL.
+pub fn authority_of(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    let host = u.host_str()?.to_ascii_lowercase();
+    Some(match u.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    })
+}
+
+/// A local action other servers must hear of. Each carries an id given when it is enqueued,
+/// from which the ids of its activities are made: a fan-out that runs twice sends the same
+/// activities, and the deliveries it enqueues the second time are the ones already queued.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Action {
+    /// A local note was posted: Create (or Announce for a pure renote) to its audience.
+    NoteCreated {
+        id: String,
+        note_id: String,
+    },
+    /// A local note was deleted: Delete (or Undo of the Announce) to the audience it had.
+    NoteDeleted {
+        id: String,
+        note_id: String,
+        author: String,
+        was_renote_of: Option<String>,
+        audience: Vec<String>,
+    },
+    /// A local user follows (or asks to follow) a remote one.
+    Follow {
+        id: String,
+        follower: String,
+        followee: String,
+    },
+    /// A local user stops following (or withdraws the request to) a remote one.
+    Unfollow {
+        id: String,
+        follower: String,
+        followee: String,
+    },
+    /// A local user accepts a remote follower.
+    Accept {
+        id: String,
+        followee: String,
+        follower: String,
+        request_uri: Option<String>,
+    },
+    /// A local user refuses (or removes) a remote follower.
+    Reject {
+        id: String,
+        followee: String,
+        follower: String,
+        request_uri: Option<String>,
+    },
+    /// A local user reacts to a remote user's note.
+    React {
+        id: String,
+        user: String,
+        note_id: String,
+        reaction: String,
+    },
+    /// … and takes the reaction back.
+    Unreact {
+        id: String,
+        user: String,
+        note_id: String,
+        reaction: String,
+        like_id: String,
+    },
+    /// A local user blocks a remote one.
+    Block {
+        id: String,
+        blocker: String,
+        blockee: String,
+    },
+    Unblock {
+        id: String,
+        blocker: String,
+        blockee: String,
+    },
+    /// A local user's profile changed: Update(Person) to their followers.
+    ProfileUpdated {
+        id: String,
+        user: String,
+    },
+}
+
+impl Action {
+    pub fn id(&self) -> &str {
+        match self {
+            Action::NoteCreated { id, .. }
+            | Action::NoteDeleted { id, .. }
+            | Action::Follow { id, .. }
+            | Action::Unfollow { id, .. }
+            | Action::Accept { id, .. }
+            | Action::Reject { id, .. }
+            | Action::React { id, .. }
+            | Action::Unreact { id, .. }
+            | Action::Block { id, .. }
+            | Action::Unblock { id, .. }
+            | Action::ProfileUpdated { id, .. } => id,
+        }
+    }
+}
+
+/// Enqueues `action` (in the caller's transaction, when it has one).
+pub async fn federate(
+    conn: &mut diesel_async::AsyncPgConnection,
+    action: Action,
+) -> Result<(), super::Error> {
+    let job = super::jobs::Job::Federate { action };
+    super::jobs::enqueue(conn, &[(job, chrono::Utc::now())]).await?;
+    crate::db::jobs::wake();
+    Ok(())
+}
+
+/// Whether a user is another server's.
+pub async fn is_remote(conn: &mut diesel_async::AsyncPgConnection, user: &str) -> Result<bool, super::Error> {
+    use crate::db::schema::users;
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    let host: Option<Option<String>> =
+        users::table.find(user).select(users::host).first(conn).await.optional()?;
+    Ok(matches!(host, Some(Some(_))))
+}
+
+/// Whether other servers must hear of a local note by `author` addressed to `users`: some of
+/// the author's followers or some of those users are remote.
+pub async fn reaches_remote(
+    conn: &mut diesel_async::AsyncPgConnection,
+    author: &str,
+    users: &[String],
+) -> Result<bool, super::Error> {
+    #[derive(diesel::QueryableByName)]
+    struct R {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        remote: bool,
+    }
+    use diesel_async::RunQueryDsl;
+    let r: R = crate::db::cached(
+        diesel::sql_query(
+            "SELECT EXISTS (SELECT 1 FROM following WHERE followee_id = $1 AND follower_host IS NOT NULL) \
+               OR EXISTS (SELECT 1 FROM users WHERE id = ANY($2) AND host IS NOT NULL) AS remote",
+        )
+        .bind::<diesel::sql_types::Varchar, _>(author)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Varchar>, _>(users),
+    )
+    .get_result(conn)
+    .await?;
+    Ok(r.remote)
+}
+
+/// A local user's profile changed: their remote followers' servers hear of it.
+pub async fn profile_updated(
+    conn: &mut diesel_async::AsyncPgConnection,
+    user: &str,
+) -> Result<(), super::Error> {
+    if reaches_remote(conn, user, &[]).await? {
+        federate(conn, Action::ProfileUpdated { id: crate::id::gen(), user: user.to_string() }).await?;
+    }
+    Ok(())
+}
+
+/// After this many failed deliveries in a row a host rests (its deliveries wait).
+pub const FAILURES_BEFORE_REST: i32 = 5;
+
+/// How long `host` still rests, if it does.
+pub async fn host_resting(
+    conn: &mut diesel_async::AsyncPgConnection,
+    host: &str,
+) -> Result<Option<std::time::Duration>, super::Error> {
+    use crate::db::schema::instances;
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    let until: Option<Option<chrono::DateTime<chrono::Utc>>> =
+        instances::table.find(host).select(instances::retry_after).first(conn).await.optional()?;
+    Ok(until.flatten().and_then(|t| (t - chrono::Utc::now()).to_std().ok()))
+}
+
+/// A delivery to `host` succeeded: its failures are forgotten (written at most hourly while
+/// it stays healthy).
+pub async fn host_answered(
+    conn: &mut diesel_async::AsyncPgConnection,
+    host: &str,
+) -> Result<(), super::Error> {
+    use diesel_async::RunQueryDsl;
+    crate::db::cached(
+        diesel::sql_query(
+            "INSERT INTO instances (host, last_success_at) VALUES ($1, now()) ON CONFLICT (host) DO UPDATE \
+             SET last_success_at = now(), consecutive_failures = 0, retry_after = NULL \
+             WHERE instances.consecutive_failures > 0 OR instances.last_success_at IS NULL \
+               OR instances.last_success_at < now() - interval '1 hour'",
+        )
+        .bind::<diesel::sql_types::Varchar, _>(host),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A delivery to `host` failed: after [`FAILURES_BEFORE_REST`] in a row it rests, for a time
+/// that doubles with each further failure (1 minute up to 6 hours), and its waiting
+/// deliveries are moved past the rest.
+pub async fn host_failed(conn: &mut diesel_async::AsyncPgConnection, host: &str) -> Result<(), super::Error> {
+    #[derive(diesel::QueryableByName)]
+    struct Rest {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+        retry_after: Option<chrono::DateTime<chrono::Utc>>,
+    }
+    use diesel_async::RunQueryDsl;
+    let r: Rest = crate::db::cached(
+        diesel::sql_query(
+            "INSERT INTO instances (host, last_failure_at, consecutive_failures) VALUES ($1, now(), 1) \
+             ON CONFLICT (host) DO UPDATE SET last_failure_at = now(), \
+               consecutive_failures = instances.consecutive_failures + 1, \
+               retry_after = CASE WHEN instances.consecutive_failures + 1 >= $2 THEN now() + least( \
+                 interval '1 minute' * power(2, least(instances.consecutive_failures + 1 - $2, 20)), \
+                 interval '6 hours') END \
+             RETURNING retry_after",
+        )
+        .bind::<diesel::sql_types::Varchar, _>(host)
+        .bind::<diesel::sql_types::Integer, _>(FAILURES_BEFORE_REST),
+    )
+    .get_result(conn)
+    .await?;
+    if let Some(until) = r.retry_after {
+        let moved = crate::db::jobs::postpone_lane(conn, host, until).await?;
+        tracing::warn!(host, until = %until, deliveries = moved, "host keeps failing; its deliveries wait");
+    }
+    Ok(())
 }

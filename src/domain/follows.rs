@@ -2,6 +2,7 @@
 //! transaction as the rows they count.
 
 use super::events::{emit, Event};
+use super::federation::{federate, Action};
 use super::notify::{self, Notice};
 use super::visibility;
 use super::{Error, Refusal};
@@ -59,8 +60,38 @@ async fn insert_follow(conn: &mut AsyncPgConnection, follower: &str, followee: &
     })
 }
 
-/// Removes the follow and lowers both counters; false when there was none.
+/// Removes the follow and lowers both counters; false when there was none. A remote followee
+/// hears of it (Undo Follow), and so does a remote follower removed by a local user (Reject).
 pub async fn remove_follow(
+    conn: &mut AsyncPgConnection,
+    follower: &str,
+    followee: &str,
+) -> Result<bool, Error> {
+    let removed = remove_follow_quietly(conn, follower, followee).await?;
+    if removed {
+        tell_of_end(conn, follower, followee, None).await?;
+    }
+    Ok(removed)
+}
+
+/// The other server of a follow that ended (or a request that was dropped) hears of it.
+async fn tell_of_end(
+    conn: &mut AsyncPgConnection,
+    follower: &str,
+    followee: &str,
+    request_uri: Option<String>,
+) -> Result<(), Error> {
+    let (fh, eh) = (host_of(conn, follower).await?, host_of(conn, followee).await?);
+    let (follower, followee, id) = (follower.to_string(), followee.to_string(), crate::id::gen());
+    match (fh, eh) {
+        (None, Some(_)) => federate(conn, Action::Unfollow { id, follower, followee }).await,
+        (Some(_), None) => federate(conn, Action::Reject { id, followee, follower, request_uri }).await,
+        _ => Ok(()),
+    }
+}
+
+/// Removes a follow without telling anyone (the remote side ended it itself).
+pub async fn remove_follow_quietly(
     conn: &mut AsyncPgConnection,
     follower: &str,
     followee: &str,
@@ -104,13 +135,29 @@ pub async fn is_following(
 /// `follower` follows `followee`, or asks to when the account is locked (unless the followee
 /// already follows them back and accepts followers it follows automatically). Refused when
 /// they already follow, or when either blocks the other.
+///
+/// Between servers: a local user following a remote one sends Follow (the remote server
+/// answers Accept or Reject); a remote user's follow (`request_uri` is its Follow's id) is
+/// answered Accept as soon as it takes effect, also when it already had.
 pub async fn follow(
     conn: &mut AsyncPgConnection,
     follower: &str,
     followee: &str,
     with_replies: Option<bool>,
+    request_uri: Option<&str>,
 ) -> Result<Followed, Error> {
+    let (fh, eh) = (host_of(conn, follower).await?, host_of(conn, followee).await?);
+    let accept = |request_uri: Option<&str>| Action::Accept {
+        id: crate::id::gen(),
+        followee: followee.to_string(),
+        follower: follower.to_string(),
+        request_uri: request_uri.map(str::to_string),
+    };
     if is_following(conn, follower, followee).await? {
+        if fh.is_some() && eh.is_none() {
+            federate(conn, accept(request_uri)).await?;
+            return Ok(Followed::Now);
+        }
         return Err(Refusal::AlreadyFollowing.into());
     }
     if visibility::blocks(conn, follower, followee).await? {
@@ -133,6 +180,7 @@ pub async fn follow(
                 follow_requests::created_at.eq(Utc::now()),
                 follow_requests::follower_id.eq(follower),
                 follow_requests::followee_id.eq(followee),
+                follow_requests::request_uri.eq(request_uri),
             ))
             .on_conflict_do_nothing()
             .execute(conn)
@@ -140,6 +188,11 @@ pub async fn follow(
         if n == 1 {
             notify::send(conn, Notice::new(followee, follower, "receiveFollowRequest")).await?;
             emit(Event::FollowRequested { follower: follower.into(), followee: followee.into() });
+        }
+        if fh.is_none() && eh.is_some() {
+            let action =
+                Action::Follow { id: crate::id::gen(), follower: follower.into(), followee: followee.into() };
+            federate(conn, action).await?;
         }
         return Ok(Followed::Requested);
     }
@@ -156,25 +209,50 @@ pub async fn follow(
         }
         notify::send(conn, Notice::new(followee, follower, "follow")).await?;
     }
+    match (fh, eh) {
+        (None, Some(_)) => {
+            let action =
+                Action::Follow { id: crate::id::gen(), follower: follower.into(), followee: followee.into() };
+            federate(conn, action).await?;
+        }
+        (Some(_), None) => federate(conn, accept(request_uri)).await?,
+        _ => {}
+    }
     Ok(Followed::Now)
 }
 
-async fn take_request(conn: &mut AsyncPgConnection, follower: &str, followee: &str) -> Result<bool, Error> {
+/// Deletes a pending request: whether there was one, and the id of its remote Follow.
+async fn take_request(
+    conn: &mut AsyncPgConnection,
+    follower: &str,
+    followee: &str,
+) -> Result<Option<Option<String>>, Error> {
     Ok(diesel::delete(
         follow_requests::table
             .filter(follow_requests::follower_id.eq(follower).and(follow_requests::followee_id.eq(followee))),
     )
-    .execute(conn)
-    .await?
-        == 1)
+    .returning(follow_requests::request_uri)
+    .get_result(conn)
+    .await
+    .optional()?)
 }
 
-/// The followee accepts a pending request; false when there was none.
+/// The followee accepts a pending request; false when there was none. A remote follower's
+/// server hears of it (Accept).
 pub async fn accept(conn: &mut AsyncPgConnection, followee: &str, follower: &str) -> Result<bool, Error> {
-    if !take_request(conn, follower, followee).await? {
+    let Some(request_uri) = take_request(conn, follower, followee).await? else {
         return Ok(false);
-    }
+    };
     insert_follow(conn, follower, followee).await?;
+    if host_of(conn, follower).await?.is_some() && host_of(conn, followee).await?.is_none() {
+        let action = Action::Accept {
+            id: crate::id::gen(),
+            followee: followee.into(),
+            follower: follower.into(),
+            request_uri,
+        };
+        federate(conn, action).await?;
+    }
     let message: Option<String> =
         user_profiles::table.find(followee).select(user_profiles::followed_message).first(conn).await?;
     let mut n = Notice::new(follower, followee, "followRequestAccepted");
@@ -183,12 +261,47 @@ pub async fn accept(conn: &mut AsyncPgConnection, followee: &str, follower: &str
     Ok(true)
 }
 
+/// The followee refuses a pending request (a remote follower's server hears of it).
 pub async fn reject(conn: &mut AsyncPgConnection, followee: &str, follower: &str) -> Result<bool, Error> {
-    take_request(conn, follower, followee).await
+    let Some(request_uri) = take_request(conn, follower, followee).await? else {
+        return Ok(false);
+    };
+    tell_of_end(conn, follower, followee, request_uri).await?;
+    Ok(true)
 }
 
+/// The follower withdraws a pending request (a remote followee's server hears of it).
 pub async fn cancel(conn: &mut AsyncPgConnection, follower: &str, followee: &str) -> Result<bool, Error> {
-    take_request(conn, follower, followee).await
+    let Some(request_uri) = take_request(conn, follower, followee).await? else {
+        return Ok(false);
+    };
+    tell_of_end(conn, follower, followee, request_uri).await?;
+    Ok(true)
+}
+
+/// A remote server accepted a local user's follow request: it becomes a follow.
+pub async fn accepted_by_remote(
+    conn: &mut AsyncPgConnection,
+    follower: &str,
+    followee: &str,
+) -> Result<bool, Error> {
+    if take_request(conn, follower, followee).await?.is_none() {
+        return Ok(false);
+    }
+    insert_follow(conn, follower, followee).await?;
+    notify::send(conn, Notice::new(follower, followee, "followRequestAccepted")).await?;
+    Ok(true)
+}
+
+/// A remote side ended a follow or a request (Reject, or Undo of its own Follow): it goes,
+/// with nobody else to tell.
+pub async fn ended_by_remote(
+    conn: &mut AsyncPgConnection,
+    follower: &str,
+    followee: &str,
+) -> Result<bool, Error> {
+    let request = take_request(conn, follower, followee).await?.is_some();
+    Ok(remove_follow_quietly(conn, follower, followee).await? || request)
 }
 
 /// `blocker` blocks `blockee`: follows and follow requests between them go, both ways.
@@ -208,6 +321,10 @@ pub async fn block(conn: &mut AsyncPgConnection, blocker: &str, blockee: &str) -
     take_request(conn, blocker, blockee).await?;
     take_request(conn, blockee, blocker).await?;
     relations(&[blocker, blockee]);
+    if n == 1 && host_of(conn, blocker).await?.is_none() && host_of(conn, blockee).await?.is_some() {
+        let action = Action::Block { id: crate::id::gen(), blocker: blocker.into(), blockee: blockee.into() };
+        federate(conn, action).await?;
+    }
     Ok(n == 1)
 }
 
@@ -218,6 +335,11 @@ pub async fn unblock(conn: &mut AsyncPgConnection, blocker: &str, blockee: &str)
     .execute(conn)
     .await?;
     relations(&[blocker, blockee]);
+    if n == 1 && host_of(conn, blocker).await?.is_none() && host_of(conn, blockee).await?.is_some() {
+        let action =
+            Action::Unblock { id: crate::id::gen(), blocker: blocker.into(), blockee: blockee.into() };
+        federate(conn, action).await?;
+    }
     Ok(n == 1)
 }
 

@@ -33,8 +33,30 @@ pub const SYSTEM: Queue = Queue {
     backoff_cap: Duration::from_secs(3600),
 };
 
+/// Activities to other servers: one job per inbox, retried for about two days.
+pub const DELIVER: Queue = Queue {
+    name: "deliver",
+    max_attempts: 17,
+    backoff: Duration::from_secs(60),
+    backoff_cap: Duration::from_secs(6 * 3600),
+};
+/// Activities from other servers, verified on arrival.
+pub const INBOX: Queue = Queue {
+    name: "inbox",
+    max_attempts: 8,
+    backoff: Duration::from_secs(30),
+    backoff_cap: Duration::from_secs(3600),
+};
+/// Local actions to tell other servers of: each becomes deliveries to the inboxes concerned.
+pub const FEDERATE: Queue = Queue {
+    name: "db",
+    max_attempts: 8,
+    backoff: Duration::from_secs(10),
+    backoff_cap: Duration::from_secs(600),
+};
+
 /// Every queue, in the order the admin views list them.
-pub const QUEUES: [Queue; 2] = [POLLS, SYSTEM];
+pub const QUEUES: [Queue; 5] = [DELIVER, INBOX, FEDERATE, POLLS, SYSTEM];
 
 pub fn queue(name: &str) -> Option<Queue> {
     QUEUES.iter().copied().find(|q| q.name == name)
@@ -60,6 +82,12 @@ pub enum Job {
     PollEnd { note_id: String },
     /// Periodic upkeep: polls whose job went missing, dead jobs past their keeping time.
     Sweep,
+    /// An activity that arrived in an inbox, signed by the remote user `signer` (already verified).
+    Inbox { activity: serde_json::Value, signer: String },
+    /// A local action to tell other servers of.
+    Federate { action: super::federation::Action },
+    /// One activity to one inbox, signed by the local user `signer`.
+    Deliver { inbox: String, activity: serde_json::Value, signer: String },
 }
 
 impl Job {
@@ -67,6 +95,9 @@ impl Job {
         match self {
             Job::PollEnd { .. } => POLLS,
             Job::Sweep => SYSTEM,
+            Job::Inbox { .. } => INBOX,
+            Job::Federate { .. } => FEDERATE,
+            Job::Deliver { .. } => DELIVER,
         }
     }
 
@@ -75,11 +106,23 @@ impl Job {
         match self {
             Job::PollEnd { note_id } => Some(format!("pollEnd:{note_id}")),
             Job::Sweep => Some("sweep".into()),
+            // A replayed activity is taken once.
+            Job::Inbox { activity, .. } => {
+                activity.get("id").and_then(|v| v.as_str()).map(|id| hashed("inbox", &[id]))
+            }
+            Job::Federate { action } => Some(format!("federate:{}", action.id())),
+            Job::Deliver { inbox, activity, .. } => {
+                activity.get("id").and_then(|v| v.as_str()).map(|id| hashed("deliver", &[id, inbox]))
+            }
         }
     }
 
+    /// Deliveries run per receiving host (bounded concurrency, backing off together).
     fn lane(&self) -> Option<String> {
-        None
+        match self {
+            Job::Deliver { inbox, .. } => super::federation::authority_of(inbox),
+            _ => None,
+        }
     }
 
     /// The row that enqueues this job to run at `run_at`.
@@ -94,6 +137,18 @@ impl Job {
             lane: self.lane(),
         }
     }
+}
+
+/// A unique key of bounded length from parts of any length.
+fn hashed(prefix: &str, parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    let hex: String = h.finalize().iter().take(20).map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}:{hex}")
 }
 
 /// Enqueues `jobs` (in the caller's transaction, when it has one). Returns how many were new.

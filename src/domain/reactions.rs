@@ -46,17 +46,17 @@ pub fn normalize(r: &str, acceptance: Option<&str>) -> String {
     }
 }
 
-/// The reaction that `user` has on `note_id`, with the note's row locked: the lock serializes
-/// reactions to one note, so its map always matches the rows.
+/// The reaction that `user` has on `note_id` (its row id and reaction), with the note's row
+/// locked: the lock serializes reactions to one note, so its map always matches the rows.
 async fn locked_existing(
     conn: &mut AsyncPgConnection,
     user: &str,
     note_id: &str,
-) -> Result<Option<String>, Error> {
+) -> Result<Option<(String, String)>, Error> {
     let _: String = notes::table.find(note_id).select(notes::id).for_update().first(conn).await?;
     Ok(note_reactions::table
         .filter(note_reactions::user_id.eq(user).and(note_reactions::note_id.eq(note_id)))
-        .select(note_reactions::reaction)
+        .select((note_reactions::id, note_reactions::reaction))
         .first(conn)
         .await
         .optional()?)
@@ -112,18 +112,31 @@ pub async fn react(
         return Err(Refusal::CannotReactToRenote.into());
     }
     let reaction = normalize(requested, note.reaction_acceptance.as_deref());
+    // A local user's reaction to a remote note is sent to its author's server, enqueued with it.
+    let tell = super::federation::is_remote(conn, &note.user_id).await?
+        && !super::federation::is_remote(conn, user).await?;
     let replaced = conn
         .transaction::<_, Error, _>(async |conn| {
             let existing = locked_existing(conn, user, &note.id).await?;
-            if existing.as_deref() == Some(reaction.as_str()) {
+            if existing.as_ref().is_some_and(|(_, r)| *r == reaction) {
                 return Err(Refusal::AlreadyReacted.into());
             }
-            if let Some(old) = &existing {
+            if let Some((_, old)) = &existing {
                 remove(conn, user, &note.id, old).await?;
+            }
+            let id = crate::id::gen();
+            if tell {
+                let action = super::federation::Action::React {
+                    id: id.clone(),
+                    user: user.to_string(),
+                    note_id: note.id.clone(),
+                    reaction: reaction.clone(),
+                };
+                super::federation::federate(conn, action).await?;
             }
             diesel::insert_into(note_reactions::table)
                 .values((
-                    note_reactions::id.eq(crate::id::gen()),
+                    note_reactions::id.eq(id),
                     note_reactions::created_at.eq(Utc::now()),
                     note_reactions::user_id.eq(user),
                     note_reactions::note_id.eq(&note.id),
@@ -132,7 +145,7 @@ pub async fn react(
                 .execute(conn)
                 .await?;
             bump(conn, &note.id, &reaction, 1).await?;
-            Ok(existing)
+            Ok(existing.map(|(_, r)| r))
         })
         .await?;
     let change = |kind: fn(String, String) -> NoteChange, r: &str| Event::NoteUpdated {
@@ -153,11 +166,27 @@ pub async fn react(
 
 /// `user` takes their reaction back.
 pub async fn unreact(conn: &mut AsyncPgConnection, user: &str, note_id: &str) -> Result<(), Error> {
-    visibility::visible_note(conn, Some(user), note_id).await?.ok_or(Refusal::NoSuchNoteToUnreact)?;
+    let note =
+        visibility::visible_note(conn, Some(user), note_id).await?.ok_or(Refusal::NoSuchNoteToUnreact)?;
+    let tell = super::federation::is_remote(conn, &note.user_id).await?
+        && !super::federation::is_remote(conn, user).await?;
     let reaction = conn
         .transaction::<_, Error, _>(async |conn| match locked_existing(conn, user, note_id).await? {
             None => Err(Refusal::NotReacted.into()),
-            Some(r) => remove(conn, user, note_id, &r).await.map(|_| r),
+            Some((like_id, r)) => {
+                remove(conn, user, note_id, &r).await?;
+                if tell {
+                    let action = super::federation::Action::Unreact {
+                        id: crate::id::gen(),
+                        user: user.to_string(),
+                        note_id: note_id.to_string(),
+                        reaction: r.clone(),
+                        like_id,
+                    };
+                    super::federation::federate(conn, action).await?;
+                }
+                Ok(r)
+            }
         })
         .await?;
     emit(Event::NoteUpdated {

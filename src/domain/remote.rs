@@ -145,3 +145,21 @@ pub async fn key(conn: &mut AsyncPgConnection, key_id: &str) -> Result<Option<(U
         .await
         .optional()?)
 }
+
+/// A remote actor deleted itself: its follows go (counters kept right), then the account with
+/// everything that belongs to it.
+pub async fn delete_actor(conn: &mut AsyncPgConnection, user: &str) -> Result<(), Error> {
+    use crate::db::schema::following;
+    let pairs: Vec<(String, String)> = following::table
+        .filter(following::follower_id.eq(user).or(following::followee_id.eq(user)))
+        .select((following::follower_id, following::followee_id))
+        .load(conn)
+        .await?;
+    for (follower, followee) in pairs {
+        super::follows::remove_follow_quietly(conn, &follower, &followee).await?;
+    }
+    diesel::delete(users::table.filter(users::id.eq(user).and(users::host.is_not_null())))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

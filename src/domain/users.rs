@@ -194,6 +194,18 @@ pub async fn ensure_instance_actor(conn: &mut AsyncPgConnection) -> Result<(), U
     }
 }
 
+/// The instance actor's id and private key (PKCS#8 PEM), created when missing.
+pub async fn instance_actor_key(conn: &mut AsyncPgConnection) -> Result<(String, String), super::Error> {
+    use super::Error;
+    ensure_instance_actor(conn).await.map_err(|e| Error::internal(e.to_string()))?;
+    let id = find_local_id(conn, INSTANCE_ACTOR)
+        .await
+        .map_err(|e| Error::internal(e.to_string()))?
+        .ok_or_else(|| Error::internal("no instance actor"))?;
+    let pem: String = user_keypairs::table.find(&id).select(user_keypairs::private_key).first(conn).await?;
+    Ok((id, pem))
+}
+
 async fn require_local(conn: &mut AsyncPgConnection, username: &str) -> Result<String, UserError> {
     find_local_id(conn, username).await?.ok_or_else(|| UserError::NoSuchUser(username.into()))
 }

@@ -116,7 +116,7 @@ fn bind_err(addr: &str, e: std::io::Error) -> anyhow::Error {
 }
 
 /// Runs the HTTP(S) server(s) until SIGTERM/SIGINT, then stops accepting, drains, and returns.
-pub async fn run(state: Arc<AppState>) -> anyhow::Result<()> {
+pub async fn run(state: Arc<AppState>, fed: Arc<crate::ap::Federation>) -> anyhow::Result<()> {
     let cfg = state.config.clone();
     let data = web::Data::from(state.clone());
     let api = web::Data::new(crate::api::Caches::default());
@@ -124,7 +124,8 @@ pub async fn run(state: Arc<AppState>) -> anyhow::Result<()> {
     let hub = Arc::new(crate::streaming::Hub::default());
     crate::streaming::start(hub.clone(), state.clone());
     let hub_data = web::Data::from(hub.clone());
-    let app = move || app!(data, api, max_body).app_data(hub_data.clone());
+    let fed_data = web::Data::from(fed);
+    let app = move || app!(data, api, max_body).app_data(hub_data.clone()).app_data(fed_data.clone());
     let workers = if cfg.http.workers == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {

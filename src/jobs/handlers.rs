@@ -1,22 +1,25 @@
-//! What each job does: a thin call into the domain.
+//! What each job does: a thin call into the domain or the ActivityPub adapter.
 
 use super::Failure;
+use crate::ap::Federation;
 use crate::domain::jobs::{Job, DEAD_KEPT};
-use crate::state::AppState;
 use chrono::Utc;
 
 /// Polls the sweep closes when their own job did not (it went missing or dead): those whose
 /// time was up this long ago.
 const POLL_GRACE: chrono::Duration = chrono::Duration::minutes(2);
 
-pub async fn run(state: &AppState, job: Job) -> Result<(), Failure> {
-    let mut conn =
-        state.db.get().await.map_err(|e| Failure::Retry(format!("no database connection: {e}")))?;
+pub async fn run(fed: &Federation, job: Job) -> Result<(), Failure> {
+    let db = &fed.state.db;
+    let connect =
+        || async { db.get().await.map_err(|e| Failure::Retry(format!("no database connection: {e}"))) };
     match job {
         Job::PollEnd { note_id } => {
+            let mut conn = connect().await?;
             crate::domain::polls::end_expired(&mut conn, Some(&note_id), Utc::now(), 1).await?;
         }
         Job::Sweep => {
+            let mut conn = connect().await?;
             let before = Utc::now() - POLL_GRACE;
             while crate::domain::polls::end_expired(&mut conn, None, before, 100).await? > 0 {}
             let kept = chrono::Duration::from_std(DEAD_KEPT).unwrap_or_default();
@@ -24,6 +27,22 @@ pub async fn run(state: &AppState, job: Job) -> Result<(), Failure> {
             if purged > 0 {
                 tracing::info!(jobs = purged, "removed dead jobs past their keeping time");
             }
+        }
+        Job::Inbox { activity, signer } => {
+            let signer = crate::db::users::load_one(&mut *connect().await?, &signer).await?;
+            let Some(signer) = signer else { return Err(Failure::Permanent("the signer is gone".into())) };
+            match crate::ap::inbox::process(fed, &activity, &signer).await {
+                Ok(()) => {}
+                Err(crate::ap::inbox::Skip::Retry(e)) => return Err(Failure::Retry(e)),
+                // Nothing to apply: the activity is done with.
+                Err(crate::ap::inbox::Skip::Drop(e)) => {
+                    tracing::debug!(activity = ?activity.get("id"), reason = %e, "activity skipped");
+                }
+            }
+        }
+        Job::Federate { action } => crate::ap::deliver::fan_out(fed, &action).await?,
+        Job::Deliver { inbox, activity, signer } => {
+            crate::ap::deliver::deliver(fed, &inbox, &activity, &signer).await?
         }
     }
     Ok(())

@@ -14,8 +14,7 @@ mod handlers;
 
 use crate::db::jobs::{self as rows, Claimed};
 use crate::db::DbPool;
-use crate::domain::jobs::{Job, Queue, POLLS, SYSTEM};
-use crate::state::AppState;
+use crate::domain::jobs::{Job, Queue, DELIVER, FEDERATE, INBOX, POLLS, SYSTEM};
 use crate::supervise::Health;
 use futures_util::future::BoxFuture;
 use serde_json::Value;
@@ -56,6 +55,9 @@ impl Spec {
 
 pub fn specs() -> Vec<Spec> {
     vec![
+        Spec { queue: DELIVER, concurrency: 128, per_lane: 8, timeout: Duration::from_secs(30) },
+        Spec { queue: INBOX, concurrency: 32, per_lane: 32, timeout: Duration::from_secs(60) },
+        Spec { queue: FEDERATE, concurrency: 8, per_lane: 8, timeout: Duration::from_secs(60) },
         Spec { queue: POLLS, concurrency: 4, per_lane: 4, timeout: Duration::from_secs(60) },
         Spec { queue: SYSTEM, concurrency: 2, per_lane: 2, timeout: Duration::from_secs(600) },
     ]
@@ -92,14 +94,14 @@ impl From<diesel::result::Error> for Failure {
 pub type Handler = Arc<dyn Fn(Value) -> BoxFuture<'static, Result<(), Failure>> + Send + Sync>;
 
 /// Runs this server's queues until `stop` turns true, then finishes or gives back what it runs.
-pub fn spawn(state: Arc<AppState>, stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
-    let (db, health) = (state.db.clone(), state.health.clone());
+pub fn spawn(fed: Arc<crate::ap::Federation>, stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    let (db, health) = (fed.state.db.clone(), fed.state.health.clone());
     let handler: Handler = Arc::new(move |payload| {
-        let state = state.clone();
+        let fed = fed.clone();
         Box::pin(async move {
             let job = serde_json::from_value::<Job>(payload)
                 .map_err(|e| Failure::Permanent(format!("unreadable payload: {e}")))?;
-            handlers::run(&state, job).await
+            handlers::run(&fed, job).await
         })
     });
     start(db, health, specs(), handler, GRACE, stop)

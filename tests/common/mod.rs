@@ -188,6 +188,19 @@ impl Instance {
         self
     }
 
+    /// Federates with plain-http peers on loopback (other test instances).
+    pub fn federating(self) -> Self {
+        let mut text = std::fs::read_to_string(&self.config).unwrap();
+        text.push_str("\n[federation]\nallow_insecure_peers = true\n");
+        std::fs::write(&self.config, text).unwrap();
+        self
+    }
+
+    /// The host other servers know this one by (`localhost:port`).
+    pub fn host(&self) -> String {
+        format!("localhost:{}", self.port)
+    }
+
     pub fn serve(&self) -> Server {
         Server::start(&self.config, &[], self.base())
     }

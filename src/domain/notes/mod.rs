@@ -401,12 +401,24 @@ pub async fn create(
     };
     let notify_watchers = reply.is_none() && row.visibility != "specified";
     drop(pooled);
-    let jobs = poll
+    let mut jobs: Vec<_> = poll
         .as_ref()
         .and_then(|p| p.expires_at)
         .map(|at| super::jobs::Job::PollEnd { note_id: row.id.clone() }.row(at))
         .into_iter()
         .collect();
+    // A local note goes to the other servers of its audience, enqueued with the note itself.
+    if row.user_host.is_none() && !row.local_only {
+        let mut addressed: Vec<String> = row.mentions.clone();
+        addressed.extend(row.visible_user_ids.iter().cloned());
+        addressed.extend(row.reply_user_id.iter().chain(row.renote_user_id.iter()).cloned());
+        let mut pooled = db.get().await?;
+        if super::federation::reaches_remote(&mut pooled, author, &addressed).await? {
+            let action =
+                super::federation::Action::NoteCreated { id: crate::id::gen(), note_id: row.id.clone() };
+            jobs.push(super::jobs::Job::Federate { action }.row(now));
+        }
+    }
     let stored = writer.write(Insert { row, poll, notify, notify_watchers, jobs }).await?;
     crate::db::jobs::wake();
     events::emit(events::Event::Note { id: stored.note.id.clone(), reach: events::Reach::of(&stored.note) });
@@ -443,6 +455,22 @@ pub async fn delete(conn: &mut AsyncPgConnection, note: &NoteRow) -> Result<(), 
             }
         }
         diesel::delete(notes::table.find(&note.id)).execute(conn).await?;
+        // Other servers that had the note hear that it is gone.
+        if note.user_host.is_none() && !note.local_only {
+            let mut audience = note.mentions.clone();
+            audience.extend(note.visible_user_ids.iter().cloned());
+            if super::federation::reaches_remote(conn, &note.user_id, &audience).await? {
+                let was_renote_of = note.renote_id.clone().filter(|_| is_pure_renote(note));
+                let action = super::federation::Action::NoteDeleted {
+                    id: crate::id::gen(),
+                    note_id: note.id.clone(),
+                    author: note.user_id.clone(),
+                    was_renote_of,
+                    audience,
+                };
+                super::federation::federate(conn, action).await?;
+            }
+        }
         Ok(())
     })
     .await?;
@@ -452,4 +480,49 @@ pub async fn delete(conn: &mut AsyncPgConnection, note: &NoteRow) -> Result<(), 
         change: events::NoteChange::Deleted { deleted_at },
     });
     Ok(())
+}
+
+/// A remote author edited their note (Update): its text, content warning and hashtags change,
+/// and a poll's counts when the update carries them. (Upstream Misskey ignores note edits.)
+pub async fn edit_remote(
+    conn: &mut AsyncPgConnection,
+    note: &NoteRow,
+    text: Option<String>,
+    cw: Option<String>,
+    votes: Option<Vec<i32>>,
+) -> Result<(), Error> {
+    let text = text.map(|t| truncate(t, MAX_REMOTE_TEXT)).filter(|t| !t.is_empty());
+    let cw = cw.map(|c| truncate(c, MAX_REMOTE_CW)).filter(|c| !c.is_empty());
+    if text.as_deref().is_some_and(|t| t.contains('\0')) || cw.as_deref().is_some_and(|c| c.contains('\0')) {
+        return Err(Error::invalid("text", "must not contain NUL characters"));
+    }
+    let mut nodes = text.as_deref().map(crate::mfm::parse).unwrap_or_default();
+    nodes.extend(cw.as_deref().map(crate::mfm::parse_simple).unwrap_or_default());
+    let mut tags = crate::mfm::extract::extract_hashtags(&nodes);
+    tags.truncate(MAX_EXTRACTED);
+    let search = super::search::document(text.as_deref(), cw.as_deref());
+    conn.transaction::<_, Error, _>(async |conn| {
+        diesel::sql_query(
+            "UPDATE notes SET text = $2, cw = $3, tags = $4, updated_at = now(), \
+             search = CASE WHEN $5 = '' THEN NULL ELSE to_tsvector('simple', $5) END WHERE id = $1",
+        )
+        .bind::<Varchar, _>(&note.id)
+        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(&text)
+        .bind::<diesel::sql_types::Nullable<Varchar>, _>(&cw)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&tags)
+        .bind::<diesel::sql_types::Text, _>(&search)
+        .execute(conn)
+        .await?;
+        if let Some(v) = votes.filter(|_| note.has_poll) {
+            diesel::sql_query(
+                "UPDATE polls SET votes = $2 WHERE note_id = $1 AND cardinality(choices) = cardinality($2)",
+            )
+            .bind::<Varchar, _>(&note.id)
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Integer>, _>(&v)
+            .execute(conn)
+            .await?;
+        }
+        Ok(())
+    })
+    .await
 }

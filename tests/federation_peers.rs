@@ -1,0 +1,177 @@
+//! Two misskey-rs servers on loopback, on different ports, federate through their inboxes and
+//! the delivery queue: follows (also of a locked account), notes, replies, reactions, renotes,
+//! deletions, profile updates and blocks arrive on the other side, with the notifications a
+//! user there expects.
+
+mod common;
+use common::*;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let t0 = Instant::now();
+    while !check().await {
+        assert!(t0.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn has(list: &Value, f: impl Fn(&Value) -> bool) -> bool {
+    list.as_array().is_some_and(|l| l.iter().any(f))
+}
+
+#[tokio::test]
+async fn two_servers_federate() {
+    let a = Instance::init("peer_a").without_rate_limits().federating();
+    let b = Instance::init("peer_b").without_rate_limits().federating();
+    let (server_a, admin_a) = serve_signed_in(&a).await;
+    let (server_b, admin_b) = serve_signed_in(&b).await;
+    let (pa, pb) = (server_a.base.clone(), server_b.base.clone());
+    let (pa, pb) = (pa.as_str(), pb.as_str());
+    let (_alice_b_id, alice) = user(pa, &admin_a, "alice").await;
+    let (bob_id, bob) = user(pb, &admin_b, "bob").await;
+    let (_, carol) = user(pb, &admin_b, "carol").await;
+    call(pb, "i/update", &carol, json!({ "isLocked": true })).await;
+
+    // Alice finds bob through WebFinger and follows him; bob's server accepts.
+    let (s, bob_at_a) = call(pa, "users/show", &alice, json!({ "username": "bob", "host": b.host() })).await;
+    assert_eq!(s, 200, "{bob_at_a}");
+    assert_eq!(bob_at_a["host"], b.host());
+    let bob_a = bob_at_a["id"].as_str().unwrap().to_string();
+    let (s, r) = call(pa, "following/create", &alice, json!({ "userId": bob_a })).await;
+    assert_eq!(s, 200, "{r}");
+    eventually("bob's server to see alice follow", async || {
+        let (_, f) = call(pb, "users/followers", &bob, json!({ "userId": bob_id })).await;
+        has(&f, |x| x["follower"]["username"] == "alice" && x["follower"]["host"] == a.host())
+    })
+    .await;
+    let (_, n) = call(pb, "i/notifications", &bob, json!({})).await;
+    assert!(has(&n, |x| x["type"] == "follow" && x["user"]["username"] == "alice"), "{n}");
+
+    // Bob posts; the note reaches alice's home timeline.
+    let (_, r) = call(pb, "notes/create", &bob, json!({ "text": "hello from **b** #fediverse" })).await;
+    let note_b = r["createdNote"]["id"].as_str().unwrap().to_string();
+    let mut note_at_a = String::new();
+    eventually("bob's note on alice's timeline", async || {
+        let (_, tl) = call(pa, "notes/timeline", &alice, json!({})).await;
+        match tl.as_array().and_then(|l| l.iter().find(|n| n["user"]["username"] == "bob")) {
+            Some(n) => {
+                note_at_a = n["id"].as_str().unwrap().to_string();
+                assert_eq!(n["text"], "hello from **b** #fediverse", "the MFM source travels: {n}");
+                assert_eq!(n["uri"], format!("http://{}/notes/{note_b}", b.host()));
+                true
+            }
+            None => false,
+        }
+    })
+    .await;
+
+    // Alice replies, reacts and renotes; bob hears of each.
+    let (s, r) = call(pa, "notes/create", &alice, json!({ "text": "nice one", "replyId": note_at_a })).await;
+    assert_eq!(s, 200, "{r}");
+    let (s, r) =
+        call(pa, "notes/reactions/create", &alice, json!({ "noteId": note_at_a, "reaction": "👍" })).await;
+    assert_eq!(s, 204, "{r}");
+    let (s, r) = call(pa, "notes/create", &alice, json!({ "renoteId": note_at_a })).await;
+    assert_eq!(s, 200, "{r}");
+    eventually("bob's notifications of the reply, reaction and renote", async || {
+        let (_, n) = call(pb, "i/notifications", &bob, json!({})).await;
+        ["reply", "reaction", "renote"]
+            .iter()
+            .all(|t| has(&n, |x| x["type"] == *t && x["user"]["username"] == "alice"))
+    })
+    .await;
+    let (_, shown) = call(pb, "notes/show", &bob, json!({ "noteId": note_b })).await;
+    assert_eq!(shown["reactions"], json!({ "👍": 1 }), "{shown}");
+    assert_eq!(
+        (shown["repliesCount"].clone(), shown["renoteCount"].clone()),
+        (json!(1), json!(1)),
+        "{shown}"
+    );
+    let (_, replies) = call(pb, "notes/replies", &bob, json!({ "noteId": note_b })).await;
+    assert_eq!(replies[0]["text"], "nice one", "{replies}");
+
+    // Alice takes her reaction back.
+    call(pa, "notes/reactions/delete", &alice, json!({ "noteId": note_at_a })).await;
+    eventually("the reaction to go on bob's side", async || {
+        let (_, shown) = call(pb, "notes/show", &bob, json!({ "noteId": note_b })).await;
+        shown["reactions"] == json!({})
+    })
+    .await;
+
+    // Bob edits his profile; alice's server sees it.
+    call(pb, "i/update", &bob, json!({ "name": "Bob B.", "description": "from b" })).await;
+    eventually("bob's new name at a", async || {
+        let (_, u) = call(pa, "users/show", &alice, json!({ "userId": bob_a })).await;
+        u["name"] == "Bob B." && u["description"] == "from b"
+    })
+    .await;
+
+    // Bob deletes the note; it goes at a too.
+    call(pb, "notes/delete", &bob, json!({ "noteId": note_b })).await;
+    eventually("the deleted note to go at a", async || {
+        let (s, _) = call(pa, "notes/show", &alice, json!({ "noteId": note_at_a })).await;
+        s == 400
+    })
+    .await;
+
+    // Carol is locked: alice's follow waits for her approval.
+    let (_, carol_at_a) =
+        call(pa, "users/show", &alice, json!({ "username": "carol", "host": b.host() })).await;
+    let carol_a = carol_at_a["id"].as_str().unwrap().to_string();
+    assert_eq!(carol_at_a["isLocked"], true);
+    call(pa, "following/create", &alice, json!({ "userId": carol_a })).await;
+    let mut requester = String::new();
+    eventually("carol's follow request", async || {
+        let (_, reqs) = call(pb, "following/requests/list", &carol, json!({})).await;
+        match reqs.as_array().and_then(|l| l.first()) {
+            Some(r) => {
+                requester = r["follower"]["id"].as_str().unwrap().to_string();
+                true
+            }
+            None => false,
+        }
+    })
+    .await;
+    let (_, rel) = call(pa, "users/relation", &alice, json!({ "userId": carol_a })).await;
+    assert_eq!(
+        (rel["isFollowing"].clone(), rel["hasPendingFollowRequestFromYou"].clone()),
+        (json!(false), json!(true))
+    );
+    let (s, r) = call(pb, "following/requests/accept", &carol, json!({ "userId": requester })).await;
+    assert_eq!(s, 204, "{r}");
+    eventually("alice to follow carol once accepted", async || {
+        let (_, rel) = call(pa, "users/relation", &alice, json!({ "userId": carol_a })).await;
+        rel["isFollowing"] == true
+    })
+    .await;
+    let (_, n) = call(pa, "i/notifications", &alice, json!({})).await;
+    assert!(has(&n, |x| x["type"] == "followRequestAccepted"), "{n}");
+
+    // Bob blocks alice: her follow ends on both sides.
+    let (_, alice_at_b) =
+        call(pb, "users/show", &bob, json!({ "username": "alice", "host": a.host() })).await;
+    let (s, r) = call(pb, "blocking/create", &bob, json!({ "userId": alice_at_b["id"] })).await;
+    assert_eq!(s, 200, "{r}");
+    eventually("alice no longer following bob", async || {
+        let (_, rel) = call(pa, "users/relation", &alice, json!({ "userId": bob_a })).await;
+        rel["isFollowing"] == false
+    })
+    .await;
+    let (_, rel) = call(pa, "users/relation", &alice, json!({ "userId": bob_a })).await;
+    assert_eq!(rel["isBlocked"], true, "{rel}");
+
+    // Nothing is left undelivered or dead on either side.
+    for (inst, admin) in [(&a, &admin_a), (&b, &admin_b)] {
+        let base = inst.base();
+        eventually("both queues to drain", async || {
+            let (_, st) = call(&base, "admin/queue/stats", admin, json!({})).await;
+            st["deliver"]["waiting"] == 0 && st["deliver"]["active"] == 0 && st["inbox"]["waiting"] == 0
+        })
+        .await;
+        let (_, st) = call(&base, "admin/queue/stats", admin, json!({})).await;
+        assert_eq!(st["deliver"]["failed"], 0, "{st}");
+    }
+    server_a.stop();
+    server_b.stop();
+}
