@@ -294,6 +294,7 @@ mod tests {
 
     #[test]
     fn urls_are_checked_before_any_request() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let strict =
             ApClient::new(false, HostPolicy { blocked: vec!["bad.example".into()], ..Default::default() })
                 .unwrap();

@@ -1,0 +1,217 @@
+//! The inbox against a stranger's mistakes and tricks: a fake peer (served here, with a key
+//! pair made here) posts unsigned, wrongly signed, tampered, replayed, oversized, malformed and
+//! misattributed activities. Each is refused before anything is stored, or dropped by the
+//! inbox job; the server keeps serving; a well-signed note from the same peer is stored.
+//! And a server that does not allow insecure peers refuses to fetch internal addresses.
+
+mod common;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use common::*;
+use misskey_rs::ap::signature::{digest, http_date, Signer};
+use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+struct Peer {
+    base: String,
+    other_base: String,
+    signer: Signer,
+    wrong: Signer,
+}
+
+fn keypair() -> (String, String) {
+    let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+    (
+        private.to_public_key().to_public_key_pem(LineEnding::LF).unwrap(),
+        private.to_pkcs8_pem(LineEnding::LF).unwrap().to_string(),
+    )
+}
+
+/// A peer serving one actor, `/users/mallory`, reachable as 127.0.0.1:port and localhost:port
+/// (two hosts to the server under test).
+async fn peer() -> Peer {
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let (public, private) = keypair();
+    let (_, wrong_private) = keypair();
+    let actor = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": format!("{base}/users/mallory"),
+        "type": "Person",
+        "preferredUsername": "mallory",
+        "inbox": format!("{base}/users/mallory/inbox"),
+        "publicKey": { "id": format!("{base}/users/mallory#main-key"), "owner": format!("{base}/users/mallory"), "publicKeyPem": public },
+    });
+    let server = HttpServer::new(move || {
+        let actor = actor.clone();
+        App::new()
+            .route(
+                "/users/mallory",
+                web::get().to(move || {
+                    let actor = actor.clone();
+                    async move { HttpResponse::Ok().content_type("application/activity+json").json(actor) }
+                }),
+            )
+            .default_service(web::to(|| async { HttpResponse::Accepted().finish() }))
+    })
+    .workers(1)
+    .bind(("127.0.0.1", port))
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    let key_id = format!("{base}/users/mallory#main-key");
+    Peer {
+        signer: Signer::new(&private, &key_id).unwrap(),
+        wrong: Signer::new(&wrong_private, &key_id).unwrap(),
+        other_base: format!("http://localhost:{port}"),
+        base,
+    }
+}
+
+/// Posts `body` to the inbox at `url` signed by `signer` over `date` (None: unsigned).
+async fn post(
+    url: &str,
+    host: &str,
+    body: &[u8],
+    signer: Option<&Signer>,
+    date: chrono::DateTime<chrono::Utc>,
+    sign_body: Option<&[u8]>,
+) -> u16 {
+    let date = http_date(date);
+    let signed_digest = digest(sign_body.unwrap_or(body));
+    let mut req = client()
+        .post(url)
+        .header("content-type", "application/activity+json")
+        .header("date", &date)
+        .header("digest", &signed_digest)
+        .body(body.to_vec());
+    if let Some(s) = signer {
+        let sig = s.sign("POST", "/inbox", &[("host", host), ("date", &date), ("digest", &signed_digest)]);
+        req = req.header("signature", sig);
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+fn create(base: &str, note_base: &str, n: u32) -> Value {
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{base}/activities/{n}"),
+        "type": "Create",
+        "actor": format!("{base}/users/mallory"),
+        "object": {
+            "id": format!("{note_base}/notes/{n}"),
+            "type": "Note",
+            "attributedTo": format!("{base}/users/mallory"),
+            "content": format!("<p>note {n}</p>"),
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        },
+    })
+}
+
+#[tokio::test]
+async fn hostile_activities_are_refused_and_nothing_is_stored() {
+    let inst = Instance::init("fed_hostile").without_rate_limits().federating();
+    let (server, admin) = serve_signed_in(&inst).await;
+    let peer = peer().await;
+    let inbox = format!("{}/inbox", server.base);
+    let host = inst.host().replace("localhost", "127.0.0.1");
+    let now = chrono::Utc::now();
+    let db = &inst.db.as_ref().unwrap().url;
+    let counts = || {
+        psql(
+            db,
+            "SELECT (SELECT count(*) FROM notes) || ' ' || (SELECT count(*) FROM jobs WHERE queue = 'inbox')",
+        )
+    };
+    let before = counts();
+
+    let good = serde_json::to_vec(&create(&peer.base, &peer.base, 1)).unwrap();
+    let s = |v: u16| v;
+    // Unsigned, signed with another key, body changed after signing, replayed, from the future.
+    assert_eq!(s(post(&inbox, &host, &good, None, now, None).await), 401, "unsigned");
+    assert_eq!(post(&inbox, &host, &good, Some(&peer.wrong), now, None).await, 401, "wrong key");
+    let tampered = serde_json::to_vec(&create(&peer.base, &peer.base, 2)).unwrap();
+    assert_eq!(
+        post(&inbox, &host, &tampered, Some(&peer.signer), now, Some(&good)).await,
+        401,
+        "tampered body"
+    );
+    let old = now - chrono::Duration::hours(3);
+    assert_eq!(post(&inbox, &host, &good, Some(&peer.signer), old, None).await, 401, "replayed date");
+    let future = now + chrono::Duration::hours(1);
+    assert_eq!(post(&inbox, &host, &good, Some(&peer.signer), future, None).await, 401, "future date");
+    // Signed for another host than the one it reached.
+    let sig_elsewhere = post(&inbox, "elsewhere.example", &good, Some(&peer.signer), now, None).await;
+    assert_eq!(sig_elsewhere, 401, "signed for another host");
+    // The key's actor is not the activity's actor (another host claims to be it).
+    let claimed = create(&peer.other_base, &peer.other_base, 3);
+    let claimed = serde_json::to_vec(&claimed).unwrap();
+    assert_eq!(
+        post(&inbox, &host, &claimed, Some(&peer.signer), now, None).await,
+        401,
+        "actor on another host"
+    );
+    // Not JSON, not an object, too large, wrong content type.
+    assert_eq!(post(&inbox, &host, b"{not json", Some(&peer.signer), now, None).await, 400);
+    assert_eq!(post(&inbox, &host, b"[1,2]", Some(&peer.signer), now, None).await, 400);
+    let huge = vec![b' '; 2 * 1024 * 1024];
+    assert_eq!(post(&inbox, &host, &huge, Some(&peer.signer), now, None).await, 413);
+    let r = client().post(&inbox).header("content-type", "text/plain").body("x").send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 415);
+    // RFC 9421 signatures are refused so that the peer falls back to draft-cavage.
+    let r = client()
+        .post(&inbox)
+        .header("content-type", "application/activity+json")
+        .header("signature-input", "sig1=(\"@method\");keyid=\"k\"")
+        .header("signature", "sig1=:AAAA:")
+        .body(good.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    assert_eq!(counts(), before, "nothing stored or queued by refused requests");
+
+    // Signed correctly, but the note is another host's: accepted for processing, then dropped.
+    let foreign = serde_json::to_vec(&create(&peer.base, &peer.other_base, 4)).unwrap();
+    assert_eq!(post(&inbox, &host, &foreign, Some(&peer.signer), now, None).await, 202);
+    // Signed correctly and its own: stored.
+    assert_eq!(post(&inbox, &host, &good, Some(&peer.signer), now, None).await, 202);
+    // The same activity again is taken once.
+    assert_eq!(post(&inbox, &host, &good, Some(&peer.signer), now, None).await, 202);
+    let t0 = Instant::now();
+    loop {
+        let n = psql(db, &format!("SELECT count(*) FROM notes WHERE uri = '{}/notes/1'", peer.base));
+        let pending = psql(db, "SELECT count(*) FROM jobs WHERE queue = 'inbox' AND state <> 'dead'");
+        if n == "1" && pending == "0" {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the good note was not stored ({n}, {pending} pending)"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(psql(db, "SELECT count(*) FROM notes WHERE user_host IS NOT NULL"), "1", "only the good note");
+    let (_, tl) = call(&server.base, "notes/global-timeline", &admin, json!({})).await;
+    assert!(tl.as_array().unwrap().iter().any(|n| n["text"] == "note 1"), "{tl}");
+    assert_eq!(get(&server.base, "/livez").await.0, 200, "the server is fine");
+    server.stop();
+}
+
+#[tokio::test]
+async fn internal_addresses_are_not_fetched_without_insecure_peers() {
+    let inst = Instance::init("fed_ssrf").without_rate_limits();
+    let (server, admin) = serve_signed_in(&inst).await;
+    for uri in [
+        "http://127.0.0.1:5432/users/x",
+        "https://127.0.0.1/users/x",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/users/x",
+        "https://localhost/users/x",
+        "@someone@127.0.0.1",
+    ] {
+        let (s, r) = call(&server.base, "ap/show", &admin, json!({ "uri": uri })).await;
+        assert_eq!((s, r["error"]["code"].as_str()), (400, Some("NO_SUCH_OBJECT")), "{uri}: {r}");
+    }
+    server.stop();
+}
