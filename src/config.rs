@@ -44,6 +44,23 @@ pub struct Config {
     pub api: ApiConfig,
     /// ActivityPub federation with other servers.
     pub federation: FederationConfig,
+    /// The background job queue.
+    pub jobs: JobsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Multiplies every retry delay of failed jobs and the rest of a failing host (1.0: a
+    /// failed delivery is retried after about a minute, doubling up to six hours). Lower it
+    /// only on test instances.
+    pub backoff_scale: f64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig { backoff_scale: 1.0 }
+    }
 }
 
 /// Which servers this one federates with.
@@ -230,6 +247,7 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             api: ApiConfig::default(),
             federation: FederationConfig::default(),
+            jobs: JobsConfig::default(),
         }
     }
 }

@@ -14,6 +14,8 @@ CREATE TABLE instances (
     last_success_at timestamptz,
     last_failure_at timestamptz,
     consecutive_failures integer NOT NULL DEFAULT 0,
+    -- Rests in a row (each twice as long as the one before); 0 once the host answers.
+    rests integer NOT NULL DEFAULT 0,
     retry_after timestamptz
 );
 

@@ -247,7 +247,9 @@ pub async fn deliver(fed: &Federation, inbox: &str, activity: &Value, signer: &s
             Ok(())
         }
         Err(e) if e.transient() => {
-            crate::domain::federation::host_failed(&mut conn, &host).await?;
+            let rest = std::time::Duration::from_secs(60)
+                .mul_f64(fed.state.config.jobs.backoff_scale.clamp(0.0001, 1000.0));
+            crate::domain::federation::host_failed(&mut conn, &host, rest).await?;
             Err(Failure::Retry(e.to_string()))
         }
         Err(e) => Err(Failure::Permanent(e.to_string())),

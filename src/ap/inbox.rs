@@ -143,10 +143,13 @@ fn skip(why: impl Into<String>) -> Skip {
 }
 
 /// The local user a URI names (`{base}/users/{id}`).
-async fn local_user(fed: &Federation, uri: &str) -> Result<String, Skip> {
+async fn local_user(
+    fed: &Federation,
+    conn: &mut diesel_async::AsyncPgConnection,
+    uri: &str,
+) -> Result<String, Skip> {
     let id = uri.strip_prefix(&format!("{}/users/", fed.base)).ok_or_else(|| skip("not a local actor"))?;
-    let mut conn = fed.state.db.get().await.map_err(Error::from)?;
-    let user = crate::db::users::load_one(&mut conn, id).await.map_err(Error::from)?;
+    let user = crate::db::users::load_one(conn, id).await.map_err(Error::from)?;
     match user {
         Some(u) if u.host.is_none() => Ok(u.id),
         _ => Err(skip("no such local user")),
@@ -160,11 +163,58 @@ fn kind(v: &Value) -> &str {
 /// Applies one verified activity from `signer`.
 pub async fn process(fed: &Federation, activity: &Value, signer: &UserRow) -> Result<(), Skip> {
     let object = activity.get("object").cloned().unwrap_or(Value::Null);
+    // Activities that may fetch from other servers hold no connection while they do.
+    match kind(activity) {
+        "Create" => {
+            let note_id = id_of(&object).ok_or_else(|| skip("Create without object"))?;
+            if host_of(&note_id) != signer.host {
+                return Err(skip("a note of another host"));
+            }
+            return match &object {
+                Value::Object(_) => {
+                    store_note(fed, &object, signer, MAX_DEPTH).await.map(|_| ()).map_err(Into::into)
+                }
+                _ => fed.note(&note_id, MAX_DEPTH).await.map(|_| ()).map_err(Into::into),
+            };
+        }
+        "Like" | "EmojiReact" | "EmojiReaction" => {
+            let note = fed.note(&id_of(&object).ok_or_else(|| skip("Like without object"))?, 1).await?;
+            let reaction = ["_misskey_reaction", "content", "name"]
+                .iter()
+                .find_map(|k| activity.get(*k).and_then(Value::as_str))
+                .unwrap_or("❤");
+            let mut conn = fed.state.db.get().await.map_err(Error::from)?;
+            return match reactions::react(&mut conn, &signer.id, &note.id, reaction).await {
+                Ok(()) | Err(Error::Refused(Refusal::AlreadyReacted)) => Ok(()),
+                Err(e) => Err(e.into()),
+            };
+        }
+        "Announce" => {
+            let id = activity.get("id").and_then(Value::as_str).ok_or_else(|| skip("Announce without id"))?;
+            if host_of(id) != signer.host {
+                return Err(skip("an Announce of another host"));
+            }
+            let mut conn = fed.state.db.get().await.map_err(Error::from)?;
+            if crate::db::notes::by_uri(&mut conn, id).await.map_err(Error::from)?.is_some() {
+                return Ok(());
+            }
+            drop(conn);
+            let target =
+                fed.note(&id_of(&object).ok_or_else(|| skip("Announce without object"))?, MAX_DEPTH).await?;
+            let draft = Draft {
+                visibility: Some(visibility(activity, signer).0),
+                renote_id: Some(target.id),
+                ..Default::default()
+            };
+            return create(fed, signer, id, None, draft).await.map(|_| ()).map_err(Skip::from);
+        }
+        _ => {}
+    }
     let mut conn = fed.state.db.get().await.map_err(Error::from)?;
     let conn = &mut *conn;
     match kind(activity) {
         "Follow" => {
-            let followee = local_user(fed, &id_of(&object).unwrap_or_default()).await?;
+            let followee = local_user(fed, conn, &id_of(&object).unwrap_or_default()).await?;
             let request = activity.get("id").and_then(Value::as_str);
             match follows::follow(conn, &signer.id, &followee, None, request).await {
                 Ok(_) => Ok(()),
@@ -190,7 +240,8 @@ pub async fn process(fed: &Federation, activity: &Value, signer: &UserRow) -> Re
                     rest.split('/').next().map(|f| format!("{}/users/{f}", fed.base))
                 })
             });
-            let follower = local_user(fed, &follower_uri.ok_or_else(|| skip("not about a follow"))?).await?;
+            let follower =
+                local_user(fed, conn, &follower_uri.ok_or_else(|| skip("not about a follow"))?).await?;
             if kind(activity) == "Accept" {
                 follows::accepted_by_remote(conn, &follower, &signer.id).await?;
             } else {
@@ -199,18 +250,6 @@ pub async fn process(fed: &Federation, activity: &Value, signer: &UserRow) -> Re
             Ok(())
         }
         "Undo" => undo(fed, conn, &object, signer).await,
-        "Create" => {
-            let note_id = id_of(&object).ok_or_else(|| skip("Create without object"))?;
-            if host_of(&note_id) != signer.host {
-                return Err(skip("a note of another host"));
-            }
-            match &object {
-                Value::Object(_) => {
-                    store_note(fed, &object, signer, MAX_DEPTH).await.map(|_| ()).map_err(Into::into)
-                }
-                _ => fed.note(&note_id, MAX_DEPTH).await.map(|_| ()).map_err(Into::into),
-            }
-        }
         "Delete" => {
             let id = id_of(&object).ok_or_else(|| skip("Delete without object"))?;
             if Some(&id) == signer.uri.as_ref() {
@@ -247,36 +286,8 @@ pub async fn process(fed: &Federation, activity: &Value, signer: &UserRow) -> Re
             }
             other => Err(skip(format!("Update of {other} is not handled"))),
         },
-        "Like" | "EmojiReact" | "EmojiReaction" => {
-            let note = fed.note(&id_of(&object).ok_or_else(|| skip("Like without object"))?, 1).await?;
-            let reaction = ["_misskey_reaction", "content", "name"]
-                .iter()
-                .find_map(|k| activity.get(*k).and_then(Value::as_str))
-                .unwrap_or("❤");
-            match reactions::react(conn, &signer.id, &note.id, reaction).await {
-                Ok(()) | Err(Error::Refused(Refusal::AlreadyReacted)) => Ok(()),
-                Err(e) => Err(e.into()),
-            }
-        }
-        "Announce" => {
-            let id = activity.get("id").and_then(Value::as_str).ok_or_else(|| skip("Announce without id"))?;
-            if host_of(id) != signer.host {
-                return Err(skip("an Announce of another host"));
-            }
-            if crate::db::notes::by_uri(conn, id).await.map_err(Error::from)?.is_some() {
-                return Ok(());
-            }
-            let target =
-                fed.note(&id_of(&object).ok_or_else(|| skip("Announce without object"))?, MAX_DEPTH).await?;
-            let draft = Draft {
-                visibility: Some(visibility(activity, signer).0),
-                renote_id: Some(target.id),
-                ..Default::default()
-            };
-            create(fed, signer, id, None, draft).await.map(|_| ()).map_err(Skip::from)
-        }
         "Block" => {
-            let blockee = local_user(fed, &id_of(&object).unwrap_or_default()).await?;
+            let blockee = local_user(fed, conn, &id_of(&object).unwrap_or_default()).await?;
             follows::block(conn, &signer.id, &blockee).await?;
             Ok(())
         }
@@ -298,7 +309,7 @@ async fn undo(
     let inner = object.get("object").and_then(id_of);
     match kind(object) {
         "Follow" => {
-            let followee = local_user(fed, &inner.unwrap_or_default()).await?;
+            let followee = local_user(fed, conn, &inner.unwrap_or_default()).await?;
             follows::ended_by_remote(conn, &signer.id, &followee).await?;
             Ok(())
         }
@@ -317,7 +328,7 @@ async fn undo(
             }
         }
         "Block" => {
-            let blockee = local_user(fed, &inner.unwrap_or_default()).await?;
+            let blockee = local_user(fed, conn, &inner.unwrap_or_default()).await?;
             follows::unblock(conn, &signer.id, &blockee).await?;
             Ok(())
         }
@@ -325,7 +336,7 @@ async fn undo(
             // A follow of a local user that the remote side no longer accepts.
             let follower =
                 object.get("object").and_then(|f| f.get("actor")).and_then(id_of).unwrap_or_default();
-            let follower = local_user(fed, &follower).await?;
+            let follower = local_user(fed, conn, &follower).await?;
             follows::ended_by_remote(conn, &follower, &signer.id).await?;
             Ok(())
         }

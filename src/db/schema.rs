@@ -334,6 +334,7 @@ diesel::table! {
         last_success_at -> Nullable<Timestamptz>,
         last_failure_at -> Nullable<Timestamptz>,
         consecutive_failures -> Int4,
+        rests -> Int4,
         retry_after -> Nullable<Timestamptz>,
     }
 }

@@ -284,8 +284,8 @@ pub async fn host_resting(
     Ok(until.flatten().and_then(|t| (t - chrono::Utc::now()).to_std().ok()))
 }
 
-/// A delivery to `host` succeeded: its failures are forgotten (written at most hourly while
-/// it stays healthy).
+/// A delivery to `host` succeeded: its failures and rests are forgotten (written at most
+/// hourly while it stays healthy).
 pub async fn host_answered(
     conn: &mut diesel_async::AsyncPgConnection,
     host: &str,
@@ -294,7 +294,7 @@ pub async fn host_answered(
     crate::db::cached(
         diesel::sql_query(
             "INSERT INTO instances (host, last_success_at) VALUES ($1, now()) ON CONFLICT (host) DO UPDATE \
-             SET last_success_at = now(), consecutive_failures = 0, retry_after = NULL \
+             SET last_success_at = now(), consecutive_failures = 0, rests = 0, retry_after = NULL \
              WHERE instances.consecutive_failures > 0 OR instances.last_success_at IS NULL \
                OR instances.last_success_at < now() - interval '1 hour'",
         )
@@ -305,32 +305,46 @@ pub async fn host_answered(
     Ok(())
 }
 
-/// A delivery to `host` failed: after [`FAILURES_BEFORE_REST`] in a row it rests, for a time
-/// that doubles with each further failure (1 minute up to 6 hours), and its waiting
-/// deliveries are moved past the rest.
-pub async fn host_failed(conn: &mut diesel_async::AsyncPgConnection, host: &str) -> Result<(), super::Error> {
+/// A delivery to `host` failed. After [`FAILURES_BEFORE_REST`] failures in a row the host
+/// rests: `rest` (normally a minute) the first time, twice as long each further time it fails
+/// again after a rest, up to 6 hours; its waiting deliveries are moved past the rest. Failures
+/// of deliveries that were under way when the rest began do not lengthen it.
+pub async fn host_failed(
+    conn: &mut diesel_async::AsyncPgConnection,
+    host: &str,
+    rest: std::time::Duration,
+) -> Result<(), super::Error> {
     #[derive(diesel::QueryableByName)]
     struct Rest {
         #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
         retry_after: Option<chrono::DateTime<chrono::Utc>>,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        began: bool,
     }
     use diesel_async::RunQueryDsl;
     let r: Rest = crate::db::cached(
         diesel::sql_query(
-            "INSERT INTO instances (host, last_failure_at, consecutive_failures) VALUES ($1, now(), 1) \
-             ON CONFLICT (host) DO UPDATE SET last_failure_at = now(), \
-               consecutive_failures = instances.consecutive_failures + 1, \
-               retry_after = CASE WHEN instances.consecutive_failures + 1 >= $2 THEN now() + least( \
-                 interval '1 minute' * power(2, least(instances.consecutive_failures + 1 - $2, 20)), \
-                 interval '6 hours') END \
-             RETURNING retry_after",
+            "WITH prev AS (SELECT consecutive_failures, rests, retry_after FROM instances WHERE host = $1 FOR UPDATE), \
+             up AS (INSERT INTO instances (host, last_failure_at, consecutive_failures) VALUES ($1, now(), 1) \
+               ON CONFLICT (host) DO UPDATE SET last_failure_at = now(), \
+                 consecutive_failures = instances.consecutive_failures + 1, \
+                 rests = CASE WHEN instances.consecutive_failures + 1 >= $2 \
+                   AND (instances.retry_after IS NULL OR instances.retry_after <= now()) \
+                   THEN instances.rests + 1 ELSE instances.rests END, \
+                 retry_after = CASE WHEN instances.consecutive_failures + 1 >= $2 \
+                   AND (instances.retry_after IS NULL OR instances.retry_after <= now()) \
+                   THEN now() + least(make_interval(secs => $3) * power(2, least(instances.rests, 20)), interval '6 hours') \
+                   ELSE instances.retry_after END \
+               RETURNING rests, retry_after) \
+             SELECT up.retry_after, up.rests > coalesce((SELECT rests FROM prev), 0) AS began FROM up",
         )
         .bind::<diesel::sql_types::Varchar, _>(host)
-        .bind::<diesel::sql_types::Integer, _>(FAILURES_BEFORE_REST),
+        .bind::<diesel::sql_types::Integer, _>(FAILURES_BEFORE_REST)
+        .bind::<diesel::sql_types::Double, _>(rest.as_secs_f64()),
     )
     .get_result(conn)
     .await?;
-    if let Some(until) = r.retry_after {
+    if let (true, Some(until)) = (r.began, r.retry_after) {
         let moved = crate::db::jobs::postpone_lane(conn, host, until).await?;
         tracing::warn!(host, until = %until, deliveries = moved, "host keeps failing; its deliveries wait");
     }

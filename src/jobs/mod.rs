@@ -53,14 +53,23 @@ impl Spec {
     }
 }
 
-pub fn specs() -> Vec<Spec> {
-    vec![
-        Spec { queue: DELIVER, concurrency: 128, per_lane: 8, timeout: Duration::from_secs(30) },
-        Spec { queue: INBOX, concurrency: 32, per_lane: 32, timeout: Duration::from_secs(60) },
-        Spec { queue: FEDERATE, concurrency: 8, per_lane: 8, timeout: Duration::from_secs(60) },
+/// This server's queues; `scale` multiplies their retry delays (`jobs.backoff_scale`).
+pub fn specs(scale: f64) -> Vec<Spec> {
+    let scale = if scale.is_finite() && scale > 0.0 { scale } else { 1.0 };
+    let mut specs = vec![
+        // Deliveries hold a database connection only around their request; inbox jobs one at a
+        // time (the pool is shared with requests).
+        Spec { queue: DELIVER, concurrency: 64, per_lane: 8, timeout: Duration::from_secs(30) },
+        Spec { queue: INBOX, concurrency: 8, per_lane: 8, timeout: Duration::from_secs(60) },
+        Spec { queue: FEDERATE, concurrency: 4, per_lane: 4, timeout: Duration::from_secs(60) },
         Spec { queue: POLLS, concurrency: 4, per_lane: 4, timeout: Duration::from_secs(60) },
         Spec { queue: SYSTEM, concurrency: 2, per_lane: 2, timeout: Duration::from_secs(600) },
-    ]
+    ];
+    for s in &mut specs {
+        s.queue.backoff = s.queue.backoff.mul_f64(scale);
+        s.queue.backoff_cap = s.queue.backoff_cap.mul_f64(scale);
+    }
+    specs
 }
 
 /// Why a run failed.
@@ -96,6 +105,7 @@ pub type Handler = Arc<dyn Fn(Value) -> BoxFuture<'static, Result<(), Failure>> 
 /// Runs this server's queues until `stop` turns true, then finishes or gives back what it runs.
 pub fn spawn(fed: Arc<crate::ap::Federation>, stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     let (db, health) = (fed.state.db.clone(), fed.state.health.clone());
+    let scale = fed.state.config.jobs.backoff_scale;
     let handler: Handler = Arc::new(move |payload| {
         let fed = fed.clone();
         Box::pin(async move {
@@ -104,7 +114,7 @@ pub fn spawn(fed: Arc<crate::ap::Federation>, stop: watch::Receiver<bool>) -> to
             handlers::run(&fed, job).await
         })
     });
-    start(db, health, specs(), handler, GRACE, stop)
+    start(db, health, specs(scale), handler, GRACE, stop)
 }
 
 /// Runs the queues of `specs` with `handler` (the server's, or a test's).
