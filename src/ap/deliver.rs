@@ -183,14 +183,23 @@ pub async fn fan_out(fed: &Federation, action: &Action) -> Result<(), Failure> {
     };
     let activity = render::with_context(strip_context(activity));
     let mut seen = std::collections::HashSet::new();
-    let now = chrono::Utc::now();
-    let jobs: Vec<(Job, _)> = inboxes
+    let inboxes: Vec<String> = inboxes
         .into_iter()
         .filter(|i| seen.insert(i.clone()))
         .filter(|i| authority_of(i).is_some_and(|h| fed.policy.allows(&h)))
-        .map(|inbox| (Job::Deliver { inbox, activity: activity.clone(), signer: signer.clone() }, now))
         .collect();
-    if !jobs.is_empty() {
+    // Enqueued in bounded batches, so a note to many servers costs bounded memory.
+    let now = chrono::Utc::now();
+    for chunk in inboxes.chunks(500) {
+        let jobs: Vec<(Job, _)> = chunk
+            .iter()
+            .map(|inbox| {
+                (
+                    Job::Deliver { inbox: inbox.clone(), activity: activity.clone(), signer: signer.clone() },
+                    now,
+                )
+            })
+            .collect();
         crate::domain::jobs::enqueue(conn, &jobs).await.map_err(Failure::from)?;
         crate::db::jobs::wake();
     }

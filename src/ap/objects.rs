@@ -85,6 +85,16 @@ async fn local_actor(conn: &mut AsyncPgConnection, by: By<'_>) -> QueryResult<Op
     Ok(key.map(|public_key| Actor { user, profile, public_key }))
 }
 
+/// A pooled connection and the local actor, or the response to give instead.
+async fn found(state: &AppState, by: By<'_>) -> Result<(crate::db::DbConn, Actor), HttpResponse> {
+    let mut conn = state.db.get().await.map_err(unavailable)?;
+    match local_actor(&mut conn, by).await {
+        Ok(Some(a)) => Ok((conn, a)),
+        Ok(None) => Err(not_found()),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
 enum By<'a> {
     Id(&'a str),
     Username(&'a str),
@@ -102,14 +112,9 @@ pub async fn person_document(
 }
 
 async fn actor_response(state: &AppState, req: &HttpRequest, by: By<'_>) -> HttpResponse {
-    let mut conn = match state.db.get().await {
-        Ok(c) => c,
-        Err(e) => return unavailable(e),
-    };
-    let actor = match local_actor(&mut conn, by).await {
-        Ok(Some(a)) => a,
-        Ok(None) => return not_found(),
-        Err(e) => return unavailable(e),
+    let actor = match found(state, by).await {
+        Ok((_, a)) => a,
+        Err(r) => return r,
     };
     let base = &state.config.url;
     if wants_activity(req) {
@@ -134,19 +139,14 @@ async fn user_by_acct(state: web::Data<AppState>, req: HttpRequest, acct: web::P
 }
 
 async fn public_key(state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
-    let mut conn = match state.db.get().await {
-        Ok(c) => c,
-        Err(e) => return unavailable(e),
-    };
-    match local_actor(&mut conn, By::Id(&id)).await {
-        Ok(Some(a)) => {
+    match found(&state, By::Id(&id)).await {
+        Ok((_, a)) => {
             let owner = actor_uri(&state.config.url, &a.user);
             activity_json(render::with_context(json!({
                 "id": format!("{owner}#main-key"), "type": "Key", "owner": owner, "publicKeyPem": a.public_key,
             })))
         }
-        Ok(None) => not_found(),
-        Err(e) => unavailable(e),
+        Err(r) => r,
     }
 }
 
@@ -298,14 +298,9 @@ fn page_url(of: &str, until: Option<&str>) -> String {
 }
 
 async fn outbox(state: web::Data<AppState>, id: web::Path<String>, q: web::Query<PageQuery>) -> HttpResponse {
-    let mut conn = match state.db.get().await {
-        Ok(c) => c,
-        Err(e) => return unavailable(e),
-    };
-    let actor = match local_actor(&mut conn, By::Id(&id)).await {
-        Ok(Some(a)) => a,
-        Ok(None) => return not_found(),
-        Err(e) => return unavailable(e),
+    let (mut conn, actor) = match found(&state, By::Id(&id)).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let base = &state.config.url;
     let of = format!("{}/outbox", actor_uri(base, &actor.user));
@@ -340,14 +335,9 @@ async fn outbox(state: web::Data<AppState>, id: web::Path<String>, q: web::Query
 }
 
 async fn follow_list(state: &AppState, id: &str, q: &PageQuery, followers: bool) -> HttpResponse {
-    let mut conn = match state.db.get().await {
-        Ok(c) => c,
-        Err(e) => return unavailable(e),
-    };
-    let actor = match local_actor(&mut conn, By::Id(id)).await {
-        Ok(Some(a)) => a,
-        Ok(None) => return not_found(),
-        Err(e) => return unavailable(e),
+    let (mut conn, actor) = match found(state, By::Id(id)).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let visibility = actor.profile.as_ref().map(|p| {
         if followers {
@@ -413,14 +403,9 @@ async fn following_list(
 }
 
 async fn featured(state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
-    let mut conn = match state.db.get().await {
-        Ok(c) => c,
-        Err(e) => return unavailable(e),
-    };
-    let actor = match local_actor(&mut conn, By::Id(&id)).await {
-        Ok(Some(a)) => a,
-        Ok(None) => return not_found(),
-        Err(e) => return unavailable(e),
+    let (mut conn, actor) = match found(&state, By::Id(&id)).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let pinned = actor.profile.as_ref().map(|p| p.pinned_note_ids.clone()).unwrap_or_default();
     let rows: Vec<NoteRow> = match notes::table

@@ -49,25 +49,28 @@ pub async fn upsert(conn: &mut AsyncPgConnection, a: Actor) -> Result<UserRow, E
         let now = Utc::now();
         let existing: Option<String> =
             users::table.filter(users::uri.eq(&a.uri)).select(users::id).first(conn).await.optional()?;
+        // What the actor document says, written alike on creation and on refresh.
+        let profile = (
+            users::last_fetched_at.eq(now),
+            users::name.eq(&name),
+            users::inbox.eq(&a.inbox),
+            users::shared_inbox.eq(&a.shared_inbox),
+            users::followers_uri.eq(&a.followers_uri),
+            users::featured_uri.eq(&a.featured_uri),
+            users::url.eq(&a.url),
+            users::avatar_url.eq(&a.avatar_url),
+            users::banner_url.eq(&a.banner_url),
+            (
+                users::is_locked.eq(a.is_locked),
+                users::is_bot.eq(a.is_bot),
+                users::is_cat.eq(a.is_cat),
+                users::is_explorable.eq(a.is_explorable),
+            ),
+        );
         let id = match existing {
             Some(id) => {
                 diesel::update(users::table.find(&id))
-                    .set((
-                        users::updated_at.eq(now),
-                        users::last_fetched_at.eq(now),
-                        users::name.eq(&name),
-                        users::inbox.eq(&a.inbox),
-                        users::shared_inbox.eq(&a.shared_inbox),
-                        users::followers_uri.eq(&a.followers_uri),
-                        users::featured_uri.eq(&a.featured_uri),
-                        users::url.eq(&a.url),
-                        users::avatar_url.eq(&a.avatar_url),
-                        users::banner_url.eq(&a.banner_url),
-                        users::is_locked.eq(a.is_locked),
-                        users::is_bot.eq(a.is_bot),
-                        users::is_cat.eq(a.is_cat),
-                        users::is_explorable.eq(a.is_explorable),
-                    ))
+                    .set((users::updated_at.eq(now), profile))
                     .execute(conn)
                     .await?;
                 diesel::update(user_profiles::table.find(&id))
@@ -82,23 +85,11 @@ pub async fn upsert(conn: &mut AsyncPgConnection, a: Actor) -> Result<UserRow, E
                     .values((
                         users::id.eq(&id),
                         users::created_at.eq(now),
-                        users::last_fetched_at.eq(now),
                         users::username.eq(&a.username),
                         users::username_lower.eq(a.username.to_lowercase()),
                         users::host.eq(&a.host),
-                        users::name.eq(&name),
                         users::uri.eq(&a.uri),
-                        users::inbox.eq(&a.inbox),
-                        users::shared_inbox.eq(&a.shared_inbox),
-                        users::followers_uri.eq(&a.followers_uri),
-                        users::featured_uri.eq(&a.featured_uri),
-                        users::url.eq(&a.url),
-                        users::avatar_url.eq(&a.avatar_url),
-                        users::banner_url.eq(&a.banner_url),
-                        users::is_locked.eq(a.is_locked),
-                        users::is_bot.eq(a.is_bot),
-                        users::is_cat.eq(a.is_cat),
-                        users::is_explorable.eq(a.is_explorable),
+                        profile,
                     ))
                     .execute(conn)
                     .await?;
