@@ -86,6 +86,10 @@ pub struct FederationConfig {
     /// Hosts whose activities and objects are refused and to which nothing is delivered (a host
     /// includes its subdomains).
     pub blocked_hosts: Vec<String>,
+    /// Hosts whose users are silenced (a host includes its subdomains): their public notes are
+    /// kept out of the public timelines (stored as home), and their follows of local users wait
+    /// for approval.
+    pub silenced_hosts: Vec<String>,
     /// For development and tests only: federate with plain-http peers and with peers on
     /// loopback and private addresses (`host:port` authorities work everywhere). Off by
     /// default; `serve` warns when it is on.

@@ -215,3 +215,40 @@ async fn internal_addresses_are_not_fetched_without_insecure_peers() {
     }
     server.stop();
 }
+
+#[tokio::test]
+async fn a_silenced_servers_notes_stay_out_of_public_timelines_and_its_follows_ask() {
+    let inst = Instance::init("fed_silenced").without_rate_limits().federating();
+    let mut text = std::fs::read_to_string(&inst.config).unwrap();
+    text = text.replace("[federation]\n", "[federation]\nsilenced_hosts = [\"127.0.0.1\"]\n");
+    std::fs::write(&inst.config, text).unwrap();
+    let (server, admin) = serve_signed_in(&inst).await;
+    let (bob_id, bob) = user(&server.base, &admin, "bob").await;
+    let peer = peer().await;
+    let inbox = format!("{}/inbox", server.base);
+    let host = inst.host().replace("localhost", "127.0.0.1");
+    let now = chrono::Utc::now();
+    let note = serde_json::to_vec(&create(&peer.base, &peer.base, 7)).unwrap();
+    assert_eq!(post(&inbox, &host, &note, Some(&peer.signer), now, None).await, 202);
+    let follow = json!({
+        "id": format!("{}/follows/1", peer.base), "type": "Follow",
+        "actor": format!("{}/users/mallory", peer.base), "object": format!("http://{}/users/{bob_id}", inst.host()),
+    });
+    assert_eq!(
+        post(&inbox, &host, &serde_json::to_vec(&follow).unwrap(), Some(&peer.signer), now, None).await,
+        202
+    );
+    let db = &inst.db.as_ref().unwrap().url;
+    let t0 = Instant::now();
+    while psql(db, "SELECT count(*) FROM jobs WHERE queue = 'inbox'") != "0" {
+        assert!(t0.elapsed() < Duration::from_secs(20), "inbox jobs left");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let visibility = psql(db, &format!("SELECT visibility FROM notes WHERE uri = '{}/notes/7'", peer.base));
+    assert_eq!(visibility, "home", "a silenced server's public note is kept as home");
+    let (_, tl) = call(&server.base, "notes/global-timeline", &admin, json!({})).await;
+    assert_eq!(tl, json!([]), "{tl}");
+    let (_, requests) = call(&server.base, "following/requests/list", &bob, json!({})).await;
+    assert_eq!(requests[0]["follower"]["username"], "mallory", "the follow waits for approval: {requests}");
+    server.stop();
+}

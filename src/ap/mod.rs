@@ -38,6 +38,7 @@ impl Federation {
     pub fn new(state: Arc<AppState>) -> anyhow::Result<Arc<Self>> {
         let cfg = &state.config.federation;
         let policy = HostPolicy::from_config(cfg);
+        crate::domain::federation::install_policy(policy.clone());
         let client = client::ApClient::new(cfg.allow_insecure_peers, policy.clone())?;
         let base = state.config.url.trim_end_matches('/').to_string();
         Ok(Arc::new(Federation {

@@ -37,6 +37,21 @@ pub struct HostPolicy {
     pub mode: crate::config::FederationMode,
     pub allowed: Vec<String>,
     pub blocked: Vec<String>,
+    pub silenced: Vec<String>,
+}
+
+/// The running server's policy, for the rules that depend on a user's host.
+static POLICY: std::sync::OnceLock<HostPolicy> = std::sync::OnceLock::new();
+
+/// Sets the policy the domain's rules use (once, when the server starts).
+pub fn install_policy(p: HostPolicy) {
+    let _ = POLICY.set(p);
+}
+
+/// Whether users of `authority` are silenced.
+pub fn silenced(authority: &str) -> bool {
+    let host = hostname(authority);
+    POLICY.get().is_some_and(|p| p.silenced.iter().any(|s| under(&host, s)))
 }
 
 /// The host name of an authority (`host[:port]`), lower-case.
@@ -59,7 +74,12 @@ fn under(host: &str, pattern: &str) -> bool {
 
 impl HostPolicy {
     pub fn from_config(c: &crate::config::FederationConfig) -> Self {
-        HostPolicy { mode: c.mode, allowed: c.allowed_hosts.clone(), blocked: c.blocked_hosts.clone() }
+        HostPolicy {
+            mode: c.mode,
+            allowed: c.allowed_hosts.clone(),
+            blocked: c.blocked_hosts.clone(),
+            silenced: c.silenced_hosts.clone(),
+        }
     }
 
     /// Whether activities from and deliveries to `authority` (`host[:port]`) are allowed.

@@ -173,7 +173,9 @@ pub async fn follow(
         .first(conn)
         .await?;
     let followed_back = is_following(conn, followee, follower).await?;
-    if locked && !(auto_accept && followed_back) {
+    // A silenced server's users ask, whatever the account's setting.
+    let silenced = fh.as_deref().is_some_and(super::federation::silenced) && eh.is_none();
+    if (locked || silenced) && !(auto_accept && followed_back) {
         let n = diesel::insert_into(follow_requests::table)
             .values((
                 follow_requests::id.eq(crate::id::gen()),

@@ -258,10 +258,15 @@ pub async fn create(
     let (mut visibility, poll) = check_shape(&origin, &mut d, now)?;
     let mut pooled = db.get().await?;
     let conn = &mut *pooled;
-    if let Origin::Local { policies } = &origin {
-        if visibility == "public" && !policies.can_public_note {
+    match &origin {
+        Origin::Local { policies } if visibility == "public" && !policies.can_public_note => {
             visibility = "home".into();
         }
+        // A silenced server's public notes stay out of the public timelines.
+        Origin::Remote { host, .. } if visibility == "public" && super::federation::silenced(host) => {
+            visibility = "home".into();
+        }
+        _ => {}
     }
     let renote = match &d.renote_id {
         None => None,
