@@ -161,6 +161,21 @@ async fn two_servers_federate() {
     let (_, rel) = call(pa, "users/relation", &alice, json!({ "userId": bob_a })).await;
     assert_eq!(rel["isBlocked"], true, "{rel}");
 
+    // Each server lists the other among the servers it has met.
+    let (s, list) = call(pa, "federation/instances", &alice, json!({ "sort": "+users" })).await;
+    assert_eq!(s, 200, "{list}");
+    let b_info = list.as_array().unwrap().iter().find(|i| i["host"] == b.host()).cloned().unwrap_or_default();
+    assert_eq!(b_info["usersCount"], 2, "bob and carol: {list}");
+    assert_eq!(b_info["followersCount"], 1, "alice follows carol there: {b_info}");
+    assert_eq!(
+        (b_info["isBlocked"].clone(), b_info["isNotResponding"].clone()),
+        (json!(false), json!(false))
+    );
+    let (_, one) = call(pa, "federation/show-instance", &alice, json!({ "host": b.host() })).await;
+    assert_eq!(one["id"], b_info["id"]);
+    let (_, none) = call(pa, "federation/show-instance", &alice, json!({ "host": "unknown.example" })).await;
+    assert_eq!(none, Value::Null);
+
     // Nothing is left undelivered or dead on either side.
     for (inst, admin) in [(&a, &admin_a), (&b, &admin_b)] {
         let base = inst.base();

@@ -10,6 +10,7 @@ CREATE UNIQUE INDEX user_publickeys_key_id ON user_publickeys (key_id);
 -- to them (after repeated failures nothing is sent before `retry_after`).
 CREATE TABLE instances (
     host varchar(256) PRIMARY KEY,
+    id varchar(32) GENERATED ALWAYS AS (substr(md5(host), 1, 20)) STORED,
     first_seen_at timestamptz NOT NULL DEFAULT now(),
     last_success_at timestamptz,
     last_failure_at timestamptz,

@@ -3,8 +3,8 @@
 
 use super::endpoint::{ep, Endpoint, HOUR, SEC};
 use super::{
-    accounts, apps, federation, following, invites, meta, notes, notifications, ping, queue, relations,
-    timelines, twofactor, users,
+    accounts, apps, federation, following, instances, invites, meta, notes, notifications, ping, queue,
+    relations, timelines, twofactor, users,
 };
 
 pub fn all() -> Vec<Endpoint> {
@@ -71,6 +71,13 @@ pub fn all() -> Vec<Endpoint> {
             .cred(Some("read:account"))
             .limit(HOUR, 30)
             .doc("Resolves an ActivityPub URL or @user@host into the user or note it names, fetching it when unknown."),
+        ep("federation/instances", instances::list)
+            .get()
+            .limit(HOUR, 600)
+            .doc("The servers this one has met, with their users, notes and follows here (filter and sort as Misskey)."),
+        ep("federation/show-instance", instances::show)
+            .get()
+            .doc("One server this one has met, by host (null when unknown)."),
         ep("admin/queue/stats", queue::stats)
             .moderator()
             .kind("read:admin:queue")

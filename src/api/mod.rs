@@ -11,6 +11,7 @@ mod endpoints;
 pub mod error;
 mod federation;
 mod following;
+mod instances;
 mod invites;
 pub mod meta;
 mod notes;

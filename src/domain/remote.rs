@@ -100,6 +100,11 @@ pub async fn upsert(conn: &mut AsyncPgConnection, a: Actor) -> Result<UserRow, E
                 id
             }
         };
+        // The server is known from its first user on.
+        diesel::sql_query("INSERT INTO instances (host) VALUES ($1) ON CONFLICT DO NOTHING")
+            .bind::<diesel::sql_types::Varchar, _>(&a.host)
+            .execute(conn)
+            .await?;
         diesel::insert_into(user_publickeys::table)
             .values((
                 user_publickeys::user_id.eq(&id),
