@@ -130,7 +130,7 @@ pub async fn list(ctx: Ctx, p: ListParams) -> Result<Out, ApiError> {
     let policy = policy(&ctx);
     let out: Vec<Value> = rows
         .iter()
-        .filter(|r| p.blocked.is_none_or(|b| b == !policy.allows(&r.host)))
+        .filter(|r| p.blocked.is_none_or(|b| b != policy.allows(&r.host)))
         .filter(|r| p.silenced.is_none_or(|s| s == crate::domain::federation::silenced(&r.host)))
         .filter(|_| p.suspended.is_none_or(|s| !s))
         .skip(p.offset.unwrap_or(0) as usize)
