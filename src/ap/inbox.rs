@@ -71,10 +71,8 @@ async fn receive(fed: web::Data<Federation>, req: HttpRequest, body: web::Bytes)
                 Err(SigError::Invalid) => continue,
                 Err(e) => return refuse(401, &e.to_string()),
             },
-            Err(e) if e.transient() => {
-                return refuse(503, &format!("the signer's key cannot be fetched now: {e}"))
-            }
-            Err(e) => return refuse(401, &format!("the signer's key is unusable: {e}")),
+            // Unverifiable now is unverified: the peer delivers again later.
+            Err(e) => return refuse(401, &format!("the signer's key cannot be used: {e}")),
         }
     }
     let Some(signer) = signer else { return refuse(401, "the signature does not verify") };
