@@ -270,11 +270,7 @@ impl Federation {
     }
 }
 
-/// What `ap/show` found.
-pub enum Shown {
-    User(Box<UserRow>),
-    Note(Box<NoteRow>),
-}
+pub use crate::domain::federation::Found;
 
 impl Federation {
     /// The actor id of `username@host` (WebFinger).
@@ -309,26 +305,26 @@ impl Federation {
     }
 
     /// `ap/show`: an actor or note by URL, or an account by `@user@host`.
-    pub async fn show(&self, what: &str) -> Result<Shown, ResolveError> {
+    pub async fn show(&self, what: &str) -> Result<Found, ResolveError> {
         let what = what.trim();
         if !what.contains("://") {
             let acct = what.trim_start_matches("acct:").trim_start_matches('@');
             let (user, host) = acct.split_once('@').ok_or_else(|| invalid("neither a URL nor @user@host"))?;
-            return Ok(Shown::User(Box::new(self.user_by_acct(user, host).await?)));
+            return Ok(Found::User(Box::new(self.user_by_acct(user, host).await?)));
         }
         let mut conn = self.state.db.get().await.map_err(Error::from)?;
         if let Some(id) = what.strip_prefix(&format!("{}/users/", self.base)) {
             let u = crate::db::users::load_one(&mut conn, id).await.map_err(Error::from)?;
-            return u.map(|u| Shown::User(Box::new(u))).ok_or_else(|| invalid("no such user"));
+            return u.map(|u| Found::User(Box::new(u))).ok_or_else(|| invalid("no such user"));
         }
         if self.is_local(what) {
-            return Ok(Shown::Note(Box::new(self.note(what, 1).await?)));
+            return Ok(Found::Note(Box::new(self.note(what, 1).await?)));
         }
         if let Some(u) = crate::domain::remote::by_uri(&mut conn, what).await? {
-            return Ok(Shown::User(Box::new(u)));
+            return Ok(Found::User(Box::new(u)));
         }
         if let Some(n) = crate::db::notes::by_uri(&mut conn, what).await.map_err(Error::from)? {
-            return Ok(Shown::Note(Box::new(n)));
+            return Ok(Found::Note(Box::new(n)));
         }
         drop(conn);
         let host = host_of(what).ok_or_else(|| invalid("not a URL"))?;
@@ -338,8 +334,24 @@ impl Federation {
             return Err(invalid("the object's id is on another host"));
         }
         if parse_actor(&doc, &host).is_ok() {
-            return Ok(Shown::User(Box::new(self.actor(&id, true).await?)));
+            return Ok(Found::User(Box::new(self.actor(&id, true).await?)));
         }
-        Ok(Shown::Note(Box::new(self.note(&id, MAX_DEPTH).await?)))
+        Ok(Found::Note(Box::new(self.note(&id, MAX_DEPTH).await?)))
+    }
+}
+
+impl crate::domain::federation::Resolver for Federation {
+    fn show<'a>(&'a self, what: &'a str) -> futures_util::future::BoxFuture<'a, Result<Found, String>> {
+        Box::pin(async move { Federation::show(self, what).await.map_err(|e| e.to_string()) })
+    }
+
+    fn user_by_acct<'a>(
+        &'a self,
+        username: &'a str,
+        host: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<UserRow, String>> {
+        Box::pin(
+            async move { Federation::user_by_acct(self, username, host).await.map_err(|e| e.to_string()) },
+        )
     }
 }

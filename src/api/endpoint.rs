@@ -40,8 +40,8 @@ pub struct Ctx {
     pub api: web::Data<super::Caches>,
     pub me: Option<Arc<Me>>,
     pub ip: std::net::IpAddr,
-    /// Federation, where the server runs it.
-    pub fed: Option<web::Data<crate::ap::Federation>>,
+    /// Finding remote users and notes, where the server federates.
+    pub resolver: Option<web::Data<dyn crate::domain::federation::Resolver>>,
 }
 
 impl Ctx {

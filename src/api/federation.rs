@@ -4,7 +4,7 @@
 use super::endpoint::{Ctx, Out};
 use super::pack::{notes as pack_notes, users as pack_users};
 use super::ApiError;
-use crate::ap::resolve::Shown;
+use crate::domain::federation::Found;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
@@ -25,17 +25,17 @@ pub async fn show(ctx: Ctx, p: ShowParams) -> Result<Out, ApiError> {
     if p.uri.len() > 1024 {
         return Err(ApiError::invalid_param("uri", "at most 1024 characters"));
     }
-    let fed = ctx.fed.clone().ok_or_else(|| no_such_object("federation is not running here"))?;
-    let shown = fed.show(&p.uri).await.map_err(no_such_object)?;
+    let resolver = ctx.resolver.clone().ok_or_else(|| no_such_object("federation is not running here"))?;
+    let shown = resolver.show(&p.uri).await.map_err(no_such_object)?;
     let mut conn = ctx.db().await?;
     let base = &ctx.state.config.url;
     let me = ctx.me_id();
     Ok(match shown {
-        Shown::User(u) => {
+        Found::User(u) => {
             let packed = pack_users::detailed(&mut conn, base, me, std::slice::from_ref(&u)).await?;
             json!({ "type": "User", "object": packed.into_iter().next() })
         }
-        Shown::Note(n) => {
+        Found::Note(n) => {
             let packed = pack_notes::pack_ids(&mut conn, base, me, std::slice::from_ref(&n.id)).await?;
             let object =
                 packed.into_iter().next().ok_or_else(|| no_such_object("the note is not visible"))?;

@@ -95,8 +95,8 @@ async fn dispatch(
     authorize(&state, ep, me.as_deref(), ip).await?;
     // A suspended account reaches only endpoints that need no credential, and there as anyone.
     let me = me.filter(|m| !m.is_suspended);
-    let fed = req.app_data::<web::Data<crate::ap::Federation>>().cloned();
-    let ctx = Ctx { state: state.clone(), api, me, ip, fed };
+    let resolver = req.app_data::<web::Data<dyn crate::domain::federation::Resolver>>().cloned();
+    let ctx = Ctx { state: state.clone(), api, me, ip, resolver };
     Ok(match (ep.call)(ctx, value).await? {
         Out::Json(v) => HttpResponse::Ok().json(v),
         Out::Bytes(b) => HttpResponse::Ok().content_type("application/json").body(b),

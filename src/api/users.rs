@@ -53,7 +53,7 @@ pub async fn show(ctx: Ctx, p: ShowParams) -> Result<Out, ApiError> {
             None => q.filter(users::host.is_null()),
         };
         let found = q.select(UserRow::as_select()).first(&mut conn).await.optional()?;
-        match (found, &host, &ctx.fed) {
+        match (found, &host, &ctx.resolver) {
             // A remote account not met yet is looked up on its server.
             (None, Some(h), Some(fed)) => {
                 fed.user_by_acct(&name, h).await.map_err(|_| no_such_user())?.into()

@@ -31,6 +31,26 @@ pub fn follow_list_servable(visibility: &str) -> bool {
     visibility == "public"
 }
 
+/// What a URL or `@user@host` names, made local.
+pub enum Found {
+    User(Box<UserRow>),
+    Note(Box<NoteRow>),
+}
+
+/// Finding remote users and notes, for adapters other than ActivityPub (the client API's
+/// `ap/show` and remote `users/show`); the ActivityPub adapter implements it. The error is the
+/// reason, for the client.
+pub trait Resolver: Send + Sync {
+    /// An actor or note by URL, or an account by `@user@host`.
+    fn show<'a>(&'a self, what: &'a str) -> futures_util::future::BoxFuture<'a, Result<Found, String>>;
+    /// A remote account by `username@host` (WebFinger).
+    fn user_by_acct<'a>(
+        &'a self,
+        username: &'a str,
+        host: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<UserRow, String>>;
+}
+
 /// Which servers this one federates with (from `[federation]` of the config).
 #[derive(Debug, Clone, Default)]
 pub struct HostPolicy {

@@ -124,8 +124,15 @@ pub async fn run(state: Arc<AppState>, fed: Arc<crate::ap::Federation>) -> anyho
     let hub = Arc::new(crate::streaming::Hub::default());
     crate::streaming::start(hub.clone(), state.clone());
     let hub_data = web::Data::from(hub.clone());
+    let resolver: web::Data<dyn crate::domain::federation::Resolver> =
+        web::Data::from(fed.clone() as Arc<dyn crate::domain::federation::Resolver>);
     let fed_data = web::Data::from(fed);
-    let app = move || app!(data, api, max_body).app_data(hub_data.clone()).app_data(fed_data.clone());
+    let app = move || {
+        app!(data, api, max_body)
+            .app_data(hub_data.clone())
+            .app_data(fed_data.clone())
+            .app_data(resolver.clone())
+    };
     let workers = if cfg.http.workers == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {
