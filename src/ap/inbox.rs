@@ -214,20 +214,8 @@ pub async fn process(fed: &Federation, activity: &Value, signer: &UserRow) -> Re
         "Follow" => {
             let followee = local_user(fed, conn, &id_of(&object).unwrap_or_default()).await?;
             let request = activity.get("id").and_then(Value::as_str);
-            match follows::follow(conn, &signer.id, &followee, None, request).await {
-                Ok(_) => Ok(()),
-                // Blocked: the follow is refused (Reject) by the same rule as a local follow.
-                Err(Error::Refused(Refusal::FollowBlocked | Refusal::FollowingBlockedUser)) => {
-                    let action = crate::domain::federation::Action::Reject {
-                        id: crate::id::gen(),
-                        followee,
-                        follower: signer.id.clone(),
-                        request_uri: request.map(str::to_string),
-                    };
-                    Ok(crate::domain::federation::federate(conn, action).await?)
-                }
-                Err(e) => Err(e.into()),
-            }
+            // A refused follow (blocks) is answered Reject by the domain.
+            follows::follow(conn, &signer.id, &followee, None, request).await.map(|_| ()).map_err(Skip::from)
         }
         "Accept" | "Reject" => {
             // Of a Follow a local user sent: its actor is the local follower.

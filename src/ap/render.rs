@@ -193,7 +193,7 @@ pub fn note(base: &str, note: &NoteRow, p: &NoteParts) -> Value {
         .mentioned
         .iter()
         .map(|u| {
-            let host = u.host.clone().unwrap_or_else(|| authority(base));
+            let host = u.host.clone().or_else(|| crate::domain::federation::authority_of(base)).unwrap_or_default();
             json!({ "type": "Mention", "href": actor_uri(base, u), "name": format!("@{}@{host}", u.username) })
         })
         .collect();
@@ -256,10 +256,4 @@ pub fn activity(base: &str, n: &NoteRow, p: &NoteParts) -> Value {
             "to": to, "cc": cc, "object": note(base, n, p),
         }),
     }
-}
-
-/// `host[:port]` of a base URL.
-pub fn authority(base: &str) -> String {
-    let rest = base.split_once("://").map_or(base, |(_, r)| r);
-    rest.split('/').next().unwrap_or_default().to_ascii_lowercase()
 }

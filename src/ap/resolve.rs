@@ -3,7 +3,7 @@
 //! same checks as what arrives in the inbox (an object's id must be on the host it was
 //! fetched from, a note's author on the note's host) before the domain stores it.
 
-use super::client::{authority, FetchError};
+use super::client::FetchError;
 use super::signature::{PublicKey, Signer};
 use super::Federation;
 use crate::db::notes::NoteRow;
@@ -65,9 +65,7 @@ fn image_url(v: Option<&Value>) -> Option<String> {
 }
 
 /// `host[:port]` of a URL string, if it is one.
-pub fn host_of(url: &str) -> Option<String> {
-    reqwest::Url::parse(url).ok().filter(|u| u.host_str().is_some()).map(|u| authority(&u))
-}
+pub use crate::domain::federation::authority_of as host_of;
 
 fn str_field(doc: &Value, key: &str) -> Option<String> {
     doc.get(key).and_then(Value::as_str).map(str::to_string)

@@ -1,7 +1,6 @@
 //! Discovery: WebFinger (JRD, or XRD when asked), host-meta (XRD and JSON) and NodeInfo 2.0
 //! and 2.1 with the links to them.
 
-use super::render::authority;
 use crate::db::schema::users;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -54,7 +53,7 @@ async fn webfinger(
         return HttpResponse::BadRequest().body("resource is required");
     };
     let base = state.config.url.trim_end_matches('/');
-    let host = authority(base);
+    let host = state.config.host();
     let Some(which) = named(base, &host, resource) else { return HttpResponse::NotFound().finish() };
     let Ok(mut conn) = state.db.get().await else {
         return HttpResponse::ServiceUnavailable().insert_header(("Retry-After", "5")).finish();

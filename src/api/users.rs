@@ -56,7 +56,10 @@ pub async fn show(ctx: Ctx, p: ShowParams) -> Result<Out, ApiError> {
         match (found, &host, &ctx.resolver) {
             // A remote account not met yet is looked up on its server.
             (None, Some(h), Some(fed)) => {
-                fed.user_by_acct(&name, h).await.map_err(|_| no_such_user())?.into()
+                drop(conn);
+                let found = fed.user_by_acct(&name, h).await.map_err(|_| no_such_user())?;
+                conn = ctx.db().await?;
+                Some(found)
             }
             (found, _, _) => found,
         }

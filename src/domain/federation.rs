@@ -260,14 +260,20 @@ pub async fn federate(
     Ok(())
 }
 
-/// Whether a user is another server's.
-pub async fn is_remote(conn: &mut diesel_async::AsyncPgConnection, user: &str) -> Result<bool, super::Error> {
+/// A user's host (`None` for a local user).
+pub async fn host_of(
+    conn: &mut diesel_async::AsyncPgConnection,
+    user: &str,
+) -> Result<Option<String>, super::Error> {
     use crate::db::schema::users;
     use diesel::prelude::*;
     use diesel_async::RunQueryDsl;
-    let host: Option<Option<String>> =
-        users::table.find(user).select(users::host).first(conn).await.optional()?;
-    Ok(matches!(host, Some(Some(_))))
+    Ok(users::table.find(user).select(users::host).first(conn).await?)
+}
+
+/// Whether a user is another server's.
+pub async fn is_remote(conn: &mut diesel_async::AsyncPgConnection, user: &str) -> Result<bool, super::Error> {
+    Ok(host_of(conn, user).await?.is_some())
 }
 
 /// Whether other servers must hear of a local note by `author` addressed to `users`: some of

@@ -2,7 +2,7 @@
 //! transaction as the rows they count.
 
 use super::events::{emit, Event};
-use super::federation::{federate, Action};
+use super::federation::{federate, host_of, Action};
 use super::notify::{self, Notice};
 use super::visibility;
 use super::{Error, Refusal};
@@ -16,10 +16,6 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 pub enum Followed {
     Now,
     Requested,
-}
-
-async fn host_of(conn: &mut AsyncPgConnection, id: &str) -> Result<Option<String>, Error> {
-    Ok(users::table.find(id).select(users::host).first(conn).await?)
 }
 
 /// Inserts the follow and bumps both counters; false when it already existed.
@@ -160,11 +156,25 @@ pub async fn follow(
         }
         return Err(Refusal::AlreadyFollowing.into());
     }
-    if visibility::blocks(conn, follower, followee).await? {
-        return Err(Refusal::FollowingBlockedUser.into());
-    }
-    if visibility::blocks(conn, followee, follower).await? {
-        return Err(Refusal::FollowBlocked.into());
+    let refusal = if visibility::blocks(conn, follower, followee).await? {
+        Some(Refusal::FollowingBlockedUser)
+    } else if visibility::blocks(conn, followee, follower).await? {
+        Some(Refusal::FollowBlocked)
+    } else {
+        None
+    };
+    if let Some(r) = refusal {
+        // A remote follower's server hears the follow is refused.
+        if fh.is_some() && eh.is_none() {
+            let action = Action::Reject {
+                id: crate::id::gen(),
+                followee: followee.to_string(),
+                follower: follower.to_string(),
+                request_uri: request_uri.map(str::to_string),
+            };
+            federate(conn, action).await?;
+        }
+        return Err(r.into());
     }
     let (locked, auto_accept): (bool, bool) = users::table
         .inner_join(user_profiles::table)

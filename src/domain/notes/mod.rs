@@ -405,7 +405,6 @@ pub async fn create(
         url,
     };
     let notify_watchers = reply.is_none() && row.visibility != "specified";
-    drop(pooled);
     let mut jobs: Vec<_> = poll
         .as_ref()
         .and_then(|p| p.expires_at)
@@ -417,13 +416,13 @@ pub async fn create(
         let mut addressed: Vec<String> = row.mentions.clone();
         addressed.extend(row.visible_user_ids.iter().cloned());
         addressed.extend(row.reply_user_id.iter().chain(row.renote_user_id.iter()).cloned());
-        let mut pooled = db.get().await?;
-        if super::federation::reaches_remote(&mut pooled, author, &addressed).await? {
+        if super::federation::reaches_remote(conn, author, &addressed).await? {
             let action =
                 super::federation::Action::NoteCreated { id: crate::id::gen(), note_id: row.id.clone() };
             jobs.push(super::jobs::Job::Federate { action }.row(now));
         }
     }
+    drop(pooled);
     let stored = writer.write(Insert { row, poll, notify, notify_watchers, jobs }).await?;
     crate::db::jobs::wake();
     events::emit(events::Event::Note { id: stored.note.id.clone(), reach: events::Reach::of(&stored.note) });
