@@ -498,6 +498,11 @@ async fn invitation_codes_admit_one_account_each() {
     let (_, list) = call(b, "invite/list", &at, json!({})).await;
     assert_eq!(list, json!([]));
 
+    // A language tag longer than the column holds is refused, not a server error.
+    let long = "x".repeat(33);
+    let r = call(b, "admin/update-meta", &admin, json!({ "langs": [long] })).await;
+    assert_eq!(code(&r), (400, Some("INVALID_PARAM")));
+
     // With registration open no code is needed, and one given is not used up.
     let r = call(b, "admin/update-meta", &admin, json!({ "disableRegistration": false })).await;
     assert!(r.0 == 200 || r.0 == 204, "{}", r.1);

@@ -728,6 +728,7 @@ pub struct UpdateMetaParams {
     maintainer_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     maintainer_email: Option<Option<String>>,
+    #[schemars(inner(length(max = 32)))]
     langs: Option<Vec<String>>,
 }
 
@@ -747,6 +748,9 @@ pub async fn update_meta(ctx: Ctx, p: UpdateMetaParams) -> Result<Out, ApiError>
         }
     }
     if let Some(l) = &p.langs {
+        if l.iter().any(|lang| lang.chars().count() > 32) {
+            return Err(ApiError::invalid_param("langs", "each language tag must be at most 32 characters"));
+        }
         cols.push(("lang_default", json!(<[String]>::first(l))));
     }
     let mut conn = ctx.db().await?;
