@@ -12,38 +12,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-/// tests/contract with its npm packages (misskey-js, typescript) installed.
-fn contract_dir() -> std::path::PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/contract");
-    // Tests run in parallel: one installs while the others wait (npm ci replaces node_modules).
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| {
-        if !dir.join("node_modules/misskey-js").exists() || !dir.join("node_modules/ws").exists() {
-            let ok = Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir).status();
-            assert!(ok.is_ok_and(|s| s.success()), "npm ci in tests/contract failed (needs nodejs and npm)");
-        }
-    });
-    dir
-}
-
-/// Runs tests/contract/check.mjs over `(entity type, name, value)` samples.
-fn check_contract(samples: &[(&str, &str, Value)]) {
-    let dir = contract_dir();
-    let tmp = TempDir::new("contract");
-    let file = tmp.path().join("samples.json");
-    let list: Vec<Value> =
-        samples.iter().map(|(t, n, v)| json!({ "type": t, "name": n, "value": v })).collect();
-    std::fs::write(&file, serde_json::to_vec(&list).unwrap()).unwrap();
-    let out = Command::new("node").arg(dir.join("check.mjs")).arg(&file).output().expect("node runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "misskey-js contract violated:\n{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!("{text}");
-}
-
 /// A sample with what differs from run to run replaced by placeholders: the server's port, ids,
 /// timestamps and invitation codes.
 fn normalize(port: &str, key: &str, v: &Value) -> Value {

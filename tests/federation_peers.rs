@@ -175,6 +175,61 @@ async fn two_servers_federate() {
     assert_eq!(one["id"], b_info["id"]);
     let (_, none) = call(pa, "federation/show-instance", &alice, json!({ "host": "unknown.example" })).await;
     assert_eq!(none, Value::Null);
+    // What b says of itself in its NodeInfo is fetched in the background once it has spoken.
+    eventually("b's NodeInfo on a", async || {
+        let (_, one) = call(pa, "federation/show-instance", &alice, json!({ "host": b.host() })).await;
+        one["softwareName"] == "misskey-rs"
+    })
+    .await;
+    let (_, one) = call(pa, "federation/show-instance", &alice, json!({ "host": b.host() })).await;
+    assert!(one["softwareVersion"].is_string() && one["infoUpdatedAt"].is_string(), "{one}");
+    assert!(one["latestRequestReceivedAt"].is_string(), "{one}");
+    assert_eq!(one["openRegistrations"], false, "{one}");
+    let (s, r) =
+        call(pa, "admin/federation/refresh-remote-instance-metadata", &admin_a, json!({ "host": b.host() }))
+            .await;
+    assert!(s == 200 || s == 204, "{r}");
+    let (s, r) = call(
+        pa,
+        "admin/federation/refresh-remote-instance-metadata",
+        &admin_a,
+        json!({ "host": "nope.example" }),
+    )
+    .await;
+    assert_eq!((s, r["error"]["code"].clone()), (400, json!("NO_SUCH_INSTANCE")));
+
+    // Its users, and the follows between the two servers' users.
+    let (_, users) = call(pa, "federation/users", &alice, json!({ "host": b.host() })).await;
+    let mut names: Vec<&str> =
+        users.as_array().unwrap().iter().filter_map(|u| u["username"].as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["bob", "carol"], "{users}");
+    let (_, f) = call(pa, "federation/followers", &alice, json!({ "host": b.host() })).await;
+    let f0 = f[0].clone();
+    assert!(has(&f, |x| x["follower"]["username"] == "alice" && x["followee"]["username"] == "carol"), "{f}");
+    let (s, f) = call(pa, "federation/following", &alice, json!({ "host": b.host(), "limit": 5 })).await;
+    assert_eq!(s, 200, "{f}");
+    assert!(f.as_array().unwrap().iter().all(|x| x["followee"]["host"].is_null()), "{f}");
+    let (s, _) = call(pa, "federation/users", &alice, json!({ "host": b.host(), "limit": 0 })).await;
+    assert_eq!(s, 400);
+
+    check_contract(&[
+        ("FederationInstance", "federation/show-instance", one.clone()),
+        ("Following", "federation/followers", f0.clone()),
+        ("UserDetailedNotMe", "federation/users", users[0].clone()),
+    ]);
+
+    // An administrator may look at a document as the other server serves it; others may not.
+    let uri = bob_at_a["uri"].as_str().unwrap();
+    let (s, doc) = call(pa, "ap/get", &admin_a, json!({ "uri": uri })).await;
+    assert_eq!(
+        (s, doc["type"].clone(), doc["preferredUsername"].clone()),
+        (200, json!("Person"), json!("bob"))
+    );
+    let (s, _) = call(pa, "ap/get", &alice, json!({ "uri": uri })).await;
+    assert_eq!(s, 403);
+    let (s, r) = call(pa, "ap/get", &admin_a, json!({ "uri": "http://127.0.0.1:9/x" })).await;
+    assert_eq!((s, r["error"]["code"].clone()), (400, json!("NO_SUCH_OBJECT")), "{r}");
 
     // Nothing is left undelivered or dead on either side.
     for (inst, admin) in [(&a, &admin_a), (&b, &admin_b)] {

@@ -10,7 +10,7 @@ pub mod objects;
 pub mod render;
 pub mod resolve;
 pub mod signature;
-mod wellknown;
+pub mod wellknown;
 
 use crate::db::users::UserRow;
 use crate::domain::federation::HostPolicy;

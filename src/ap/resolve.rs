@@ -352,4 +352,8 @@ impl crate::domain::federation::Resolver for Federation {
             async move { Federation::user_by_acct(self, username, host).await.map_err(|e| e.to_string()) },
         )
     }
+
+    fn get<'a>(&'a self, url: &'a str) -> futures_util::future::BoxFuture<'a, Result<Value, String>> {
+        Box::pin(async move { self.fetch(url.trim()).await.map_err(|e| e.to_string()) })
+    }
 }

@@ -1,7 +1,10 @@
 //! Discovery: WebFinger (JRD, or XRD when asked), host-meta (XRD and JSON) and NodeInfo 2.0
 //! and 2.1 with the links to them.
 
+use super::resolve::ResolveError;
+use super::Federation;
 use crate::db::schema::users;
+use crate::domain::federation::InstanceInfo;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
@@ -224,6 +227,80 @@ async fn nodeinfo_21(state: web::Data<AppState>) -> HttpResponse {
     nodeinfo_response(&state, "2.1").await
 }
 
+/// The NodeInfo document a `/.well-known/nodeinfo` answer links to on `host` (2.1 before 2.0).
+fn nodeinfo_link(links: &Value, host: &str) -> Option<String> {
+    let links = links.get("links")?.as_array()?;
+    let href = |version: &str| {
+        links.iter().find_map(|l| {
+            let rel = l.get("rel")?.as_str()?;
+            let href = l.get("href")?.as_str()?;
+            (rel == format!("http://nodeinfo.diaspora.software/ns/schema/{version}"))
+                .then(|| href.to_string())
+        })
+    };
+    href("2.1")
+        .or_else(|| href("2.0"))
+        .filter(|h| crate::domain::federation::authority_of(h).as_deref() == Some(host))
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// What a NodeInfo document says of its server; Misskey, Mastodon and others name some of
+/// the metadata differently.
+fn parse_nodeinfo(doc: &Value) -> InstanceInfo {
+    let meta = doc.get("metadata").cloned().unwrap_or_default();
+    let maintainer = meta.get("maintainer");
+    InstanceInfo {
+        software_name: text(doc.pointer("/software/name")),
+        software_version: text(doc.pointer("/software/version")),
+        open_registrations: doc.get("openRegistrations").and_then(Value::as_bool),
+        name: text(meta.get("nodeName")).or_else(|| text(meta.get("name"))),
+        description: text(meta.get("nodeDescription")).or_else(|| text(meta.get("description"))),
+        maintainer_name: text(maintainer.and_then(|m| m.get("name"))),
+        maintainer_email: text(maintainer.and_then(|m| m.get("email"))),
+        icon_url: None,
+        theme_color: text(meta.get("themeColor")),
+    }
+}
+
+/// Adds what a web app manifest says (theme color, the largest icon on `host`).
+fn parse_manifest(doc: &Value, host: &str, base: &reqwest::Url, info: &mut InstanceInfo) {
+    if info.theme_color.is_none() {
+        info.theme_color = text(doc.get("theme_color"));
+    }
+    let size = |i: &Value| {
+        text(i.get("sizes"))
+            .and_then(|s| s.split(['x', 'X']).next().and_then(|n| n.parse::<u32>().ok()))
+            .unwrap_or(0)
+    };
+    let icons = doc.get("icons").and_then(Value::as_array);
+    let best =
+        icons.and_then(|icons| icons.iter().filter(|i| i.get("src").is_some()).max_by_key(|i| size(i)));
+    info.icon_url = best
+        .and_then(|i| text(i.get("src")))
+        .and_then(|src| base.join(&src).ok())
+        .filter(|u| matches!(u.scheme(), "https" | "http") && crate::ap::client::authority(u) == host)
+        .map(|u| u.to_string());
+}
+
+/// Asks `host` what it says of itself: NodeInfo, then its web app manifest when it has one.
+pub async fn instance_info(fed: &Federation, host: &str) -> Result<InstanceInfo, ResolveError> {
+    let scheme = if fed.state.config.federation.allow_insecure_peers { "http" } else { "https" };
+    let links = fed.client.get(&format!("{scheme}://{host}/.well-known/nodeinfo"), None).await?;
+    let link = nodeinfo_link(&links, host)
+        .ok_or_else(|| ResolveError::Invalid("no NodeInfo on the server's own host".into()))?;
+    let mut info = parse_nodeinfo(&fed.client.get(&link, None).await?);
+    let manifest_url = format!("{scheme}://{host}/manifest.json");
+    if let (Ok(doc), Ok(base)) =
+        (fed.client.get(&manifest_url, None).await, reqwest::Url::parse(&manifest_url))
+    {
+        parse_manifest(&doc, host, &base, &mut info);
+    }
+    Ok(info)
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/.well-known/webfinger", web::get().to(webfinger))
         .route("/.well-known/host-meta", web::get().to(host_meta))
@@ -255,5 +332,52 @@ mod tests {
         assert_eq!(user("acct:@127.0.0.1:3939"), None);
         assert_eq!(user("http://127.0.0.1:3939/users/"), None);
         assert_eq!(user("http://127.0.0.1:3939/@alice@other"), None);
+    }
+
+    #[test]
+    fn what_a_server_says_of_itself_is_read_from_nodeinfo_and_manifest() {
+        let rel = |v: &str| format!("http://nodeinfo.diaspora.software/ns/schema/{v}");
+        let links = json!({ "links": [
+            { "rel": rel("2.0"), "href": "https://a.example/nodeinfo/2.0" },
+            { "rel": rel("2.1"), "href": "https://a.example/nodeinfo/2.1" },
+        ]});
+        assert_eq!(nodeinfo_link(&links, "a.example").as_deref(), Some("https://a.example/nodeinfo/2.1"));
+        let elsewhere = json!({ "links": [{ "rel": rel("2.0"), "href": "https://b.example/ni" }] });
+        assert_eq!(nodeinfo_link(&elsewhere, "a.example"), None, "NodeInfo of another host is not taken");
+        assert_eq!(nodeinfo_link(&json!({ "links": "x" }), "a.example"), None);
+
+        let misskey = json!({
+            "software": { "name": "misskey", "version": "2026.3.2" },
+            "openRegistrations": false,
+            "metadata": { "nodeName": "Misskey Island", "nodeDescription": " A place ",
+                "maintainer": { "name": "Ann", "email": "ann@a.example" }, "themeColor": "#86b300" },
+        });
+        let info = parse_nodeinfo(&misskey);
+        assert_eq!(info.software_name.as_deref(), Some("misskey"));
+        assert_eq!(info.software_version.as_deref(), Some("2026.3.2"));
+        assert_eq!(info.open_registrations, Some(false));
+        assert_eq!(info.name.as_deref(), Some("Misskey Island"));
+        assert_eq!(info.description.as_deref(), Some("A place"));
+        assert_eq!(info.maintainer_email.as_deref(), Some("ann@a.example"));
+        assert_eq!(info.theme_color.as_deref(), Some("#86b300"));
+        // Mastodon says less; odd values are left out, not guessed.
+        let mastodon =
+            json!({ "software": { "name": "mastodon", "version": 4 }, "metadata": { "nodeName": "" } });
+        let info = parse_nodeinfo(&mastodon);
+        assert_eq!((info.software_version, info.name), (None, None));
+
+        let base = reqwest::Url::parse("https://a.example/manifest.json").unwrap();
+        let manifest = json!({ "theme_color": "#123456", "icons": [
+            { "src": "/small.png", "sizes": "48x48" },
+            { "src": "/big.png", "sizes": "512x512" },
+            { "src": "https://evil.example/x.png", "sizes": "1024x1024" },
+        ]});
+        let mut info = InstanceInfo::default();
+        parse_manifest(&manifest, "a.example", &base, &mut info);
+        assert_eq!(info.theme_color.as_deref(), Some("#123456"));
+        assert_eq!(info.icon_url, None, "the largest icon is on another host");
+        let manifest = json!({ "icons": [{ "src": "/small.png", "sizes": "48x48" }, { "src": "big.png", "sizes": "512x512" }] });
+        parse_manifest(&manifest, "a.example", &base, &mut info);
+        assert_eq!(info.icon_url.as_deref(), Some("https://a.example/big.png"));
     }
 }

@@ -71,10 +71,24 @@ pub fn all() -> Vec<Endpoint> {
             .cred(Some("read:account"))
             .limit(HOUR, 30)
             .doc("Resolves an ActivityPub URL or @user@host into the user or note it names, fetching it when unknown."),
+        ep("ap/get", federation::get)
+            .admin()
+            .kind("read:federation")
+            .limit(HOUR, 30)
+            .doc("Fetches an ActivityPub document (signed by the instance actor) and answers it as it came."),
         ep("federation/instances", instances::list)
             .get()
             .limit(HOUR, 600)
             .doc("The servers this one has met, with their users, notes and follows here (filter and sort as Misskey)."),
+        ep("federation/users", instances::users).doc("Users of a remote server known here, newest first."),
+        ep("federation/followers", instances::followers)
+            .doc("Follows from this server's users toward a remote server's users (Following with both users)."),
+        ep("federation/following", instances::following)
+            .doc("Follows from a remote server's users toward this server's users (Following with both users)."),
+        ep("admin/federation/refresh-remote-instance-metadata", instances::refresh_metadata)
+            .moderator()
+            .kind("write:admin:federation")
+            .doc("Asks a known server again for its NodeInfo and manifest (the answer is stored in the background)."),
         ep("federation/show-instance", instances::show)
             .get()
             .doc("One server this one has met, by host (null when unknown)."),

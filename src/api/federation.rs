@@ -1,5 +1,5 @@
 //! Endpoints that reach other servers: `ap/show` resolves a URL or `@user@host` into a local
-//! copy of the user or note.
+//! copy of the user or note; `ap/get` shows an administrator the document as fetched.
 
 use super::endpoint::{Ctx, Out};
 use super::pack::{notes as pack_notes, users as pack_users};
@@ -19,6 +19,15 @@ pub struct ShowParams {
     /// An ActivityPub object URL, or `@user@host`.
     #[schemars(length(min = 1, max = 1024))]
     uri: String,
+}
+
+/// `ap/get`: the raw document at a URL, for administrators looking at what a server serves.
+pub async fn get(ctx: Ctx, p: ShowParams) -> Result<Out, ApiError> {
+    if p.uri.len() > 1024 {
+        return Err(ApiError::invalid_param("uri", "at most 1024 characters"));
+    }
+    let resolver = ctx.resolver.clone().ok_or_else(|| no_such_object("federation is not running here"))?;
+    Ok(resolver.get(&p.uri).await.map_err(no_such_object)?.into())
 }
 
 pub async fn show(ctx: Ctx, p: ShowParams) -> Result<Out, ApiError> {

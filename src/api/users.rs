@@ -136,31 +136,62 @@ async fn follow_list(ctx: Ctx, p: FollowListParams, followers: bool) -> Result<O
         q.filter(following::follower_id.eq(&target))
     };
     q = paginate!(q, following::id, b);
-    let rows: Vec<(String, chrono::DateTime<Utc>, String, String)> = q
+    let rows: Vec<FollowRow> = q
         .select((following::id, following::created_at, following::follower_id, following::followee_id))
         .limit(b.limit)
         .load(&mut conn)
         .await?;
-    let other_ids: Vec<String> =
-        rows.iter().map(|r| if followers { r.2.clone() } else { r.3.clone() }).collect();
-    let found = pack_users::load(&mut conn, &other_ids).await?;
-    let ordered: Vec<UserRow> = other_ids.iter().filter_map(|id| found.get(id).cloned()).collect();
-    let packed = pack_users::detailed(&mut conn, &ctx.state.config.url, me, &ordered).await?;
+    let side = if followers { Side::Follower } else { Side::Followee };
+    Ok(Value::Array(pack_follows(&mut conn, &ctx.state.config.url, me, &rows, &[side]).await?).into())
+}
+
+/// A `following` row: id, created at, follower id, followee id.
+pub type FollowRow = (String, chrono::DateTime<Utc>, String, String);
+
+/// Which user of a follow a packed `Following` carries.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Side {
+    Follower,
+    Followee,
+}
+
+/// Packs follows as Misskey's `Following`, with the chosen sides as `UserDetailed`.
+pub async fn pack_follows(
+    conn: &mut diesel_async::AsyncPgConnection,
+    base: &str,
+    me: Option<&str>,
+    rows: &[FollowRow],
+    sides: &[Side],
+) -> Result<Vec<Value>, ApiError> {
+    let mut ids: Vec<String> = vec![];
+    for (_, _, follower, followee) in rows {
+        for side in sides {
+            let id = if *side == Side::Follower { follower } else { followee };
+            if !ids.contains(id) {
+                ids.push(id.clone());
+            }
+        }
+    }
+    let found = pack_users::load(conn, &ids).await?;
+    let ordered: Vec<UserRow> = ids.iter().filter_map(|id| found.get(id).cloned()).collect();
+    let packed = pack_users::detailed(conn, base, me, &ordered).await?;
     let by_id: std::collections::HashMap<&str, &Value> =
         ordered.iter().map(|u| u.id.as_str()).zip(packed.iter()).collect();
-    Ok(Value::Array(
-        rows.iter()
-            .map(|(id, at, follower, followee)| {
-                let mut v = json!({ "id": id, "createdAt": iso(*at), "followerId": follower, "followeeId": followee });
-                let (key, other) = if followers { ("follower", follower) } else { ("followee", followee) };
+    Ok(rows
+        .iter()
+        .map(|(id, at, follower, followee)| {
+            let mut v =
+                json!({ "id": id, "createdAt": iso(*at), "followerId": follower, "followeeId": followee });
+            for side in sides {
+                let (key, other) =
+                    if *side == Side::Follower { ("follower", follower) } else { ("followee", followee) };
                 if let Some(u) = by_id.get(other.as_str()) {
                     v[key] = (*u).clone();
                 }
-                v
-            })
-            .collect(),
-    )
-    .into())
+            }
+            v
+        })
+        .collect())
 }
 
 pub async fn followers(ctx: Ctx, p: FollowListParams) -> Result<Out, ApiError> {

@@ -336,6 +336,17 @@ diesel::table! {
         consecutive_failures -> Int4,
         rests -> Int4,
         retry_after -> Nullable<Timestamptz>,
+        software_name -> Nullable<Varchar>,
+        software_version -> Nullable<Varchar>,
+        open_registrations -> Nullable<Bool>,
+        name -> Nullable<Varchar>,
+        description -> Nullable<Varchar>,
+        maintainer_name -> Nullable<Varchar>,
+        maintainer_email -> Nullable<Varchar>,
+        icon_url -> Nullable<Varchar>,
+        theme_color -> Nullable<Varchar>,
+        info_updated_at -> Nullable<Timestamptz>,
+        latest_request_received_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -49,6 +49,11 @@ pub trait Resolver: Send + Sync {
         username: &'a str,
         host: &'a str,
     ) -> futures_util::future::BoxFuture<'a, Result<UserRow, String>>;
+    /// The document at a remote URL as fetched (signed by the instance actor), stored nowhere.
+    fn get<'a>(
+        &'a self,
+        url: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<serde_json::Value, String>>;
 }
 
 /// Which servers this one federates with (from `[federation]` of the config).
@@ -394,4 +399,104 @@ pub async fn host_failed(
         tracing::warn!(host, until = %until, deliveries = moved, "host keeps failing; its deliveries wait");
     }
     Ok(())
+}
+
+/// What a server says of itself (its NodeInfo and web app manifest).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceInfo {
+    pub software_name: Option<String>,
+    pub software_version: Option<String>,
+    pub open_registrations: Option<bool>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub maintainer_name: Option<String>,
+    pub maintainer_email: Option<String>,
+    pub icon_url: Option<String>,
+    pub theme_color: Option<String>,
+}
+
+/// How long what a server says of itself is shown before it is asked again.
+const INFO_FRESH: &str = "24 hours";
+
+/// `host` sent this server an activity: when it last did is noted (at most once a minute), and
+/// what it says of itself is fetched again when it is a day old or was never fetched.
+pub async fn host_heard(conn: &mut diesel_async::AsyncPgConnection, host: &str) -> Result<(), super::Error> {
+    #[derive(diesel::QueryableByName)]
+    struct Stale {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        stale: bool,
+    }
+    use diesel::OptionalExtension;
+    use diesel_async::RunQueryDsl;
+    let touched: Option<Stale> = crate::db::cached(
+        diesel::sql_query(format!(
+            "INSERT INTO instances (host, latest_request_received_at) VALUES ($1, now()) \
+             ON CONFLICT (host) DO UPDATE SET latest_request_received_at = now() \
+             WHERE instances.latest_request_received_at IS NULL \
+               OR instances.latest_request_received_at < now() - interval '1 minute' \
+             RETURNING (info_updated_at IS NULL OR info_updated_at < now() - interval '{INFO_FRESH}') AS stale"
+        ))
+        .bind::<diesel::sql_types::Varchar, _>(host),
+    )
+    .get_result(conn)
+    .await
+    .optional()?;
+    if touched.is_some_and(|t| t.stale) {
+        let job = super::jobs::Job::InstanceInfo { host: host.to_string() };
+        super::jobs::enqueue(conn, &[(job, chrono::Utc::now())]).await?;
+    }
+    Ok(())
+}
+
+/// Stores what `host` says of itself (fields it did not give become empty), or with `None`
+/// (it did not answer) keeps what it said before; either way it is asked again a day later.
+pub async fn record_instance_info(
+    conn: &mut diesel_async::AsyncPgConnection,
+    host: &str,
+    info: Option<&InstanceInfo>,
+) -> Result<(), super::Error> {
+    use crate::db::schema::instances as i;
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    let row = i::table.find(host);
+    let Some(info) = info else {
+        diesel::update(row).set(i::info_updated_at.eq(chrono::Utc::now())).execute(conn).await?;
+        return Ok(());
+    };
+    // Columns are bounded; longer texts from a stranger are cut, not refused.
+    let cut = |s: &Option<String>, max: usize| s.as_ref().map(|s| s.chars().take(max).collect::<String>());
+    diesel::update(row)
+        .set((
+            i::software_name.eq(cut(&info.software_name.as_ref().map(|s| s.to_lowercase()), 64)),
+            i::software_version.eq(cut(&info.software_version, 64)),
+            i::open_registrations.eq(info.open_registrations),
+            i::name.eq(cut(&info.name, 256)),
+            i::description.eq(cut(&info.description, 4096)),
+            i::maintainer_name.eq(cut(&info.maintainer_name, 256)),
+            i::maintainer_email.eq(cut(&info.maintainer_email, 256)),
+            // A URL cut short would point elsewhere: a long one is dropped.
+            i::icon_url.eq(info.icon_url.clone().filter(|u| u.len() <= 512)),
+            i::theme_color.eq(cut(&info.theme_color, 64)),
+            i::info_updated_at.eq(chrono::Utc::now()),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Asks a known server again what it says of itself (soon, in the background). False when
+/// this server has never met `host`.
+pub async fn refresh_instance_info(
+    conn: &mut diesel_async::AsyncPgConnection,
+    host: &str,
+) -> Result<bool, super::Error> {
+    use crate::db::schema::instances as i;
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    let known: Option<String> = i::table.find(host).select(i::host).first(conn).await.optional()?;
+    if known.is_some() {
+        let job = super::jobs::Job::InstanceInfo { host: host.to_string() };
+        super::jobs::enqueue(conn, &[(job, chrono::Utc::now())]).await?;
+    }
+    Ok(known.is_some())
 }

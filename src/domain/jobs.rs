@@ -88,13 +88,15 @@ pub enum Job {
     Federate { action: super::federation::Action },
     /// One activity to one inbox, signed by the local user `signer`.
     Deliver { inbox: String, activity: serde_json::Value, signer: String },
+    /// Ask a server what it says of itself (NodeInfo, manifest).
+    InstanceInfo { host: String },
 }
 
 impl Job {
     pub fn queue(&self) -> Queue {
         match self {
             Job::PollEnd { .. } => POLLS,
-            Job::Sweep => SYSTEM,
+            Job::Sweep | Job::InstanceInfo { .. } => SYSTEM,
             Job::Inbox { .. } => INBOX,
             Job::Federate { .. } => FEDERATE,
             Job::Deliver { .. } => DELIVER,
@@ -114,6 +116,7 @@ impl Job {
             Job::Deliver { inbox, activity, .. } => {
                 activity.get("id").and_then(|v| v.as_str()).map(|id| hashed("deliver", &[id, inbox]))
             }
+            Job::InstanceInfo { host } => Some(hashed("instanceInfo", &[host])),
         }
     }
 

@@ -29,8 +29,13 @@ pub async fn run(fed: &Federation, job: Job) -> Result<(), Failure> {
             }
         }
         Job::Inbox { activity, signer } => {
-            let signer = crate::db::users::load_one(&mut *connect().await?, &signer).await?;
+            let mut conn = connect().await?;
+            let signer = crate::db::users::load_one(&mut conn, &signer).await?;
             let Some(signer) = signer else { return Err(Failure::Permanent("the signer is gone".into())) };
+            if let Some(host) = &signer.host {
+                crate::domain::federation::host_heard(&mut conn, host).await?;
+            }
+            drop(conn);
             match crate::ap::inbox::process(fed, &activity, &signer).await {
                 Ok(()) => {}
                 Err(crate::ap::inbox::Skip::Retry(e)) => return Err(Failure::Retry(e)),
@@ -43,6 +48,15 @@ pub async fn run(fed: &Federation, job: Job) -> Result<(), Failure> {
         Job::Federate { action } => crate::ap::deliver::fan_out(fed, &action).await?,
         Job::Deliver { inbox, activity, signer } => {
             crate::ap::deliver::deliver(fed, &inbox, &activity, &signer).await?
+        }
+        Job::InstanceInfo { host } => {
+            // A server that does not say is asked again a day later, not retried now.
+            let info = crate::ap::wellknown::instance_info(fed, &host)
+                .await
+                .inspect_err(|e| tracing::debug!(host, error = %e, "no information from server"))
+                .ok();
+            crate::domain::federation::record_instance_info(&mut *connect().await?, &host, info.as_ref())
+                .await?;
         }
     }
     Ok(())

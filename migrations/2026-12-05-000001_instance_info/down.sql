@@ -1,0 +1,12 @@
+ALTER TABLE instances
+    DROP COLUMN software_name,
+    DROP COLUMN software_version,
+    DROP COLUMN open_registrations,
+    DROP COLUMN name,
+    DROP COLUMN description,
+    DROP COLUMN maintainer_name,
+    DROP COLUMN maintainer_email,
+    DROP COLUMN icon_url,
+    DROP COLUMN theme_color,
+    DROP COLUMN info_updated_at,
+    DROP COLUMN latest_request_received_at;
