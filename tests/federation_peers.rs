@@ -148,6 +148,45 @@ async fn two_servers_federate() {
     let (_, n) = call(pa, "i/notifications", &alice, json!({})).await;
     assert!(has(&n, |x| x["type"] == "followRequestAccepted"), "{n}");
 
+    // Bob asks; alice votes from her server, carol from bob's: both votes count at b, and
+    // b's new counts (an Update of the Question) reach a.
+    let (_, r) = call(pb, "notes/create", &bob, json!({ "text": "tea or coffee?", "poll": { "choices": ["tea", "coffee"] } })).await;
+    let poll_b = r["createdNote"]["id"].as_str().unwrap().to_string();
+    let mut poll_a = String::new();
+    eventually("bob's poll at a", async || {
+        let (_, tl) = call(pa, "notes/timeline", &alice, json!({})).await;
+        match tl.as_array().and_then(|l| l.iter().find(|n| n["text"] == "tea or coffee?")) {
+            Some(n) => {
+                poll_a = n["id"].as_str().unwrap().to_string();
+                true
+            }
+            None => false,
+        }
+    })
+    .await;
+    let (s, r) = call(pa, "notes/polls/vote", &alice, json!({ "noteId": poll_a, "choice": 1 })).await;
+    assert!(s == 200 || s == 204, "{r}");
+    let (s, r) = call(pb, "notes/polls/vote", &carol, json!({ "noteId": poll_b, "choice": 0 })).await;
+    assert!(s == 200 || s == 204, "{r}");
+    let votes = |n: &Value| -> Vec<i64> {
+        n["poll"]["choices"].as_array().unwrap().iter().map(|c| c["votes"].as_i64().unwrap()).collect()
+    };
+    eventually("alice's vote counted at b", async || {
+        let (_, n) = call(pb, "notes/show", &bob, json!({ "noteId": poll_b })).await;
+        votes(&n) == [1, 1]
+    })
+    .await;
+    eventually("carol's vote counted at a", async || {
+        let (_, n) = call(pa, "notes/show", &alice, json!({ "noteId": poll_a })).await;
+        votes(&n) == [1, 1]
+    })
+    .await;
+    let (_, n) = call(pa, "notes/show", &alice, json!({ "noteId": poll_a })).await;
+    assert_eq!(n["poll"]["choices"][1]["isVoted"], true, "{n}");
+    // A second vote in a single-choice poll is refused at a; b never sees it.
+    let (s, _) = call(pa, "notes/polls/vote", &alice, json!({ "noteId": poll_a, "choice": 0 })).await;
+    assert_eq!(s, 400);
+
     // Bob blocks alice: her follow ends on both sides.
     let (_, alice_at_b) =
         call(pb, "users/show", &bob, json!({ "username": "alice", "host": a.host() })).await;

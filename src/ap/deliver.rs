@@ -77,14 +77,50 @@ pub async fn fan_out(fed: &Federation, action: &Action) -> Result<(), Failure> {
                 .map_err(Failure::from)?;
             let Some(parts) = batch.parts(&note) else { return Ok(()) };
             let activity = render::activity(base, &note, &parts);
-            let mut named: Vec<String> = note.mentions.clone();
-            named.extend(note.visible_user_ids.iter().cloned());
-            named.extend(note.reply_user_id.iter().chain(note.renote_user_id.iter()).cloned());
-            let mut inboxes = inbox_list(conn, &named).await?;
-            if note.visibility != "specified" {
-                inboxes.extend(follower_inboxes(conn, &note.user_id).await?);
-            }
-            (note.user_id.clone(), activity, inboxes)
+            (note.user_id.clone(), activity, note_inboxes(conn, &note).await?)
+        }
+        Action::PollUpdated { note_id, .. } => {
+            let Some(note) = crate::db::notes::load_one(conn, note_id).await.map_err(Failure::from)? else {
+                return Ok(());
+            };
+            let batch = super::objects::NoteBatch::load(conn, std::slice::from_ref(&note))
+                .await
+                .map_err(Failure::from)?;
+            let Some(parts) = batch.parts(&note) else { return Ok(()) };
+            let question = render::note(base, &note, &parts);
+            let Some(user) = load_user(conn, &note.user_id).await? else { return Ok(()) };
+            // Each update is an activity of its own (the action's id is the poll's).
+            let activity = json!({
+                "id": format!("{activity_id}/{}", crate::id::gen()), "type": "Update",
+                "actor": actor_uri(base, &user), "to": question["to"], "cc": question["cc"], "object": question,
+            });
+            (note.user_id.clone(), activity, note_inboxes(conn, &note).await?)
+        }
+        Action::Vote { id, user, note_id, choice } => {
+            let Some(note) = crate::db::notes::load_one(conn, note_id).await.map_err(Failure::from)? else {
+                return Ok(());
+            };
+            let (Some(voter), Some(author)) = (load_user(conn, user).await?, load_user(conn, &note.user_id).await?)
+            else {
+                return Ok(());
+            };
+            use crate::db::schema::polls;
+            let choices: Option<Vec<String>> =
+                polls::table.find(note_id).select(polls::choices).first(conn).await.optional().map_err(Error::from)?;
+            let Some(name) = choices.and_then(|c| c.get(usize::try_from(*choice).ok()?).cloned()) else {
+                return Ok(());
+            };
+            let (actor, to) = (actor_uri(base, &voter), actor_uri(base, &author));
+            // A vote is a note that names the choice and replies to the poll.
+            let vote_id = format!("{actor}#votes/{id}");
+            let activity = json!({
+                "id": format!("{vote_id}/activity"), "type": "Create", "actor": actor, "to": [to],
+                "object": {
+                    "id": vote_id, "type": "Note", "attributedTo": actor, "to": [to],
+                    "name": name, "inReplyTo": note_uri(base, &note),
+                },
+            });
+            (user.clone(), activity, inbox_list(conn, std::slice::from_ref(&note.user_id)).await?)
         }
         Action::NoteDeleted { note_id, author, was_renote_of, audience, .. } => {
             let Some(user) = load_user(conn, author).await? else { return Ok(()) };
@@ -211,6 +247,19 @@ async fn load_user(
     id: &str,
 ) -> Result<Option<crate::db::users::UserRow>, Error> {
     Ok(crate::db::users::load_one(conn, id).await?)
+}
+
+/// The inboxes a local note goes to: named users' and, unless it is for named users only, the
+/// author's followers'.
+async fn note_inboxes(conn: &mut AsyncPgConnection, note: &crate::db::notes::NoteRow) -> Result<Vec<String>, Error> {
+    let mut named: Vec<String> = note.mentions.clone();
+    named.extend(note.visible_user_ids.iter().cloned());
+    named.extend(note.reply_user_id.iter().chain(note.renote_user_id.iter()).cloned());
+    let mut inboxes = inbox_list(conn, &named).await?;
+    if note.visibility != "specified" {
+        inboxes.extend(follower_inboxes(conn, &note.user_id).await?);
+    }
+    Ok(inboxes)
 }
 
 /// Nested documents lose their own `@context` (the activity carries one).

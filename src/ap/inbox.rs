@@ -168,6 +168,17 @@ pub async fn process(fed: &Federation, activity: &Value, signer: &UserRow) -> Re
             if host_of(&note_id) != signer.host {
                 return Err(skip("a note of another host"));
             }
+            if let Some((poll, choice)) = vote_of(fed, &object) {
+                let mut conn = fed.state.db.get().await.map_err(Error::from)?;
+                let Some(choice) = crate::domain::polls::choice_named(&mut conn, poll, choice).await? else {
+                    return Err(skip("a vote for no choice of the poll"));
+                };
+                return match crate::domain::polls::vote(&mut conn, &signer.id, poll, choice).await {
+                    Ok(()) => Ok(()),
+                    Err(Error::Refused(r)) => Err(skip(format!("vote refused: {r:?}"))),
+                    Err(e) => Err(e.into()),
+                };
+            }
             return match &object {
                 Value::Object(_) => {
                     store_note(fed, &object, signer, MAX_DEPTH).await.map(|_| ()).map_err(Into::into)
@@ -387,6 +398,16 @@ fn note_text(doc: &Value) -> (Option<String>, Option<String>) {
         .or_else(|| doc.get("content").and_then(Value::as_str).map(|h| crate::mfm::from_html(h, &tags)));
     let cw = doc.get("summary").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
     (text, cw)
+}
+
+/// A vote in a local poll: a Note with a `name` (the choice), replying to the poll, without
+/// content. The local note's id and the choice.
+fn vote_of<'a>(fed: &Federation, doc: &'a Value) -> Option<(&'a str, &'a str)> {
+    let name = doc.get("name").and_then(Value::as_str)?;
+    let poll = doc.get("inReplyTo").and_then(Value::as_str)?;
+    let empty = doc.get("content").and_then(Value::as_str).is_none_or(|c| c.trim().is_empty());
+    let local = poll.strip_prefix(fed.base.as_str())?.strip_prefix("/notes/")?;
+    (kind(doc) == "Note" && empty && !local.contains('/')).then_some((local, name))
 }
 
 /// A Question's choices, multiple choice, end (ms since the epoch) and vote counts.

@@ -234,6 +234,20 @@ pub enum Action {
         id: String,
         user: String,
     },
+    /// A local user voted in a remote user's poll: the vote (a Note naming the choice) to the
+    /// poll's author.
+    Vote {
+        id: String,
+        user: String,
+        note_id: String,
+        choice: i32,
+    },
+    /// Votes changed the counts of a local poll: Update(Question) to the audience of the note.
+    /// Its id is the poll's, so votes in a burst become one update.
+    PollUpdated {
+        id: String,
+        note_id: String,
+    },
 }
 
 impl Action {
@@ -249,7 +263,9 @@ impl Action {
             | Action::Unreact { id, .. }
             | Action::Block { id, .. }
             | Action::Unblock { id, .. }
-            | Action::ProfileUpdated { id, .. } => id,
+            | Action::ProfileUpdated { id, .. }
+            | Action::Vote { id, .. }
+            | Action::PollUpdated { id, .. } => id,
         }
     }
 }
@@ -259,9 +275,42 @@ pub async fn federate(
     conn: &mut diesel_async::AsyncPgConnection,
     action: Action,
 ) -> Result<(), super::Error> {
+    federate_at(conn, action, chrono::Utc::now()).await
+}
+
+async fn federate_at(
+    conn: &mut diesel_async::AsyncPgConnection,
+    action: Action,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), super::Error> {
     let job = super::jobs::Job::Federate { action };
-    super::jobs::enqueue(conn, &[(job, chrono::Utc::now())]).await?;
+    super::jobs::enqueue(conn, &[(job, at)]).await?;
     crate::db::jobs::wake();
+    Ok(())
+}
+
+/// How long votes on a local poll are gathered before its new counts go out.
+const POLL_UPDATE_GATHER: chrono::Duration = chrono::Duration::seconds(3);
+
+/// `user` voted `choice` in the poll of `note`: a remote author hears of a local user's vote;
+/// a local poll's new counts go to the servers of its audience, votes that come within a few
+/// seconds of each other as one update.
+pub async fn voted(
+    conn: &mut diesel_async::AsyncPgConnection,
+    user: &str,
+    note: &NoteRow,
+    choice: i32,
+) -> Result<(), super::Error> {
+    if note.user_host.is_some() {
+        if !is_remote(conn, user).await? {
+            let action =
+                Action::Vote { id: crate::id::gen(), user: user.into(), note_id: note.id.clone(), choice };
+            federate(conn, action).await?;
+        }
+    } else if !note.local_only && reaches_remote(conn, &note.user_id, &note.mentions).await? {
+        let action = Action::PollUpdated { id: format!("pollUpdated-{}", note.id), note_id: note.id.clone() };
+        federate_at(conn, action, chrono::Utc::now() + POLL_UPDATE_GATHER).await?;
+    }
     Ok(())
 }
 

@@ -58,6 +58,7 @@ pub async fn vote(conn: &mut AsyncPgConnection, user: &str, note_id: &str, choic
         )
         .execute(conn)
         .await?;
+        super::federation::voted(conn, user, &note, choice).await?;
         Ok(())
     })
     .await?;
@@ -66,6 +67,13 @@ pub async fn vote(conn: &mut AsyncPgConnection, user: &str, note_id: &str, choic
         change: NoteChange::PollVoted { choice, user_id: user.to_string() },
     });
     Ok(())
+}
+
+/// The index of the choice called `name` in the poll on `note_id` (how other servers vote).
+pub async fn choice_named(conn: &mut AsyncPgConnection, note_id: &str, name: &str) -> Result<Option<i32>, Error> {
+    let choices: Option<Vec<String>> =
+        polls::table.find(note_id).select(polls::choices).first(conn).await.optional()?;
+    Ok(choices.and_then(|c| c.iter().position(|x| x == name)).and_then(|i| i32::try_from(i).ok()))
 }
 
 /// Closes polls whose time is up: each is marked once, in the same transaction as its
