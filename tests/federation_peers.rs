@@ -150,7 +150,13 @@ async fn two_servers_federate() {
 
     // Bob asks; alice votes from her server, carol from bob's: both votes count at b, and
     // b's new counts (an Update of the Question) reach a.
-    let (_, r) = call(pb, "notes/create", &bob, json!({ "text": "tea or coffee?", "poll": { "choices": ["tea", "coffee"] } })).await;
+    let (_, r) = call(
+        pb,
+        "notes/create",
+        &bob,
+        json!({ "text": "tea or coffee?", "poll": { "choices": ["tea", "coffee"] } }),
+    )
+    .await;
     let poll_b = r["createdNote"]["id"].as_str().unwrap().to_string();
     let mut poll_a = String::new();
     eventually("bob's poll at a", async || {

@@ -43,6 +43,8 @@ async fn a_remote_note_keeps_its_origin_and_follows_the_same_rules() {
     // A remote reply longer than a local note may be, with a long content warning, mentioning
     // the administrator and another remote user (resolved by the caller).
     let long = "あ".repeat(5000);
+    // Published two days ago: it takes its place in time, before the local note.
+    let published = chrono::Utc::now() - chrono::Duration::days(2);
     let remote = notes::create(
         &pool,
         &writer,
@@ -51,6 +53,7 @@ async fn a_remote_note_keeps_its_origin_and_follows_the_same_rules() {
             uri: "https://remote.example/notes/1".into(),
             url: Some("https://remote.example/@alice/1".into()),
             host: "remote.example".into(),
+            published: Some(published),
         },
         "remote1",
         Draft {
@@ -73,6 +76,8 @@ async fn a_remote_note_keeps_its_origin_and_follows_the_same_rules() {
     assert_eq!(n.mentions, vec![admin.clone(), "remote2".to_string()]);
     assert_eq!(n.thread_id.as_deref(), Some(local.note.id.as_str()));
     assert_eq!(remote.author.host.as_deref(), Some("remote.example"));
+    assert_eq!(n.created_at.timestamp_millis(), published.timestamp_millis());
+    assert!(n.id < local.note.id, "ids order by publication: {} {}", n.id, local.note.id);
 
     // Counters: the author's note count and the target's replies, nothing of local activity.
     let row = psql(&url, "SELECT notes_count, last_active_date IS NULL FROM users WHERE id = 'remote1'");
@@ -104,6 +109,7 @@ async fn a_remote_note_keeps_its_origin_and_follows_the_same_rules() {
             uri: "https://other.example/notes/9".into(),
             url: None,
             host: "other.example".into(),
+            published: None,
         },
         "remote2",
         Draft { text: Some("hi".into()), reply_id: Some(local.note.id.clone()), ..Draft::default() },
@@ -119,6 +125,7 @@ async fn a_remote_note_keeps_its_origin_and_follows_the_same_rules() {
             uri: "https://other.example/notes/10".into(),
             url: None,
             host: "other.example".into(),
+            published: None,
         },
         "remote2",
         Draft { text: Some("   ".into()), ..Draft::default() },

@@ -100,13 +100,19 @@ pub async fn fan_out(fed: &Federation, action: &Action) -> Result<(), Failure> {
             let Some(note) = crate::db::notes::load_one(conn, note_id).await.map_err(Failure::from)? else {
                 return Ok(());
             };
-            let (Some(voter), Some(author)) = (load_user(conn, user).await?, load_user(conn, &note.user_id).await?)
+            let (Some(voter), Some(author)) =
+                (load_user(conn, user).await?, load_user(conn, &note.user_id).await?)
             else {
                 return Ok(());
             };
             use crate::db::schema::polls;
-            let choices: Option<Vec<String>> =
-                polls::table.find(note_id).select(polls::choices).first(conn).await.optional().map_err(Error::from)?;
+            let choices: Option<Vec<String>> = polls::table
+                .find(note_id)
+                .select(polls::choices)
+                .first(conn)
+                .await
+                .optional()
+                .map_err(Error::from)?;
             let Some(name) = choices.and_then(|c| c.get(usize::try_from(*choice).ok()?).cloned()) else {
                 return Ok(());
             };
@@ -251,7 +257,10 @@ async fn load_user(
 
 /// The inboxes a local note goes to: named users' and, unless it is for named users only, the
 /// author's followers'.
-async fn note_inboxes(conn: &mut AsyncPgConnection, note: &crate::db::notes::NoteRow) -> Result<Vec<String>, Error> {
+async fn note_inboxes(
+    conn: &mut AsyncPgConnection,
+    note: &crate::db::notes::NoteRow,
+) -> Result<Vec<String>, Error> {
     let mut named: Vec<String> = note.mentions.clone();
     named.extend(note.visible_user_ids.iter().cloned());
     named.extend(note.reply_user_id.iter().chain(note.renote_user_id.iter()).cloned());

@@ -215,7 +215,10 @@ pub async fn process(fed: &Federation, activity: &Value, signer: &UserRow) -> Re
                 renote_id: Some(target.id),
                 ..Default::default()
             };
-            return create(fed, signer, id, None, draft).await.map(|_| ()).map_err(Skip::from);
+            return create(fed, signer, id, None, activity.get("published"), draft)
+                .await
+                .map(|_| ())
+                .map_err(Skip::from);
         }
         _ => {}
     }
@@ -442,10 +445,15 @@ async fn create(
     author: &UserRow,
     uri: &str,
     url: Option<String>,
+    published: Option<&Value>,
     draft: Draft,
 ) -> Result<NoteRow, Error> {
     let host = author.host.clone().unwrap_or_default();
-    let origin = Origin::Remote { uri: uri.to_string(), url, host };
+    let published = published
+        .and_then(Value::as_str)
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc));
+    let origin = Origin::Remote { uri: uri.to_string(), url, host, published };
     let local_host = fed.state.config.host();
     match crate::domain::notes::create(
         &fed.state.db,
@@ -554,5 +562,5 @@ pub async fn store_note(
         ..Default::default()
     };
     let url = doc.get("url").and_then(id_of);
-    Ok(create(fed, author, &uri, url, draft).await?)
+    Ok(create(fed, author, &uri, url, doc.get("published"), draft).await?)
 }

@@ -70,7 +70,11 @@ pub async fn vote(conn: &mut AsyncPgConnection, user: &str, note_id: &str, choic
 }
 
 /// The index of the choice called `name` in the poll on `note_id` (how other servers vote).
-pub async fn choice_named(conn: &mut AsyncPgConnection, note_id: &str, name: &str) -> Result<Option<i32>, Error> {
+pub async fn choice_named(
+    conn: &mut AsyncPgConnection,
+    note_id: &str,
+    name: &str,
+) -> Result<Option<i32>, Error> {
     let choices: Option<Vec<String>> =
         polls::table.find(note_id).select(polls::choices).first(conn).await.optional()?;
     Ok(choices.and_then(|c| c.iter().position(|x| x == name)).and_then(|i| i32::try_from(i).ok()))

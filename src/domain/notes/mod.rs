@@ -52,8 +52,9 @@ pub fn pure_renote_sql(a: &str) -> String {
 pub enum Origin<'a> {
     /// Written on this instance by a local user, under their role policies.
     Local { policies: &'a RolePolicies },
-    /// Received from another server: its ActivityPub id, its page, and the author's host.
-    Remote { uri: String, url: Option<String>, host: String },
+    /// Received from another server: its ActivityPub id, its page, the author's host and when
+    /// it says the note was published.
+    Remote { uri: String, url: Option<String>, host: String, published: Option<DateTime<Utc>> },
 }
 
 /// When a poll closes, as a client asks for it.
@@ -375,13 +376,18 @@ pub async fn create(
         tell(&r.user_id, if pure_renote { "renote" } else { "quote" });
     }
 
-    let (user_host, uri, url) = match origin {
-        Origin::Local { .. } => (None, None, None),
-        Origin::Remote { uri, url, host } => (Some(host), Some(uri), url),
+    // A remote note is placed at the time it was published (timelines order by id), never in
+    // the future.
+    let (user_host, uri, url, created_at) = match origin {
+        Origin::Local { .. } => (None, None, None, now),
+        Origin::Remote { uri, url, host, published } => {
+            let at = published.filter(|p| p.timestamp_millis() > 0).map_or(now, |p| p.min(now));
+            (Some(host), Some(uri), url, at)
+        }
     };
     let row = NewNoteRow {
-        id: crate::id::gen_at(now.timestamp_millis()),
-        created_at: now,
+        id: crate::id::gen_at(created_at.timestamp_millis()),
+        created_at,
         user_id: author.to_string(),
         user_host,
         reply_id: d.reply_id,
