@@ -1,8 +1,9 @@
 //! Deliveries survive what happens to the sender and the receiver: a remote follower's server
-//! (a sink served here, counting activities by id) goes down for a while, and the sending
-//! server is killed with SIGKILL while deliveries are under way and started again. Every Create
-//! arrives in the end, each with its one activity id (a delivery cut off by the kill may arrive
-//! twice, as the same activity, which receivers drop by id), and nothing is left dead.
+//! (a sink served here, counting activities by id) goes down for a while, the sender's
+//! PostgreSQL restarts while deliveries are under way, and the sending server is killed with
+//! SIGKILL and started again. Every Create arrives in the end, each with its one activity id,
+//! exactly once but for deliveries cut off by the kill (those may arrive twice, as the same
+//! activity, which receivers drop by id), and nothing is left dead.
 
 mod common;
 use actix_web::{web, App, HttpResponse, HttpServer};
@@ -70,7 +71,9 @@ async fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bool) 
 
 #[tokio::test]
 async fn deliveries_survive_a_peer_outage_and_a_killed_sender() {
-    let inst = Instance::init("fed_queue").without_rate_limits().federating();
+    let mut pg = common::procs::OwnPostgres::new();
+    let db = pg.url("misskey");
+    let inst = Instance::init_with("fed_queue", &db, &redis_url(), &[]).without_rate_limits().federating();
     let mut text = std::fs::read_to_string(&inst.config).unwrap();
     text.push_str("[jobs]\nbackoff_scale = 0.01\n");
     std::fs::write(&inst.config, text).unwrap();
@@ -80,7 +83,7 @@ async fn deliveries_survive_a_peer_outage_and_a_killed_sender() {
     let port = free_port();
     let sink = sink(port).await;
     // A remote follower of alice whose server is the sink.
-    let db = &inst.db.as_ref().unwrap().url;
+    let db = db.as_str();
     psql(
         db,
         &format!(
@@ -118,9 +121,30 @@ async fn deliveries_survive_a_peer_outage_and_a_killed_sender() {
     })
     .await;
 
+    // PostgreSQL restarts while deliveries are under way: what was sent is not sent again,
+    // what was not is sent once it is back.
+    sink.delay_ms.store(300, Ordering::SeqCst);
+    for n in 20..30 {
+        post(n).await;
+    }
+    let begun = sink.begun.load(Ordering::SeqCst);
+    wait_for("deliveries under way", Duration::from_secs(20), || sink.begun.load(Ordering::SeqCst) > begun)
+        .await;
+    pg.stop();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    pg.start();
+    wait_status(&server, "/readyz", 200, Duration::from_secs(30)).await;
+    sink.delay_ms.store(0, Ordering::SeqCst);
+    wait_for("the notes posted before PostgreSQL restarted", Duration::from_secs(150), || {
+        sink.creates().len() == 30
+    })
+    .await;
+    let seen = sink.creates();
+    assert!(seen.values().all(|n| *n == 1), "a PostgreSQL restart repeats no delivery: {seen:?}");
+
     // The sender is killed while deliveries are under way, then started again.
     sink.delay_ms.store(400, Ordering::SeqCst);
-    for n in 20..30 {
+    for n in 30..40 {
         post(n).await;
     }
     let begun = sink.begun.load(Ordering::SeqCst);
@@ -133,7 +157,7 @@ async fn deliveries_survive_a_peer_outage_and_a_killed_sender() {
     let server = inst.serve();
     wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
     // Jobs the killed worker held come back when their lease runs out (a minute for deliveries).
-    wait_for("every note after the restart", Duration::from_secs(150), || sink.creates().len() == 30).await;
+    wait_for("every note after the restart", Duration::from_secs(150), || sink.creates().len() == 40).await;
 
     // …and the queue empties: the killed worker's leased deliveries were taken back and sent.
     let t0 = Instant::now();

@@ -307,15 +307,23 @@ pub async fn deliver(fed: &Federation, inbox: &str, activity: &Value, signer: &s
     let signer = fed.signer(signer).await?;
     let body = serde_json::to_vec(activity).map_err(|e| Failure::Permanent(e.to_string()))?;
     let result = fed.client.post(inbox, body, &signer).await;
-    let mut conn = fed.state.db.get().await.map_err(|e| Failure::Retry(e.to_string()))?;
+    let db = &fed.state.db;
     match result {
+        // Sent: whatever happens to the bookkeeping now, it must not be sent again.
         Ok(_) => {
-            crate::domain::federation::host_answered(&mut conn, &host).await?;
+            let answered = match db.get().await {
+                Ok(mut conn) => crate::domain::federation::host_answered(&mut conn, &host).await,
+                Err(e) => Err(e.into()),
+            };
+            if let Err(e) = answered {
+                tracing::debug!(host, error = %e, "recording a delivery's success failed");
+            }
             Ok(())
         }
         Err(e) if e.transient() => {
             let rest = std::time::Duration::from_secs(60)
                 .mul_f64(fed.state.config.jobs.backoff_scale.clamp(0.0001, 1000.0));
+            let mut conn = db.get().await.map_err(|e| Failure::Retry(e.to_string()))?;
             crate::domain::federation::host_failed(&mut conn, &host, rest).await?;
             Err(Failure::Retry(e.to_string()))
         }
