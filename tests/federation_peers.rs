@@ -193,6 +193,29 @@ async fn two_servers_federate() {
     let (s, _) = call(pa, "notes/polls/vote", &alice, json!({ "noteId": poll_a, "choice": 0 })).await;
     assert_eq!(s, 400);
 
+    // Alice reports bob; a's moderator forwards the report, and it reaches b's moderators as
+    // a report from a's instance actor, without alice's name.
+    let (s, r) =
+        call(pa, "users/report-abuse", &alice, json!({ "userId": bob_a, "comment": "spam from b" })).await;
+    assert!(s == 200 || s == 204, "{r}");
+    let (_, reports) = call(pa, "admin/abuse-user-reports", &admin_a, json!({})).await;
+    let rid = reports[0]["id"].clone();
+    let (s, r) = call(pa, "admin/forward-abuse-user-report", &admin_a, json!({ "reportId": rid })).await;
+    assert!(s == 200 || s == 204, "{r}");
+    let mut flagged = Value::Null;
+    eventually("the forwarded report at b", async || {
+        let (_, list) = call(pb, "admin/abuse-user-reports", &admin_b, json!({})).await;
+        flagged = list[0].clone();
+        flagged.is_object()
+    })
+    .await;
+    assert_eq!(flagged["targetUser"]["username"], "bob", "{flagged}");
+    assert_eq!(flagged["reporter"]["host"], a.host(), "{flagged}");
+    assert_ne!(flagged["reporter"]["username"], "alice", "{flagged}");
+    assert_eq!(flagged["comment"], "spam from b");
+    let (_, reports) = call(pa, "admin/abuse-user-reports", &admin_a, json!({})).await;
+    assert_eq!(reports[0]["forwarded"], true);
+
     // Bob blocks alice: her follow ends on both sides.
     let (_, alice_at_b) =
         call(pb, "users/show", &bob, json!({ "username": "alice", "host": a.host() })).await;

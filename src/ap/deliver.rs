@@ -96,6 +96,16 @@ pub async fn fan_out(fed: &Federation, action: &Action) -> Result<(), Failure> {
             });
             (note.user_id.clone(), activity, note_inboxes(conn, &note).await?)
         }
+        Action::Flag { target, comment, .. } => {
+            let Some(t) = load_user(conn, target).await? else { return Ok(()) };
+            let (instance, _) =
+                crate::domain::users::instance_actor_key(conn).await.map_err(Failure::from)?;
+            let activity = json!({
+                "id": activity_id, "type": "Flag", "actor": format!("{base}/users/{instance}"),
+                "content": comment, "object": [actor_uri(base, &t)],
+            });
+            (instance, activity, inbox_list(conn, std::slice::from_ref(target)).await?)
+        }
         Action::Vote { id, user, note_id, choice } => {
             let Some(note) = crate::db::notes::load_one(conn, note_id).await.map_err(Failure::from)? else {
                 return Ok(());

@@ -291,6 +291,26 @@ pub async fn process(fed: &Federation, activity: &Value, signer: &UserRow) -> Re
             follows::block(conn, &signer.id, &blockee).await?;
             Ok(())
         }
+        "Flag" => {
+            // A report from another server's moderators about users here.
+            let comment: String = activity
+                .get("content")
+                .and_then(Value::as_str)
+                .map(|c| c.chars().take(crate::domain::moderation::MAX_COMMENT).collect())
+                .filter(|c: &String| !c.trim().is_empty())
+                .unwrap_or_else(|| "(no comment)".into());
+            let mut reported = 0;
+            for uri in ids(Some(&object)).iter().take(20) {
+                if let Ok(target) = local_user(fed, conn, uri).await {
+                    crate::domain::moderation::report(conn, &signer.id, &target, &comment).await?;
+                    reported += 1;
+                }
+            }
+            if reported == 0 {
+                return Err(skip("a Flag of no local user"));
+            }
+            Ok(())
+        }
         "Move" => {
             tracing::info!(actor = ?signer.uri, target = ?activity.get("target").and_then(id_of), "a remote account moved");
             Ok(())

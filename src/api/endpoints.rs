@@ -3,8 +3,8 @@
 
 use super::endpoint::{ep, Endpoint, HOUR, SEC};
 use super::{
-    accounts, apps, federation, following, instances, invites, meta, notes, notifications, ping, queue,
-    relations, timelines, twofactor, users,
+    accounts, apps, federation, following, instances, invites, meta, moderation, notes, notifications, ping,
+    queue, relations, timelines, twofactor, users,
 };
 
 pub fn all() -> Vec<Endpoint> {
@@ -42,6 +42,46 @@ pub fn all() -> Vec<Endpoint> {
             .admin()
             .kind("write:admin:roles")
             .doc("Changes the base role policies every user gets."),
+        ep("admin/show-users", moderation::show_users)
+            .moderator()
+            .kind("read:admin:show-user")
+            .doc("Accounts by state (alive, suspended, staff…), origin, username prefix and host, sorted."),
+        ep("admin/show-user", moderation::show_user)
+            .moderator()
+            .kind("read:admin:show-user")
+            .doc("One account as moderators see it: settings, state, moderation note, policies."),
+        ep("admin/suspend-user", moderation::suspend)
+            .moderator()
+            .kind("write:admin:suspend-user")
+            .doc("Suspends an account (not the root account; moderators do not suspend staff). Logged."),
+        ep("admin/unsuspend-user", moderation::unsuspend)
+            .moderator()
+            .kind("write:admin:unsuspend-user")
+            .doc("Lifts a suspension. Logged."),
+        ep("admin/update-user-note", moderation::update_user_note)
+            .moderator()
+            .kind("write:admin:user-note")
+            .doc("Sets the moderators' note about an account. Logged with the text before and after."),
+        ep("admin/reset-password", moderation::reset_password)
+            .moderator()
+            .kind("write:admin:reset-password")
+            .doc("Gives a local account a new random password, answered once (not the root account). Logged."),
+        ep("admin/abuse-user-reports", moderation::reports)
+            .moderator()
+            .kind("read:admin:abuse-user-reports")
+            .doc("Abuse reports, newest first, by state and by the reporter's and target's origin."),
+        ep("admin/resolve-abuse-user-report", moderation::resolve_report)
+            .moderator()
+            .kind("write:admin:resolve-abuse-user-report")
+            .doc("Closes a report as accepted, rejected or neither. Logged."),
+        ep("admin/forward-abuse-user-report", moderation::forward_report)
+            .moderator()
+            .kind("write:admin:resolve-abuse-user-report")
+            .doc("Sends a report about a remote account to its server as a Flag from this instance (once). Logged."),
+        ep("admin/show-moderation-logs", moderation::logs)
+            .admin()
+            .kind("read:admin:show-moderation-log")
+            .doc("Moderator actions, newest first, by type, moderator and text."),
         ep("admin/update-meta", accounts::update_meta).admin().kind("write:admin:meta").doc("Changes instance settings (name, description, registration, maintainer)."),
         ep("invite/create", invites::create)
             .cred(Some("write:invite-codes"))

@@ -379,6 +379,35 @@ fn refusal(r: crate::domain::Refusal) -> ApiError {
             ("BLOCKING", "4e2206ec-aa4f-4960-b865-6c23ac38e2d9", "You are blocking that user.")
         }
         FollowBlocked => ("BLOCKED", "c4ab57cc-4e41-45e9-bfd9-584f61e35ce0", "You are blocked by that user."),
+        NoSuchUser => ("NO_SUCH_USER", "88d582a4-7d43-4c8f-a1d4-bd8e9d8c5b7f", "No such user."),
+        NoSuchUserToReport => ("NO_SUCH_USER", "1acefcb5-0959-43fd-9685-b48305736cb5", "No such user."),
+        CannotReportYourself => {
+            ("CANNOT_REPORT_YOURSELF", "1e13149e-b1e8-43cf-902e-c01dbfcb202f", "Cannot report yourself.")
+        }
+        CannotReportTheAdmin => {
+            ("CANNOT_REPORT_THE_ADMIN", "35e166f5-05fb-4f87-a2d5-adb42676d48f", "Cannot report the admin.")
+        }
+        NoSuchReport => ("NO_SUCH_REPORT", "ac3794dd-2ce4-d878-e546-73c60c06b398", "No such report."),
+        CannotForwardLocalReport => (
+            "CANNOT_FORWARD_LOCAL_REPORT",
+            "4c1e9a58-5a42-4d0e-9d7e-0d3e58d7a4b1",
+            "Only a report about a remote user can go to its server.",
+        ),
+        CannotSuspendRoot => (
+            "CANNOT_SUSPEND_ROOT",
+            "2b0b5a7c-1a36-4c4e-8f6e-4b4f1c7d2f10",
+            "The root account cannot be suspended.",
+        ),
+        CannotSuspendModerator => (
+            "CANNOT_SUSPEND_MODERATOR",
+            "6f1e6d0c-9d0a-4a55-8f3e-2f2f8b1d6c22",
+            "Moderators and administrators cannot be suspended.",
+        ),
+        CannotResetRootPassword => (
+            "CANNOT_RESET_ROOT_PASSWORD",
+            "8e8c5b7e-3a0a-4f44-9b3c-0a9a2f7b5d33",
+            "The root account's password is reset on the server's command line.",
+        ),
     };
     ApiError::client(code, id, message)
 }

@@ -14,6 +14,7 @@ mod following;
 mod instances;
 mod invites;
 pub mod meta;
+mod moderation;
 mod notes;
 mod notifications;
 mod openapi;

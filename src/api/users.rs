@@ -6,7 +6,7 @@ use super::pack::users::{self as pack_users, Relations, UserRow};
 use super::params::AtMost;
 use super::timelines::{paginate, Page};
 use super::ApiError;
-use crate::db::schema::{abuse_user_reports, following, user_list_members, user_lists, user_profiles, users};
+use crate::db::schema::{following, user_list_members, user_lists, user_profiles, users};
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -569,36 +569,6 @@ pub struct ReportParams {
 
 pub async fn report_abuse(ctx: Ctx, p: ReportParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
-    if p.comment.is_empty() || p.comment.chars().count() > 2048 {
-        return Err(ApiError::invalid_param("comment", "must be 1 to 2048 characters"));
-    }
-    let mut conn = ctx.db().await?;
-    let target = pack_users::load_one(&mut conn, &p.user_id).await?.ok_or_else(|| {
-        ApiError::client("NO_SUCH_USER", "1acefcb5-0959-43fd-9685-b48305736cb5", "No such user.")
-    })?;
-    if target.id == me {
-        return Err(ApiError::client(
-            "CANNOT_REPORT_YOURSELF",
-            "1e13149e-b1e8-43cf-902e-c01dbfcb202f",
-            "Cannot report yourself.",
-        ));
-    }
-    if target.is_root || target.is_admin {
-        return Err(ApiError::client(
-            "CANNOT_REPORT_THE_ADMIN",
-            "35e166f5-05fb-4f87-a2d5-adb42676d48f",
-            "Cannot report the admin.",
-        ));
-    }
-    diesel::insert_into(abuse_user_reports::table)
-        .values((
-            abuse_user_reports::id.eq(crate::id::gen()),
-            abuse_user_reports::created_at.eq(Utc::now()),
-            abuse_user_reports::target_user_id.eq(&target.id),
-            abuse_user_reports::reporter_id.eq(&me),
-            abuse_user_reports::comment.eq(&p.comment),
-        ))
-        .execute(&mut conn)
-        .await?;
+    crate::domain::moderation::report(&mut *ctx.db().await?, &me, &p.user_id, &p.comment).await?;
     Ok(().into())
 }

@@ -88,6 +88,8 @@ diesel::table! {
         receive_announcement_email -> Bool,
         notification_recieve_config -> Jsonb,
         email_notification_types -> Jsonb,
+        // moderation_note (text) is read and written with SQL: diesel's tables stop at 32
+        // columns here.
     }
 }
 
@@ -305,6 +307,21 @@ diesel::table! {
         reporter_id -> Varchar,
         comment -> Varchar,
         resolved -> Bool,
+        assignee_id -> Nullable<Varchar>,
+        resolved_as -> Nullable<Varchar>,
+        forwarded -> Bool,
+        moderation_note -> Text,
+    }
+}
+
+diesel::table! {
+    moderation_logs (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        user_id -> Varchar,
+        #[sql_name = "type"]
+        type_ -> Varchar,
+        info -> Jsonb,
     }
 }
 
@@ -381,4 +398,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     registration_tickets,
     user_publickeys,
     instances,
+    moderation_logs,
 );

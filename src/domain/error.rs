@@ -42,6 +42,16 @@ pub enum Refusal {
     AlreadyFollowing,
     FollowingBlockedUser,
     FollowBlocked,
+    // Moderation.
+    NoSuchUser,
+    NoSuchUserToReport,
+    CannotReportYourself,
+    CannotReportTheAdmin,
+    NoSuchReport,
+    CannotForwardLocalReport,
+    CannotSuspendRoot,
+    CannotSuspendModerator,
+    CannotResetRootPassword,
 }
 
 #[derive(Debug, Clone)]

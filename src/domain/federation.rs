@@ -248,6 +248,13 @@ pub enum Action {
         id: String,
         note_id: String,
     },
+    /// A moderator forwards a report about a remote user to its server: a Flag from the
+    /// instance actor.
+    Flag {
+        id: String,
+        target: String,
+        comment: String,
+    },
 }
 
 impl Action {
@@ -265,7 +272,8 @@ impl Action {
             | Action::Unblock { id, .. }
             | Action::ProfileUpdated { id, .. }
             | Action::Vote { id, .. }
-            | Action::PollUpdated { id, .. } => id,
+            | Action::PollUpdated { id, .. }
+            | Action::Flag { id, .. } => id,
         }
     }
 }
@@ -470,6 +478,21 @@ const INFO_FRESH: &str = "24 hours";
 /// `host` sent this server an activity: when it last did is noted (at most once a minute), and
 /// what it says of itself is fetched again when it is a day old or was never fetched.
 pub async fn host_heard(conn: &mut diesel_async::AsyncPgConnection, host: &str) -> Result<(), super::Error> {
+    // Most activities come from hosts heard from a moment ago: those cost no query.
+    static HEARD: std::sync::Mutex<Option<std::collections::HashMap<String, std::time::Instant>>> =
+        std::sync::Mutex::new(None);
+    {
+        let mut heard = HEARD.lock().unwrap_or_else(|e| e.into_inner());
+        let heard = heard.get_or_insert_with(Default::default);
+        let minute = std::time::Duration::from_secs(60);
+        if heard.get(host).is_some_and(|at| at.elapsed() < minute) {
+            return Ok(());
+        }
+        if heard.len() >= 10_000 {
+            heard.retain(|_, at| at.elapsed() < minute);
+        }
+        heard.insert(host.to_string(), std::time::Instant::now());
+    }
     #[derive(diesel::QueryableByName)]
     struct Stale {
         #[diesel(sql_type = diesel::sql_types::Bool)]

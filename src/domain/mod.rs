@@ -7,6 +7,7 @@ pub mod follows;
 pub mod invites;
 pub mod jobs;
 pub mod keys;
+pub mod moderation;
 pub mod notes;
 pub mod notify;
 pub mod policies;

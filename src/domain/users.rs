@@ -249,17 +249,11 @@ pub async fn set_suspended(
     suspended: bool,
 ) -> Result<(), UserError> {
     let id = require_local(conn, username).await?;
-    let is_root: bool = users::table.find(&id).select(users::is_root).first(conn).await?;
-    if is_root && suspended {
-        return Err(UserError::RootProtected);
+    match super::moderation::set_suspended(conn, None, &id, suspended).await {
+        Ok(()) => Ok(()),
+        Err(super::Error::Refused(super::Refusal::CannotSuspendRoot)) => Err(UserError::RootProtected),
+        Err(e) => Err(UserError::Other(anyhow::anyhow!(e.to_string()))),
     }
-    // The token stays valid: clients are answered YOUR_ACCOUNT_SUSPENDED, as on Misskey, and
-    // work again with the same token once the suspension is lifted.
-    diesel::update(users::table.find(&id)).set(users::is_suspended.eq(suspended)).execute(conn).await?;
-    if suspended {
-        super::events::emit(super::events::Event::Suspended { user: id });
-    }
-    Ok(())
 }
 
 /// Stores the hash of a one-time setup token (used instead of an admin password at init).
