@@ -299,6 +299,19 @@ async fn two_servers_federate() {
     let (s, r) = call(pa, "ap/get", &admin_a, json!({ "uri": "http://127.0.0.1:9/x" })).await;
     assert_eq!((s, r["error"]["code"].clone()), (400, json!("NO_SUCH_OBJECT")), "{r}");
 
+    // Carol deletes her account: a, where alice follows her, hears of it and forgets her.
+    let (_, carol_at_a) =
+        call(pa, "users/show", &alice, json!({ "username": "carol", "host": b.host() })).await;
+    let (s, r) = call(pb, "i/delete-account", &carol, json!({ "password": "password123" })).await;
+    assert!(s == 200 || s == 204, "{r}");
+    eventually("carol gone at a", async || {
+        let (s, _) = call(pa, "users/show", &alice, json!({ "userId": carol_at_a["id"] })).await;
+        s == 404
+    })
+    .await;
+    let (_, me) = call(pa, "i", &alice, json!({})).await;
+    assert_eq!(me["followingCount"], 0, "{me}");
+
     // Nothing is left undelivered or dead on either side.
     for (inst, admin) in [(&a, &admin_a), (&b, &admin_b)] {
         let base = inst.base();

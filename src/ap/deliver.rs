@@ -96,6 +96,14 @@ pub async fn fan_out(fed: &Federation, action: &Action) -> Result<(), Failure> {
             });
             (note.user_id.clone(), activity, note_inboxes(conn, &note).await?)
         }
+        Action::AccountDeleted { user, audience, .. } => {
+            let Some(u) = load_user(conn, user).await? else { return Ok(()) };
+            let actor = actor_uri(base, &u);
+            let activity = json!({
+                "id": activity_id, "type": "Delete", "actor": actor, "to": [PUBLIC], "object": actor,
+            });
+            (user.clone(), activity, inbox_list(conn, audience).await?)
+        }
         Action::Flag { target, comment, .. } => {
             let Some(t) = load_user(conn, target).await? else { return Ok(()) };
             let (instance, _) =

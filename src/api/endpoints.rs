@@ -78,6 +78,14 @@ pub fn all() -> Vec<Endpoint> {
             .moderator()
             .kind("write:admin:resolve-abuse-user-report")
             .doc("Sends a report about a remote account to its server as a Flag from this instance (once). Logged."),
+        ep("i/delete-account", moderation::delete_own_account)
+            .cred(None)
+            .secure()
+            .doc("Deletes the caller's account (password, and a code while two-factor sign-in is on): it is gone at once, its content in the background, and other servers are told."),
+        ep("admin/delete-account", moderation::delete_account)
+            .admin()
+            .kind("write:admin:delete-account")
+            .doc("Deletes a local account (not the root account) as i/delete-account does. Logged."),
         ep("admin/show-moderation-logs", moderation::logs)
             .admin()
             .kind("read:admin:show-moderation-log")

@@ -403,6 +403,11 @@ fn refusal(r: crate::domain::Refusal) -> ApiError {
             "6f1e6d0c-9d0a-4a55-8f3e-2f2f8b1d6c22",
             "Moderators and administrators cannot be suspended.",
         ),
+        CannotDeleteRoot => (
+            "CANNOT_DELETE_ROOT",
+            "3f1c2b4e-7d6a-4f0e-9a2b-8c5d1e6f7a44",
+            "The root account cannot be deleted.",
+        ),
         CannotResetRootPassword => (
             "CANNOT_RESET_ROOT_PASSWORD",
             "8e8c5b7e-3a0a-4f44-9b3c-0a9a2f7b5d33",

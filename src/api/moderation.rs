@@ -424,3 +424,22 @@ pub async fn logs(ctx: Ctx, p: LogsParams) -> Result<Out, ApiError> {
         .collect();
     Ok(Value::Array(out).into())
 }
+
+/// `i/delete-account`: the caller deletes their own account (password, and a code while
+/// two-factor sign-in is on). Its content goes in the background.
+pub async fn delete_own_account(ctx: Ctx, p: super::twofactor::ConfirmParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    let mut conn = ctx.db().await?;
+    super::twofactor::confirm(&ctx, &mut conn, &me, &p, "44326b04-08ea-4525-b01c-98cc117bdd2a").await?;
+    crate::domain::deletion::request(&mut conn, &me, None).await?;
+    ctx.api.tokens.forget_user(&me);
+    Ok(().into())
+}
+
+/// `admin/delete-account`: an administrator deletes a local account. Logged.
+pub async fn delete_account(ctx: Ctx, p: UserParams) -> Result<Out, ApiError> {
+    let me = moderator(&ctx)?;
+    crate::domain::deletion::request(&mut *ctx.db().await?, &p.user_id, Some(&me)).await?;
+    ctx.api.tokens.forget_user(&p.user_id);
+    Ok(().into())
+}

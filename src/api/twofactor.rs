@@ -64,7 +64,7 @@ async fn attempt<T>(
 /// The password, and the second factor when it is on (see `totp::confirm`); a wrong password
 /// answers with the endpoint's own error id, and while two-factor sign-in is on a wrong
 /// password or code is one error that does not say which.
-async fn confirm(
+pub(super) async fn confirm(
     ctx: &Ctx,
     conn: &mut AsyncPgConnection,
     me: &str,

@@ -315,6 +315,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    deleted_accounts (user_id) {
+        user_id -> Varchar,
+        requested_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     moderation_logs (id) {
         id -> Varchar,
         created_at -> Timestamptz,
@@ -399,4 +407,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_publickeys,
     instances,
     moderation_logs,
+    deleted_accounts,
 );

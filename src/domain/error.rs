@@ -52,6 +52,7 @@ pub enum Refusal {
     CannotSuspendRoot,
     CannotSuspendModerator,
     CannotResetRootPassword,
+    CannotDeleteRoot,
 }
 
 #[derive(Debug, Clone)]

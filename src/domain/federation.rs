@@ -255,6 +255,13 @@ pub enum Action {
         target: String,
         comment: String,
     },
+    /// A local account was deleted: Delete of its actor to the remote accounts it followed or
+    /// that followed it (their ids, taken before its follows go).
+    AccountDeleted {
+        id: String,
+        user: String,
+        audience: Vec<String>,
+    },
 }
 
 impl Action {
@@ -273,7 +280,8 @@ impl Action {
             | Action::ProfileUpdated { id, .. }
             | Action::Vote { id, .. }
             | Action::PollUpdated { id, .. }
-            | Action::Flag { id, .. } => id,
+            | Action::Flag { id, .. }
+            | Action::AccountDeleted { id, .. } => id,
         }
     }
 }

@@ -90,13 +90,15 @@ pub enum Job {
     Deliver { inbox: String, activity: serde_json::Value, signer: String },
     /// Ask a server what it says of itself (NodeInfo, manifest).
     InstanceInfo { host: String },
+    /// Remove what a deleted account had.
+    DeleteAccount { user: String },
 }
 
 impl Job {
     pub fn queue(&self) -> Queue {
         match self {
             Job::PollEnd { .. } => POLLS,
-            Job::Sweep | Job::InstanceInfo { .. } => SYSTEM,
+            Job::Sweep | Job::InstanceInfo { .. } | Job::DeleteAccount { .. } => SYSTEM,
             Job::Inbox { .. } => INBOX,
             Job::Federate { .. } => FEDERATE,
             Job::Deliver { .. } => DELIVER,
@@ -117,6 +119,7 @@ impl Job {
                 activity.get("id").and_then(|v| v.as_str()).map(|id| hashed("deliver", &[id, inbox]))
             }
             Job::InstanceInfo { host } => Some(hashed("instanceInfo", &[host])),
+            Job::DeleteAccount { user } => Some(format!("deleteAccount:{user}")),
         }
     }
 

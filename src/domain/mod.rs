@@ -1,5 +1,6 @@
 //! The rules of the instance, shared by the API, ActivityPub and the CLI.
 
+pub mod deletion;
 mod error;
 pub mod events;
 pub mod federation;

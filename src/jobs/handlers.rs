@@ -49,6 +49,10 @@ pub async fn run(fed: &Federation, job: Job) -> Result<(), Failure> {
         Job::Deliver { inbox, activity, signer } => {
             crate::ap::deliver::deliver(fed, &inbox, &activity, &signer).await?
         }
+        Job::DeleteAccount { user } => {
+            let notes = crate::domain::deletion::purge(&mut *connect().await?, &user).await?;
+            tracing::info!(user, notes, "deleted account's content removed");
+        }
         Job::InstanceInfo { host } => {
             // A server that does not say is asked again a day later, not retried now.
             let info = crate::ap::wellknown::instance_info(fed, &host)
