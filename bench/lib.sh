@@ -5,7 +5,7 @@ tmp=$(mktemp -d)
 db=mkrs_bench_$$
 cfg="$tmp/c.toml"
 MK_BASE="http://127.0.0.1:$port"
-cleanup() { [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null; wait 2>/dev/null; psql "$PG" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1; rm -rf "$tmp"; }
+cleanup() { [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null; wait 2>/dev/null; cp "$tmp/log" "${TMPDIR:-/tmp}/misskey-rs-bench-server.log" 2>/dev/null; psql "$PG" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1; rm -rf "$tmp"; }
 trap cleanup EXIT
 psql "$PG" -qc "CREATE DATABASE $db" >/dev/null
 DB_URL="${PG%/*}/$db"

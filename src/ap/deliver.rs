@@ -69,31 +69,22 @@ pub async fn fan_out(fed: &Federation, action: &Action) -> Result<(), Failure> {
     let activity_id = format!("{base}/activities/{}", action.id());
     let (signer, activity, inboxes): (String, Value, Vec<String>) = match action {
         Action::NoteCreated { note_id, .. } => {
-            let Some(note) = crate::db::notes::load_one(conn, note_id).await.map_err(Failure::from)? else {
-                return Ok(());
-            };
-            let batch = super::objects::NoteBatch::load(conn, std::slice::from_ref(&note))
-                .await
-                .map_err(Failure::from)?;
-            let Some(parts) = batch.parts(&note) else { return Ok(()) };
-            let activity = render::activity(base, &note, &parts);
+            let rendered = render_note(conn, note_id, |n, p| render::activity(base, n, p)).await?;
+            let Some((note, activity)) = rendered else { return Ok(()) };
             (note.user_id.clone(), activity, note_inboxes(conn, &note).await?)
         }
         Action::PollUpdated { note_id, .. } => {
-            let Some(note) = crate::db::notes::load_one(conn, note_id).await.map_err(Failure::from)? else {
-                return Ok(());
-            };
-            let batch = super::objects::NoteBatch::load(conn, std::slice::from_ref(&note))
-                .await
-                .map_err(Failure::from)?;
-            let Some(parts) = batch.parts(&note) else { return Ok(()) };
-            let question = render::note(base, &note, &parts);
-            let Some(user) = load_user(conn, &note.user_id).await? else { return Ok(()) };
-            // Each update is an activity of its own (the action's id is the poll's).
-            let activity = json!({
-                "id": format!("{activity_id}/{}", crate::id::gen()), "type": "Update",
-                "actor": actor_uri(base, &user), "to": question["to"], "cc": question["cc"], "object": question,
-            });
+            let rendered = render_note(conn, note_id, |n, p| {
+                let question = render::note(base, n, p);
+                // Each update is an activity of its own (the action's id is the poll's).
+                json!({
+                    "id": format!("{activity_id}/{}", crate::id::gen()), "type": "Update",
+                    "actor": actor_uri(base, p.author), "to": question["to"], "cc": question["cc"],
+                    "object": question,
+                })
+            })
+            .await?;
+            let Some((note, activity)) = rendered else { return Ok(()) };
             (note.user_id.clone(), activity, note_inboxes(conn, &note).await?)
         }
         Action::AccountDeleted { user, audience, .. } => {
@@ -271,6 +262,23 @@ async fn load_user(
     id: &str,
 ) -> Result<Option<crate::db::users::UserRow>, Error> {
     Ok(crate::db::users::load_one(conn, id).await?)
+}
+
+/// A local note and what `render` makes of it with its parts (`None`: the note or its author
+/// is gone, so there is nothing to send).
+async fn render_note(
+    conn: &mut AsyncPgConnection,
+    note_id: &str,
+    render: impl FnOnce(&crate::db::notes::NoteRow, &render::NoteParts) -> Value,
+) -> Result<Option<(crate::db::notes::NoteRow, Value)>, Failure> {
+    let Some(note) = crate::db::notes::load_one(conn, note_id).await.map_err(Failure::from)? else {
+        return Ok(None);
+    };
+    let batch =
+        super::objects::NoteBatch::load(conn, std::slice::from_ref(&note)).await.map_err(Failure::from)?;
+    let Some(parts) = batch.parts(&note) else { return Ok(None) };
+    let rendered = render(&note, &parts);
+    Ok(Some((note, rendered)))
 }
 
 /// The inboxes a local note goes to: named users' and, unless it is for named users only, the

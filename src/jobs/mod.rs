@@ -57,10 +57,11 @@ impl Spec {
 pub fn specs(scale: f64) -> Vec<Spec> {
     let scale = if scale.is_finite() && scale > 0.0 { scale } else { 1.0 };
     let mut specs = vec![
-        // Deliveries hold a database connection only around their request; inbox jobs one at a
-        // time (the pool is shared with requests).
+        // Deliveries hold a database connection only around their request; inbox jobs only
+        // around each of their statements (a note waits for the note writer without one), so
+        // many run at once and the writer stores their notes in shared batches.
         Spec { queue: DELIVER, concurrency: 64, per_lane: 8, timeout: Duration::from_secs(30) },
-        Spec { queue: INBOX, concurrency: 8, per_lane: 8, timeout: Duration::from_secs(60) },
+        Spec { queue: INBOX, concurrency: 64, per_lane: 64, timeout: Duration::from_secs(60) },
         Spec { queue: FEDERATE, concurrency: 4, per_lane: 4, timeout: Duration::from_secs(60) },
         Spec { queue: POLLS, concurrency: 4, per_lane: 4, timeout: Duration::from_secs(60) },
         Spec { queue: SYSTEM, concurrency: 2, per_lane: 2, timeout: Duration::from_secs(600) },
