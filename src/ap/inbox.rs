@@ -301,9 +301,12 @@ pub async fn process(fed: &Federation, activity: &Value, signer: &UserRow) -> Re
                 .unwrap_or_else(|| "(no comment)".into());
             let mut reported = 0;
             for uri in ids(Some(&object)).iter().take(20) {
-                if let Ok(target) = local_user(fed, conn, uri).await {
-                    crate::domain::moderation::report(conn, &signer.id, &target, &comment).await?;
-                    reported += 1;
+                let Ok(target) = local_user(fed, conn, uri).await else { continue };
+                // A refused target (an administrator) does not stop the others.
+                match crate::domain::moderation::report(conn, &signer.id, &target, &comment).await {
+                    Ok(()) => reported += 1,
+                    Err(Error::Refused(_)) => {}
+                    Err(e) => return Err(e.into()),
                 }
             }
             if reported == 0 {
