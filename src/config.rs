@@ -46,6 +46,34 @@ pub struct Config {
     pub federation: FederationConfig,
     /// The background job queue.
     pub jobs: JobsConfig,
+    /// Drive files: uploads, their storage and image processing.
+    pub drive: DriveConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct DriveConfig {
+    /// Directory of stored files; empty: `data_dir/files`. Every `serve` process of the
+    /// instance must see the same directory.
+    pub dir: Option<PathBuf>,
+    /// Largest upload read at all, in bytes (Misskey's `maxFileSize`); role policies
+    /// (`maxFileSizeMb`, `driveCapacityMb`) limit each user further.
+    pub max_file_bytes: u64,
+    /// Megapixels of images decoded at once by one process (each upload waits for its share):
+    /// memory for image processing stays near 4–5 bytes per megapixel here, whatever the load.
+    pub decode_budget_megapixels: u32,
+}
+
+impl Default for DriveConfig {
+    fn default() -> Self {
+        DriveConfig { dir: None, max_file_bytes: 262_144_000, decode_budget_megapixels: 60 }
+    }
+}
+
+impl DriveConfig {
+    pub fn dir(&self, data_dir: &std::path::Path) -> PathBuf {
+        self.dir.clone().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| data_dir.join("files"))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -252,6 +280,7 @@ impl Default for Config {
             api: ApiConfig::default(),
             federation: FederationConfig::default(),
             jobs: JobsConfig::default(),
+            drive: DriveConfig::default(),
         }
     }
 }

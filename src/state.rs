@@ -20,4 +20,6 @@ pub struct AppState {
     pub policies: crate::domain::settings::PolicyCache,
     /// Stores new notes in batches (see `db::writer`).
     pub notes: crate::domain::notes::Writer,
+    /// Drive files: storage and image processing.
+    pub drive: Arc<crate::domain::drive::Drive>,
 }

@@ -17,6 +17,8 @@ pub const MAX_DOCUMENT: usize = 1024 * 1024;
 /// Longest a fetch or delivery may take.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 const MAX_REDIRECTS: usize = 3;
+/// Longest a file download may take.
+pub const FILE_TIMEOUT: Duration = Duration::from_secs(120);
 pub const ACCEPT: &str =
     "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
 
@@ -219,6 +221,23 @@ impl ApClient {
         }
         let body = read_limited(res, MAX_DOCUMENT).await?;
         serde_json::from_slice(&body).map_err(|e| FetchError::NotJson(e.to_string()))
+    }
+
+    /// Starts fetching a file (unsigned; no more than [`FILE_TIMEOUT`] in all): the response,
+    /// to be read by the caller, once it answered 2xx.
+    pub async fn get_file(&self, url: &str) -> Result<reqwest::Response, FetchError> {
+        let u = self.url(url)?;
+        let res = self
+            .http
+            .get(u)
+            .timeout(FILE_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| FetchError::Network(error_chain(&e)))?;
+        if !res.status().is_success() {
+            return Err(FetchError::Status(res.status().as_u16()));
+        }
+        Ok(res)
     }
 
     /// Posts an activity to an inbox, signed by `signer`. Ok with the status when it is 2xx.

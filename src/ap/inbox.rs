@@ -573,9 +573,11 @@ pub async fn store_note(
         ends: end.map(PollEnd::At).unwrap_or(PollEnd::Never),
     });
     let specified = visibility == "specified";
+    let file_ids = super::media::note_files(fed, author, doc).await?;
     let draft = Draft {
         text,
         cw,
+        file_ids,
         visibility: Some(visibility),
         visible_user_ids: if specified { users.clone() } else { vec![] },
         reply_id,

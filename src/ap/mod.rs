@@ -6,6 +6,7 @@
 pub mod client;
 pub mod deliver;
 pub mod inbox;
+pub mod media;
 pub mod objects;
 pub mod render;
 pub mod resolve;

@@ -158,6 +158,7 @@ pub struct NoteBatch {
     users: HashMap<String, UserRow>,
     targets: HashMap<String, NoteRow>,
     polls: HashMap<String, PollRow>,
+    files: HashMap<String, crate::db::drive::FileRow>,
 }
 
 impl NoteBatch {
@@ -184,7 +185,21 @@ impl NoteBatch {
                 .load(conn)
                 .await?
         };
+        let file_ids: Vec<String> = list.iter().flat_map(|n| n.file_ids.iter().cloned()).collect();
+        let files = if file_ids.is_empty() {
+            HashMap::new()
+        } else {
+            use crate::db::drive::FileRow;
+            use crate::db::schema::drive_files;
+            let rows: Vec<FileRow> = drive_files::table
+                .filter(drive_files::id.eq_any(&file_ids))
+                .select(FileRow::as_select())
+                .load(conn)
+                .await?;
+            rows.into_iter().map(|f| (f.id.clone(), f)).collect()
+        };
         Ok(NoteBatch {
+            files,
             users,
             targets: targets.into_iter().map(|n| (n.id.clone(), n)).collect(),
             polls: polls
@@ -204,6 +219,7 @@ impl NoteBatch {
             renote: n.renote_id.as_ref().and_then(|id| self.targets.get(id)),
             mentioned: n.mentions.iter().filter_map(|id| self.users.get(id)).collect(),
             poll: self.polls.get(&n.id),
+            files: n.file_ids.iter().filter_map(|id| self.files.get(id)).collect(),
         })
     }
 }

@@ -154,6 +154,8 @@ pub struct NoteParts<'a> {
     pub renote: Option<&'a NoteRow>,
     pub mentioned: Vec<&'a UserRow>,
     pub poll: Option<&'a PollRow>,
+    /// Its drive files, in order.
+    pub files: Vec<&'a crate::db::drive::FileRow>,
 }
 
 /// Who a note is addressed to, by its visibility: (to, cc).
@@ -170,6 +172,26 @@ fn audience(base: &str, note: &NoteRow, p: &NoteParts) -> (Vec<String>, Vec<Stri
         "followers" => (vec![followers], mentions),
         _ => (mentions, vec![]),
     }
+}
+
+/// A drive file as an attachment (Misskey's Document: alt text as `name`, its blurhash, size).
+fn document(f: &crate::db::drive::FileRow) -> Value {
+    let mut d = json!({
+        "type": "Document",
+        "mediaType": f.type_,
+        "url": f.url,
+        "name": f.comment,
+        "sensitive": f.is_sensitive,
+    });
+    if let Some(b) = &f.blurhash {
+        d["blurhash"] = json!(b);
+    }
+    for k in ["width", "height"] {
+        if let Some(v) = f.properties.get(k) {
+            d[k] = v.clone();
+        }
+    }
+    d
 }
 
 /// A note as a Note (or a Question when it has a poll).
@@ -208,8 +230,8 @@ pub fn note(base: &str, note: &NoteRow, p: &NoteParts) -> Value {
         "to": to,
         "cc": cc,
         "inReplyTo": p.reply.map(|r| note_uri(base, r)),
-        "attachment": [],
-        "sensitive": false,
+        "attachment": p.files.iter().map(|f| document(f)).collect::<Vec<_>>(),
+        "sensitive": p.files.iter().any(|f| f.is_sensitive),
         "tag": tag,
     });
     if let Some(text) = &note.text {

@@ -335,17 +335,17 @@ pub struct Field {
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateParams {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::params::nullable")]
     name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::params::nullable")]
     description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::params::nullable")]
     location: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::params::nullable")]
     birthday: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::params::nullable")]
     lang: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::params::nullable")]
     followed_message: Option<Option<String>>,
     fields: Option<Vec<Field>>,
     is_locked: Option<bool>,
@@ -370,15 +370,12 @@ pub struct UpdateParams {
     /// Per notification type, from whom it is received.
     notification_recieve_config: Option<std::collections::BTreeMap<String, crate::domain::notify::Receive>>,
     email_notification_types: Option<AtMost<32, String>>,
-    /// Drive files arrive with their own issue; until then avatars and banners cannot be set.
-    #[serde(default)]
-    avatar_id: Option<Value>,
-    #[serde(default)]
-    banner_id: Option<Value>,
-}
-
-fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Ok(Some(Option::<String>::deserialize(d)?))
+    /// One of the caller's image files (null: back to the default).
+    #[serde(default, deserialize_with = "super::params::nullable")]
+    avatar_id: Option<Option<String>>,
+    /// One of the caller's image files (null: none).
+    #[serde(default, deserialize_with = "super::params::nullable")]
+    banner_id: Option<Option<String>>,
 }
 
 fn max_len(param: &str, v: &Option<Option<String>>, max: usize) -> Result<Option<Option<String>>, ApiError> {
@@ -417,15 +414,6 @@ fn words(param: &str, v: &Option<Vec<Value>>, limit: u32) -> Result<Option<Value
 
 pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
-    if p.avatar_id.as_ref().is_some_and(|v| !v.is_null())
-        || p.banner_id.as_ref().is_some_and(|v| !v.is_null())
-    {
-        return Err(ApiError::client(
-            "NO_SUCH_AVATAR",
-            "539f3a45-f215-4f81-a9a8-31293640207f",
-            "No such avatar file.",
-        ));
-    }
     let name = max_len("name", &p.name, 50)?;
     let description = max_len("description", &p.description, 1500)?;
     let location = max_len("location", &p.location, 50)?;
@@ -471,6 +459,20 @@ pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
     let mut u: Vec<(&str, Value)> = vec![];
     if let Some(v) = name {
         u.push(("name", json!(v)));
+    }
+    for (banner, given, cols) in [
+        (false, &p.avatar_id, ["avatar_id", "avatar_url", "avatar_blurhash"]),
+        (true, &p.banner_id, ["banner_id", "banner_url", "banner_blurhash"]),
+    ] {
+        let values = match given {
+            None => continue,
+            Some(None) => [Value::Null, Value::Null, Value::Null],
+            Some(Some(id)) => {
+                let f = crate::domain::drive::profile_image(&mut conn, &me, id, banner).await?;
+                [json!(f.id), json!(f.webpublic_url.unwrap_or(f.url)), json!(f.blurhash)]
+            }
+        };
+        u.extend(cols.into_iter().zip(values));
     }
     for (col, v) in [
         ("is_locked", p.is_locked),
@@ -720,13 +722,13 @@ pub async fn announcements(_ctx: Ctx, p: AnnouncementsParams) -> Result<Out, Api
 #[serde(rename_all = "camelCase")]
 pub struct UpdateMetaParams {
     disable_registration: Option<bool>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::params::nullable")]
     name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::params::nullable")]
     description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::params::nullable")]
     maintainer_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::params::nullable")]
     maintainer_email: Option<Option<String>>,
     #[schemars(inner(length(max = 32)))]
     langs: Option<Vec<String>>,

@@ -42,6 +42,8 @@ pub struct Ctx {
     pub ip: std::net::IpAddr,
     /// Finding remote users and notes, where the server federates.
     pub resolver: Option<web::Data<dyn crate::domain::federation::Resolver>>,
+    /// The file of an upload endpoint's form, until its handler takes it.
+    pub upload: Option<Arc<std::sync::Mutex<Option<super::upload::Uploaded>>>>,
 }
 
 impl Ctx {
@@ -52,6 +54,11 @@ impl Ctx {
 
     pub fn me_id(&self) -> Option<&str> {
         self.me.as_deref().map(|m| m.id.as_str())
+    }
+
+    /// Takes the uploaded file (once).
+    pub fn take_upload(&self) -> Option<super::upload::Uploaded> {
+        self.upload.as_ref().and_then(|u| u.lock().ok()?.take())
     }
 
     pub async fn db(&self) -> Result<crate::db::DbConn, ApiError> {
@@ -91,6 +98,8 @@ pub struct Endpoint {
     pub policy: Option<(&'static str, PolicyCheck)>,
     pub limit: Option<Limit>,
     pub allow_get: bool,
+    /// Takes a `multipart/form-data` upload with a `file` part.
+    pub file: bool,
     pub description: &'static str,
     pub params: fn() -> schemars::Schema,
     pub call: Call,
@@ -114,6 +123,7 @@ where
         policy: None,
         limit: None,
         allow_get: false,
+        file: false,
         description: "",
         params: || schemars::schema_for!(P),
         call: Box::new(move |ctx, v| {
@@ -177,6 +187,12 @@ impl Endpoint {
 
     pub fn get(mut self) -> Self {
         self.allow_get = true;
+        self
+    }
+
+    /// An upload endpoint (multipart form with a `file` part).
+    pub fn file(mut self) -> Self {
+        self.file = true;
         self
     }
 

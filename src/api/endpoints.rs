@@ -3,12 +3,64 @@
 
 use super::endpoint::{ep, Endpoint, HOUR, SEC};
 use super::{
-    accounts, apps, federation, following, instances, invites, meta, moderation, notes, notifications, ping,
-    queue, relations, timelines, twofactor, users,
+    accounts, apps, drive, federation, following, instances, invites, meta, moderation, notes, notifications,
+    ping, queue, relations, timelines, twofactor, users,
 };
 
 pub fn all() -> Vec<Endpoint> {
     vec![
+        // drive
+        ep("drive", drive::drive).cred(Some("read:drive")).doc("The caller's drive capacity and usage, in bytes."),
+        ep("drive/files", drive::files)
+            .cred(Some("read:drive"))
+            .doc("The caller's files in one folder (null: the root), by type, newest first or sorted."),
+        ep("drive/stream", drive::stream).cred(Some("read:drive")).doc("All of the caller's files, newest first, by type."),
+        ep("drive/files/create", drive::create)
+            .cred(Some("write:drive"))
+            .file()
+            .limit(HOUR, 120)
+            .doc("Uploads a file (multipart/form-data, `file` part): type read from the bytes, metadata stripped from photos, thumbnail and blurhash made."),
+        ep("drive/files/upload-from-url", drive::upload_from_url)
+            .cred(Some("write:drive"))
+            .limit(HOUR, 60)
+            .doc("Fetches a file from a URL into the drive in the background; `urlUploadFinished` on the main channel tells when it is in."),
+        ep("admin/drive/files", drive::admin_files)
+            .moderator()
+            .kind("read:admin:drive")
+            .doc("Every user's files: local, remote or both, by user, host and type."),
+        ep("admin/drive/show-file", drive::admin_show_file)
+            .moderator()
+            .kind("read:admin:drive")
+            .doc("One file as stored, by id or URL."),
+        ep("admin/delete-all-files-of-a-user", drive::admin_delete_all_files)
+            .admin()
+            .kind("write:admin:delete-all-files-of-a-user")
+            .doc("Removes every file of a user, in the background. Logged."),
+        ep("drive/files/show", drive::show).cred(Some("read:drive")).doc("One file by id or URL (its owner or a moderator)."),
+        ep("drive/files/update", drive::update)
+            .cred(Some("write:drive"))
+            .doc("Renames, moves, marks sensitive or sets the alt text of a file."),
+        ep("drive/files/delete", drive::delete).cred(Some("write:drive")).doc("Deletes a file and its stored versions."),
+        ep("drive/files/find", drive::find).cred(Some("read:drive")).doc("The caller's files with this exact name in a folder."),
+        ep("drive/files/find-by-hash", drive::find_by_hash).cred(Some("read:drive")).doc("The caller's files with this MD5."),
+        ep("drive/files/check-existence", drive::check_existence)
+            .cred(Some("read:drive"))
+            .doc("Whether the caller has a file with this MD5."),
+        ep("drive/files/attached-notes", drive::attached_notes)
+            .cred(Some("read:drive"))
+            .doc("Notes that show a file."),
+        ep("drive/files/move-bulk", drive::move_bulk).cred(Some("write:drive")).doc("Moves up to 100 of the caller's files into a folder."),
+        ep("drive/folders", drive::folders).cred(Some("read:drive")).doc("The caller's folders in a folder (null: top level)."),
+        ep("drive/folders/create", drive::folder_create)
+            .cred(Some("write:drive"))
+            .limit(HOUR, 10)
+            .doc("Creates a folder."),
+        ep("drive/folders/show", drive::folder_show).cred(Some("read:drive")).doc("A folder with its counts and parents."),
+        ep("drive/folders/update", drive::folder_update)
+            .cred(Some("write:drive"))
+            .doc("Renames or moves a folder (never into itself or below itself)."),
+        ep("drive/folders/delete", drive::folder_delete).cred(Some("write:drive")).doc("Deletes an empty folder."),
+        ep("drive/folders/find", drive::folder_find).cred(Some("read:drive")).doc("The caller's folders with this exact name."),
         // meta
         ep("meta", meta::meta).get().doc("Instance information (MetaDetailed, or MetaLite with detail: false)."),
         ep("ping", ping::ping).doc("The server's clock."),

@@ -287,6 +287,7 @@ impl From<crate::domain::Error> for ApiError {
 /// Misskey's code, id and message for each refusal of the domain's rules.
 fn refusal(r: crate::domain::Refusal) -> ApiError {
     use crate::domain::Refusal::*;
+    use crate::domain::{FileAction, FolderAction};
     let (code, id, message) = match r {
         NoSuchReplyTarget => {
             ("NO_SUCH_REPLY_TARGET", "749ee0f6-d3da-459a-bf02-282e2da4292c", "No such reply target.")
@@ -412,6 +413,90 @@ fn refusal(r: crate::domain::Refusal) -> ApiError {
             "CANNOT_RESET_ROOT_PASSWORD",
             "8e8c5b7e-3a0a-4f44-9b3c-0a9a2f7b5d33",
             "The root account's password is reset on the server's command line.",
+        ),
+        NoSuchDriveFile(action) => {
+            let id = match action {
+                FileAction::Show => "067bc436-2718-4795-b0fb-ecbe43949e31",
+                FileAction::Update => "e7778c7e-3af9-49cd-9690-6dbc3e6c972d",
+                FileAction::Delete => "908939ec-e52b-4458-b395-1025195cea58",
+                FileAction::AttachedNotes => "c118ece3-2e4b-4296-99d1-51756e32d232",
+                FileAction::Upload => "b6992544-63e7-67f0-fa7f-32444b1b5306",
+            };
+            ("NO_SUCH_FILE", id, "No such file.")
+        }
+        DriveFileDenied(action) => {
+            let id = match action {
+                FileAction::Update => "01a53b27-82fc-445b-a0c1-b558465a8ed2",
+                FileAction::Delete => "5eb8d909-2540-4970-90b8-dd6f86088121",
+                _ => "25b73c73-68b1-41d0-bad1-381cfdf6579f",
+            };
+            ("ACCESS_DENIED", id, "Access denied.")
+        }
+        NoSuchFolder(action) => {
+            let id = match action {
+                FolderAction::MoveFile => "ea8fb7a5-af77-4a08-b608-c0218176cd73",
+                FolderAction::CreateIn => "53326628-a00d-40a6-a3cd-8975105c0f95",
+                FolderAction::Update => "f7974dac-2c0d-4a27-926e-23583b28e98e",
+                FolderAction::Delete => "1069098f-c281-440f-b085-f9932edbe091",
+                FolderAction::Show => "d74ab9eb-bb09-4bba-bf24-fb58f761e1e9",
+                FolderAction::Upload => "3b1e8a4f-7d2c-4c6a-9e0f-5a8d2b7c1e90",
+            };
+            ("NO_SUCH_FOLDER", id, "No such folder.")
+        }
+        NoSuchParentFolder => {
+            ("NO_SUCH_PARENT_FOLDER", "ce104e3a-faaf-49d5-b459-10ff0cbbcaa1", "No such parent folder.")
+        }
+        RecursiveNesting => (
+            "RECURSIVE_NESTING",
+            "dbeb024837894013aed44279f9199740",
+            "It can not be structured like nesting folders recursively.",
+        ),
+        FolderNotEmpty => (
+            "HAS_CHILD_FILES_OR_FOLDERS",
+            "b0fc8a17-963c-405d-bfbc-859a487295e1",
+            "This folder has child files or folders.",
+        ),
+        InvalidFileName(action) => {
+            let id = match action {
+                FileAction::Update => "395e7156-f9f0-475e-af89-53c3c23080c2",
+                _ => "f449b209-0c60-4e51-84d5-29486263bfd4",
+            };
+            ("INVALID_FILE_NAME", id, "Invalid file name.")
+        }
+        NoFreeSpace => (
+            "NO_FREE_SPACE",
+            "d08dbc37-a6a9-463a-8c47-96c32ab5f064",
+            "Cannot upload the file because you have no free space of drive.",
+        ),
+        MaxFileSizeExceeded => {
+            return ApiError::client(
+                "MAX_FILE_SIZE_EXCEEDED",
+                "b9d8c348-33f0-4673-b9a9-5d4da058977a",
+                "Cannot upload the file because it exceeds the maximum file size.",
+            )
+            .with_status(413)
+        }
+        UnallowedFileType => (
+            "UNALLOWED_FILE_TYPE",
+            "4becd248-7f2c-48c4-a9f0-75edc4f9a1ea",
+            "Cannot upload the file because it is an unallowed file type.",
+        ),
+        SensitiveByRole => (
+            "RESTRICTED_BY_ROLE",
+            "7f59dccb-f465-75ab-5cf4-3ce44e3282f7",
+            "This feature is restricted by your role.",
+        ),
+        NoSuchAvatar => ("NO_SUCH_AVATAR", "539f3a45-f215-4f81-a9a8-31293640207f", "No such avatar file."),
+        NoSuchBanner => ("NO_SUCH_BANNER", "0d8f5629-f210-41c2-9433-735831a58595", "No such banner file."),
+        AvatarNotImage => (
+            "AVATAR_NOT_AN_IMAGE",
+            "f419f9f8-2f4d-46b1-9fb4-49d3a2fd7191",
+            "The file specified as an avatar is not an image.",
+        ),
+        BannerNotImage => (
+            "BANNER_NOT_AN_IMAGE",
+            "75aedb19-2afd-4e6d-87fc-67941256fa60",
+            "The file specified as a banner is not an image.",
         ),
     };
     ApiError::client(code, id, message)

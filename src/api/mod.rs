@@ -6,6 +6,7 @@
 mod accounts;
 mod apps;
 pub mod auth;
+pub mod drive;
 pub mod endpoint;
 mod endpoints;
 pub mod error;
@@ -26,6 +27,7 @@ pub mod ratelimit;
 mod relations;
 pub mod timelines;
 mod twofactor;
+mod upload;
 mod users;
 
 pub use apps::{miauth_page, miauth_script};
@@ -76,14 +78,51 @@ async fn dispatch(
 ) -> Result<HttpResponse, ApiError> {
     let name = req.match_info().query("endpoint").trim_end_matches('/');
     let ep = REGISTRY.get(name).ok_or_else(ApiError::unknown_endpoint)?;
-    let value = if req.method() == actix_web::http::Method::GET {
-        if !ep.allow_get {
-            return Ok(HttpResponse::MethodNotAllowed().insert_header(("Allow", "POST")).finish());
-        }
-        params::query_value(req.query_string())?
+    let is_get = req.method() == actix_web::http::Method::GET;
+    if is_get && !ep.allow_get {
+        return Ok(HttpResponse::MethodNotAllowed().insert_header(("Allow", "POST")).finish());
+    }
+    let multipart = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|t| t.to_ascii_lowercase().starts_with("multipart/form-data"));
+    let (value, (me, ip), upload) = if ep.file && multipart {
+        let drive = &state.drive;
+        upload::read_form(req.headers(), payload, &drive.storage, drive.max_upload_bytes, |v| {
+            identify(&state, &api, &req, ep, v)
+        })
+        .await?
     } else {
-        params::body_value(&read_body(payload).await?)?
+        let value = if is_get {
+            params::query_value(req.query_string())?
+        } else {
+            params::body_value(&read_body(payload).await?)?
+        };
+        let who = identify(&state, &api, &req, ep, value.clone()).await?;
+        (value, who, None)
     };
+    // A suspended account reaches only endpoints that need no credential, and there as anyone.
+    let me = me.filter(|m| !m.is_suspended);
+    let resolver = req.app_data::<web::Data<dyn crate::domain::federation::Resolver>>().cloned();
+    let upload = upload.map(|u| std::sync::Arc::new(std::sync::Mutex::new(Some(u))));
+    let ctx = Ctx { state: state.clone(), api, me, ip, resolver, upload };
+    Ok(match (ep.call)(ctx, value).await? {
+        Out::Json(v) => HttpResponse::Ok().json(v),
+        Out::Bytes(b) => HttpResponse::Ok().content_type("application/json").body(b),
+        Out::Empty => HttpResponse::NoContent().finish(),
+    })
+}
+
+/// The caller (from the `Authorization` header or the `i` parameter) and their address, once
+/// the endpoint's checks let them through.
+async fn identify(
+    state: &AppState,
+    api: &Caches,
+    req: &HttpRequest,
+    ep: &Endpoint,
+    value: serde_json::Value,
+) -> Result<(Option<std::sync::Arc<auth::Me>>, std::net::IpAddr), ApiError> {
     let header = req.headers().get("authorization").and_then(|h| h.to_str().ok());
     let me = match auth::token_of(header, &value)? {
         Some(t) => Some(
@@ -91,18 +130,10 @@ async fn dispatch(
         ),
         None => None,
     };
-    let ip = crate::http::client_ip::client_ip(&req, &state.trusted_proxies)
+    let ip = crate::http::client_ip::client_ip(req, &state.trusted_proxies)
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-    authorize(&state, ep, me.as_deref(), ip).await?;
-    // A suspended account reaches only endpoints that need no credential, and there as anyone.
-    let me = me.filter(|m| !m.is_suspended);
-    let resolver = req.app_data::<web::Data<dyn crate::domain::federation::Resolver>>().cloned();
-    let ctx = Ctx { state: state.clone(), api, me, ip, resolver };
-    Ok(match (ep.call)(ctx, value).await? {
-        Out::Json(v) => HttpResponse::Ok().json(v),
-        Out::Bytes(b) => HttpResponse::Ok().content_type("application/json").body(b),
-        Out::Empty => HttpResponse::NoContent().finish(),
-    })
+    authorize(state, ep, me.as_deref(), ip).await?;
+    Ok((me, ip))
 }
 
 /// The largest JSON body an endpoint takes: far above any real request (a note of 3,000

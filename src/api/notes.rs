@@ -50,8 +50,10 @@ pub struct CreateParams {
     renote_id: Option<String>,
     channel_id: Option<String>,
     text: Option<String>,
-    file_ids: Option<Vec<String>>,
-    media_ids: Option<Vec<String>>,
+    /// Up to 16 of the author's drive files.
+    file_ids: Option<super::params::AtMost<16, String>>,
+    /// The old name of `fileIds`.
+    media_ids: Option<super::params::AtMost<16, String>>,
     poll: Option<PollParams>,
 }
 
@@ -76,7 +78,7 @@ pub async fn create(ctx: Ctx, p: CreateParams) -> Result<Out, ApiError> {
         renote_id: p.renote_id,
         poll,
         reaction_acceptance: p.reaction_acceptance,
-        file_ids: p.file_ids.or(p.media_ids).unwrap_or_default(),
+        file_ids: p.file_ids.or(p.media_ids).map(|f| f.0).unwrap_or_default(),
         channel_id: p.channel_id,
         mentions: vec![],
     };

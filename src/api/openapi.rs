@@ -86,19 +86,34 @@ fn document(base: &str) -> Value {
         let description = format!("{}\n\n{}", ep.description, notes.join("  \n"));
         let security =
             if ep.credential { json!([{ "bearerAuth": [] }]) } else { json!([{}, { "bearerAuth": [] }]) };
+        let body = if ep.file {
+            if let Some(o) = schema.as_object_mut() {
+                let props = o.entry("properties").or_insert_with(|| json!({}));
+                props["file"] =
+                    json!({ "type": "string", "format": "binary", "description": "The file's bytes." });
+                let req = o.entry("required").or_insert_with(|| json!([]));
+                if let Some(r) = req.as_array_mut() {
+                    r.push(json!("file"));
+                }
+            }
+            json!({ "required": true, "content": { "multipart/form-data": { "schema": schema } } })
+        } else {
+            json!({ "required": true, "content": { "application/json": { "schema": schema } } })
+        };
         let op = json!({
             "operationId": name.replace('/', "___"),
             "summary": name,
             "description": description,
             "tags": [name.split('/').next().unwrap_or(name)],
             "security": security,
-            "requestBody": { "required": true, "content": { "application/json": { "schema": schema } } },
+            "requestBody": body,
             "responses": {
                 "200": { "description": "OK (with results)", "content": { "application/json": { "schema": {} } } },
                 "204": { "description": "OK (without any results)" },
                 "400": { "$ref": "#/components/responses/Error" },
                 "401": { "$ref": "#/components/responses/Error" },
                 "403": { "$ref": "#/components/responses/Error" },
+                "413": { "$ref": "#/components/responses/Error" },
                 "429": { "$ref": "#/components/responses/Error" },
                 "500": { "$ref": "#/components/responses/Error" },
             },

@@ -133,6 +133,12 @@ pub fn from_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     serde_urlencoded::from_str(query).map_err(|e| ApiError::invalid_param("query", e.to_string()))
 }
 
+/// For a field where `null` means something (clear it) and absence means "leave it":
+/// absent is `None`, `null` is `Some(None)`. Use with `#[serde(default, deserialize_with)]`.
+pub fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Ok(Some(<Option<String> as serde::Deserialize>::deserialize(d)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -93,6 +93,7 @@ async fn serve(loaded: Loaded, role: Role) -> anyhow::Result<()> {
         trusted_proxies,
         policies: Default::default(),
         notes: crate::domain::notes::Writer::start(crate::db::build_pool(&writer_db)?),
+        drive: Arc::new(crate::domain::drive::Drive::from_config(&cfg)),
     });
 
     if cfg.federation.allow_insecure_peers {

@@ -3,6 +3,7 @@
 //! adapter reads, the statements that list and pack notes, and the note writer. It imports
 //! nothing from the layers above it (`domain/` and the adapters).
 
+pub mod drive;
 pub mod jobs;
 pub mod meta;
 pub mod migrate;

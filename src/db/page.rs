@@ -147,6 +147,9 @@ pub struct PackRow {
     /// The choices the viewer voted for.
     #[diesel(sql_type = Array<Integer>)]
     pub my_votes: Vec<i32>,
+    /// The note's drive files as a JSON array of rows, in the note's order (when it has any).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub files: Option<String>,
 }
 
 impl List {
@@ -176,7 +179,9 @@ impl List {
                pl.expires_at AS poll_expires_at, pl.multiple AS poll_multiple, pl.choices AS poll_choices, pl.votes AS poll_votes, \
                CASE WHEN r.has_poll AND $1::varchar IS NOT NULL \
                  THEN ARRAY(SELECT v.choice FROM poll_votes v WHERE v.user_id = $1 AND v.note_id = r.id) \
-                 ELSE '{{}}'::int[] END AS my_votes \
+                 ELSE '{{}}'::int[] END AS my_votes, \
+               CASE WHEN r.file_ids <> '{{}}' THEN (SELECT json_agg(f ORDER BY array_position(r.file_ids, f.id))::text \
+                 FROM drive_files f WHERE f.id = ANY(r.file_ids)) END AS files \
              FROM rows r JOIN users u ON u.id = r.user_id LEFT JOIN polls pl ON r.has_poll AND pl.note_id = r.id",
             list = self.sql,
             p = columns("p"),

@@ -379,6 +379,45 @@ diesel::joinable!(user_publickeys -> users (user_id));
 diesel::joinable!(user_profiles -> users (user_id));
 diesel::joinable!(user_keypairs -> users (user_id));
 diesel::joinable!(access_tokens -> users (user_id));
+diesel::table! {
+    drive_folders (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        name -> Varchar,
+        user_id -> Varchar,
+        parent_id -> Nullable<Varchar>,
+    }
+}
+
+diesel::table! {
+    drive_files (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        user_id -> Nullable<Varchar>,
+        user_host -> Nullable<Varchar>,
+        md5 -> Varchar,
+        name -> Varchar,
+        #[sql_name = "type"]
+        type_ -> Varchar,
+        size -> Int8,
+        comment -> Nullable<Varchar>,
+        blurhash -> Nullable<Varchar>,
+        properties -> Jsonb,
+        url -> Varchar,
+        thumbnail_url -> Nullable<Varchar>,
+        webpublic_url -> Nullable<Varchar>,
+        webpublic_type -> Nullable<Varchar>,
+        access_key -> Nullable<Varchar>,
+        thumbnail_access_key -> Nullable<Varchar>,
+        webpublic_access_key -> Nullable<Varchar>,
+        uri -> Nullable<Varchar>,
+        src -> Nullable<Varchar>,
+        folder_id -> Nullable<Varchar>,
+        is_sensitive -> Bool,
+        is_link -> Bool,
+    }
+}
+
 diesel::joinable!(notes -> users (user_id));
 diesel::joinable!(user_list_members -> user_lists (user_list_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -408,4 +447,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     instances,
     moderation_logs,
     deleted_accounts,
+    drive_folders,
+    drive_files,
 );

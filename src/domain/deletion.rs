@@ -114,11 +114,17 @@ async fn drain(conn: &mut AsyncPgConnection, user: &str, sql: &str) -> Result<u6
 }
 
 /// Removes what a deleted account had, batch by batch (safe to run again after an
-/// interruption). Returns how many notes went.
-pub async fn purge(conn: &mut AsyncPgConnection, user: &str) -> Result<u64, Error> {
-    if !is_deleted(conn, user).await? {
+/// interruption): its drive files and their stored bytes, then its rows. Returns how many
+/// notes went.
+pub async fn purge(db: &crate::db::DbPool, drive: &super::drive::Drive, user: &str) -> Result<u64, Error> {
+    if !is_deleted(&mut *db.get().await?, user).await? {
         return Ok(0);
     }
+    drive.delete_all_of(db, user).await?;
+    purge_rows(&mut *db.get().await?, user).await
+}
+
+async fn purge_rows(conn: &mut AsyncPgConnection, user: &str) -> Result<u64, Error> {
     // Its reactions, with the counts of the notes they were on.
     drain(
         conn,

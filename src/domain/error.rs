@@ -53,6 +53,44 @@ pub enum Refusal {
     CannotSuspendModerator,
     CannotResetRootPassword,
     CannotDeleteRoot,
+    // Drive.
+    NoSuchDriveFile(FileAction),
+    DriveFileDenied(FileAction),
+    NoSuchFolder(FolderAction),
+    NoSuchParentFolder,
+    RecursiveNesting,
+    FolderNotEmpty,
+    InvalidFileName(FileAction),
+    NoFreeSpace,
+    MaxFileSizeExceeded,
+    UnallowedFileType,
+    /// The owner's role always marks media sensitive: the mark cannot be taken off.
+    SensitiveByRole,
+    NoSuchAvatar,
+    NoSuchBanner,
+    AvatarNotImage,
+    BannerNotImage,
+}
+
+/// What was being done to a drive file when it was refused (Misskey tells each apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileAction {
+    Upload,
+    Show,
+    Update,
+    Delete,
+    AttachedNotes,
+}
+
+/// What was being done with a drive folder when it was not found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FolderAction {
+    Upload,
+    MoveFile,
+    CreateIn,
+    Update,
+    Delete,
+    Show,
 }
 
 #[derive(Debug, Clone)]

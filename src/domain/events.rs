@@ -55,6 +55,37 @@ pub enum Event {
     Suspended { user: String },
     /// Every notification of `user` is read.
     NotificationsRead { user: String },
+    /// Something in `user`'s drive changed.
+    Drive { user: String, change: DriveChange },
+}
+
+/// A change in a drive, as its owner's `drive` channel (and `main`, for new files) hears it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum DriveChange {
+    FileCreated {
+        id: String,
+    },
+    FileUpdated {
+        id: String,
+    },
+    FileDeleted {
+        id: String,
+    },
+    FolderCreated {
+        id: String,
+    },
+    FolderUpdated {
+        id: String,
+    },
+    FolderDeleted {
+        id: String,
+    },
+    /// A file asked for by URL is stored (`marker` as the client gave it).
+    UrlUploadFinished {
+        id: String,
+        marker: Option<String>,
+    },
 }
 
 /// The users, feeds and tags through which a note can reach a viewer: its author's followers

@@ -92,13 +92,30 @@ pub enum Job {
     InstanceInfo { host: String },
     /// Remove what a deleted account had.
     DeleteAccount { user: String },
+    /// Remove every drive file of a user (a moderator asked).
+    DeleteFiles { user: String },
+    /// Store a file fetched from a URL in a user's drive.
+    #[serde(rename_all = "camelCase")]
+    UploadFromUrl {
+        user: String,
+        url: String,
+        folder_id: Option<String>,
+        sensitive: bool,
+        comment: Option<String>,
+        marker: Option<String>,
+        force: bool,
+    },
 }
 
 impl Job {
     pub fn queue(&self) -> Queue {
         match self {
             Job::PollEnd { .. } => POLLS,
-            Job::Sweep | Job::InstanceInfo { .. } | Job::DeleteAccount { .. } => SYSTEM,
+            Job::Sweep
+            | Job::InstanceInfo { .. }
+            | Job::DeleteAccount { .. }
+            | Job::DeleteFiles { .. }
+            | Job::UploadFromUrl { .. } => SYSTEM,
             Job::Inbox { .. } => INBOX,
             Job::Federate { .. } => FEDERATE,
             Job::Deliver { .. } => DELIVER,
@@ -120,6 +137,8 @@ impl Job {
             }
             Job::InstanceInfo { host } => Some(hashed("instanceInfo", &[host])),
             Job::DeleteAccount { user } => Some(format!("deleteAccount:{user}")),
+            Job::DeleteFiles { user } => Some(format!("deleteFiles:{user}")),
+            Job::UploadFromUrl { .. } => None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The rules of the instance, shared by the API, ActivityPub and the CLI.
 
 pub mod deletion;
+pub mod drive;
 mod error;
 pub mod events;
 pub mod federation;
@@ -22,4 +23,4 @@ pub mod totp;
 pub mod users;
 pub mod visibility;
 
-pub use error::{Error, Refusal};
+pub use error::{Error, FileAction, FolderAction, Refusal};

@@ -306,3 +306,18 @@ pub async fn reset_password(
     .await?;
     Ok(password)
 }
+
+/// Queues the removal of every drive file of a user; logged.
+pub async fn delete_all_files(
+    conn: &mut AsyncPgConnection,
+    moderator: &str,
+    user: &str,
+) -> Result<(), Error> {
+    let found: Option<(String, Option<String>)> =
+        users::table.find(user).select((users::username, users::host)).first(conn).await.optional()?;
+    let (username, host) = found.ok_or(Refusal::NoSuchUser)?;
+    let job = super::jobs::Job::DeleteFiles { user: user.to_string() };
+    super::jobs::enqueue(conn, &[(job, Utc::now())]).await?;
+    let info = json!({ "userId": user, "userUsername": username, "userHost": host });
+    log(conn, moderator, "deleteAllFilesOfAUser", info).await
+}

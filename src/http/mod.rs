@@ -1,6 +1,7 @@
 //! HTTP assembly: routes, middleware, probes, and the listeners for each TLS mode.
 
 pub mod client_ip;
+mod files;
 mod health;
 mod identicon;
 pub mod metrics;
@@ -14,6 +15,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/livez", web::get().to(health::livez))
         .route("/readyz", web::get().to(health::readyz))
         .route("/identicon/{acct}", web::get().to(identicon::serve))
+        .route("/files/{key}", web::get().to(files::serve))
+        .route("/files/{key}", web::head().to(files::serve))
         .route("/miauth/{session}", web::get().to(crate::api::miauth_page))
         .route("/miauth.js", web::get().to(crate::api::miauth_script));
     crate::ap::configure(cfg);

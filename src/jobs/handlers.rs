@@ -50,8 +50,17 @@ pub async fn run(fed: &Federation, job: Job) -> Result<(), Failure> {
             crate::ap::deliver::deliver(fed, &inbox, &activity, &signer).await?
         }
         Job::DeleteAccount { user } => {
-            let notes = crate::domain::deletion::purge(&mut *connect().await?, &user).await?;
+            let st = &fed.state;
+            let notes = crate::domain::deletion::purge(&st.db, &st.drive, &user).await?;
             tracing::info!(user, notes, "deleted account's content removed");
+        }
+        Job::DeleteFiles { user } => {
+            let n = fed.state.drive.delete_all_of(&fed.state.db, &user).await?;
+            tracing::info!(user, files = n, "user's drive files removed");
+        }
+        Job::UploadFromUrl { user, url, folder_id, sensitive, comment, marker, force } => {
+            let up = crate::domain::drive::Upload { name: None, folder_id, comment, sensitive, force };
+            crate::ap::media::upload_from_url(fed, &user, &url, up, marker).await?;
         }
         Job::InstanceInfo { host } => {
             // A server that does not say is asked again a day later, not retried now.

@@ -217,6 +217,7 @@ impl Socket {
         let me = self.me.as_ref().map(|m| m.id.clone());
         Ok(match channel {
             "main" => me.map(|_| Kind::Main),
+            "drive" => me.map(|_| Kind::Drive),
             "homeTimeline" => me.map(|_| Kind::Home(switches())),
             "localTimeline" => open(Public::Local).await?.then(|| Kind::Local(switches())),
             "hybridTimeline" => match me {

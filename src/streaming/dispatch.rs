@@ -8,7 +8,7 @@ use super::view::NoteView;
 use crate::api::pack::notifications::{self as pack_n, NotificationRow};
 use crate::api::pack::users as pack_users;
 use crate::bus::pubsub::PubSub;
-use crate::domain::events::{Event, NoteChange, Reach};
+use crate::domain::events::{DriveChange, Event, NoteChange, Reach};
 use crate::domain::timelines::{self, Viewer};
 use crate::state::AppState;
 use diesel::prelude::*;
@@ -113,12 +113,17 @@ async fn subscribe(state: &AppState) -> anyhow::Result<PubSub> {
 /// The signed-in connections of `user` with a main channel: where to send, who sees, which
 /// channel ids.
 fn main_channels(hub: &Hub, user: &str) -> Vec<(Outbox, Arc<Viewer>, Vec<String>)> {
+    own_channels(hub, user, |k| matches!(k, Kind::Main))
+}
+
+/// The signed-in connections of `user` with a channel of their own that `want` picks.
+fn own_channels(hub: &Hub, user: &str, want: fn(&Kind) -> bool) -> Vec<(Outbox, Arc<Viewer>, Vec<String>)> {
     let g = hub.lock();
     let ids = g.under(&[Key::Main(user.to_string())]);
     ids.iter()
         .filter_map(|id| g.conns.get(id))
         .map(|c| {
-            let chans = c.channels.iter().filter(|ch| matches!(ch.kind, Kind::Main)).map(|ch| ch.id.clone());
+            let chans = c.channels.iter().filter(|ch| want(&ch.kind)).map(|ch| ch.id.clone());
             (c.out.clone(), c.viewer.clone(), chans.collect())
         })
         .collect()
@@ -133,6 +138,58 @@ fn to_main(hub: &Hub, user: &str, event: &str, body: Option<&str>) -> Frames {
         }
     }
     out
+}
+
+/// A drive change, to the owner's `drive` channels (and `main` for new files).
+async fn drive(hub: &Hub, state: &AppState, user: &str, change: DriveChange) -> anyhow::Result<Frames> {
+    use crate::api::pack::drive as pack_d;
+    use crate::db::drive::{FileRow, FolderRow};
+    use crate::db::schema::{drive_files, drive_folders};
+    let drives = own_channels(hub, user, |k| matches!(k, Kind::Drive));
+    let mains = main_channels(hub, user);
+    if drives.is_empty() && mains.is_empty() {
+        return Ok(vec![]);
+    }
+    let file = |id: String| async move {
+        let mut conn = state.db.get().await?;
+        let f: Option<FileRow> =
+            drive_files::table.find(&id).select(FileRow::as_select()).first(&mut conn).await.optional()?;
+        anyhow::Ok(f.map(|f| pack_d::file(&f, pack_d::FileOpts { own: true }, None, None)))
+    };
+    let folder = |id: String| async move {
+        let mut conn = state.db.get().await?;
+        let f: Option<FolderRow> = drive_folders::table
+            .find(&id)
+            .select(FolderRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()?;
+        anyhow::Ok(f.map(|f| pack_d::folder(&f, None)))
+    };
+    let (event, body, main_event) = match change {
+        DriveChange::FileCreated { id } => ("fileCreated", file(id).await?, Some("driveFileCreated")),
+        DriveChange::FileUpdated { id } => ("fileUpdated", file(id).await?, None),
+        DriveChange::FileDeleted { id } => ("fileDeleted", Some(json!(id)), None),
+        DriveChange::FolderCreated { id } => ("folderCreated", folder(id).await?, None),
+        DriveChange::FolderUpdated { id } => ("folderUpdated", folder(id).await?, None),
+        DriveChange::FolderDeleted { id } => ("folderDeleted", Some(json!(id)), None),
+        DriveChange::UrlUploadFinished { id, marker } => {
+            let Some(f) = file(id).await? else { return Ok(vec![]) };
+            let body = json!({ "marker": marker, "file": f }).to_string();
+            return Ok(to_main(hub, user, "urlUploadFinished", Some(&body)));
+        }
+    };
+    let Some(body) = body.map(|b| b.to_string()) else { return Ok(vec![]) };
+    let mut out = Vec::new();
+    for (o, _, chans) in drives {
+        for ch in chans {
+            out.push((o.clone(), channel_frame(&ch, event, Some(&body))));
+        }
+    }
+    if let Some(e) = main_event {
+        out.extend(to_main(hub, user, e, Some(&body)));
+    }
+    Ok(out)
 }
 
 async fn prepare(hub: &Hub, state: &AppState, ev: Event) -> anyhow::Result<Frames> {
@@ -221,6 +278,7 @@ async fn prepare(hub: &Hub, state: &AppState, ev: Event) -> anyhow::Result<Frame
             }
             Ok(vec![])
         }
+        Event::Drive { user, change } => drive(hub, state, &user, change).await,
         Event::ListChanged { id } => {
             let ids: Vec<(ConnId, Option<String>)> = {
                 let g = hub.lock();

@@ -1,5 +1,6 @@
 //! Misskey's JSON shapes, one packer per entity, each loading its relations per batch.
 
+pub mod drive;
 pub mod notes;
 pub mod notifications;
 pub mod users;

@@ -4,7 +4,7 @@
 //! (`db::page::List::page`), and the JSON is written from its rows.
 
 use super::iso;
-use super::users::{EmptyList, EmptyMap, UserLite};
+use super::users::{EmptyMap, UserLite};
 use crate::api::ApiError;
 use crate::db::page::{List, PackRow};
 use crate::domain::{timelines, visibility};
@@ -45,7 +45,7 @@ pub struct Note<'a> {
     reaction_emojis: EmptyMap,
     emojis: EmptyMap,
     file_ids: &'a [String],
-    files: EmptyList,
+    files: Vec<Value>,
     reply_id: Option<&'a str>,
     renote_id: Option<&'a str>,
     clipped_count: u32,
@@ -90,6 +90,21 @@ struct Choice<'a> {
     is_voted: bool,
 }
 
+/// A note's files as others see them (files deleted since are left out, as Misskey does).
+fn files_of(r: &PackRow) -> Vec<Value> {
+    let Some(json) = &r.files else { return vec![] };
+    match serde_json::from_str::<Vec<crate::db::drive::FileRow>>(json) {
+        Ok(rows) => rows
+            .iter()
+            .map(|f| super::drive::file(f, super::drive::FileOpts::default(), None, None))
+            .collect(),
+        Err(e) => {
+            tracing::error!(note = %r.note.id, error = %e, "note files unreadable");
+            vec![]
+        }
+    }
+}
+
 fn render<'a>(base: &str, me: Option<&str>, r: &'a PackRow) -> Note<'a> {
     let n = &r.note;
     let visible = visibility::can_see(n, me, r.followed);
@@ -127,7 +142,7 @@ fn render<'a>(base: &str, me: Option<&str>, r: &'a PackRow) -> Note<'a> {
         reaction_emojis: EmptyMap,
         emojis: EmptyMap,
         file_ids: if visible { &n.file_ids } else { &[] },
-        files: [],
+        files: if visible { files_of(r) } else { vec![] },
         reply_id: n.reply_id.as_deref(),
         renote_id: n.renote_id.as_deref(),
         clipped_count: 0,
@@ -197,7 +212,7 @@ pub async fn pack_created(
     stored: crate::domain::notes::Stored,
 ) -> Result<Value, ApiError> {
     let n = &stored.note;
-    if n.reply_id.is_some() || n.renote_id.is_some() || n.has_poll {
+    if n.reply_id.is_some() || n.renote_id.is_some() || n.has_poll || !n.file_ids.is_empty() {
         let packed = pack_ids(conn, base, Some(me), std::slice::from_ref(&n.id)).await?;
         return packed.into_iter().next().ok_or_else(|| ApiError::internal("created note not found"));
     }
@@ -213,6 +228,7 @@ pub async fn pack_created(
         poll_choices: None,
         poll_votes: None,
         my_votes: vec![],
+        files: None,
     };
     Ok(serde_json::to_value(render(base, Some(me), &row)).expect("a Note serialises"))
 }

@@ -320,6 +320,15 @@ async fn detailed_with(
         .collect())
 }
 
+/// The drive files a user shows as avatar and banner (columns the ORM does not map).
+#[derive(diesel::QueryableByName)]
+struct Media {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    avatar_id: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    banner_id: Option<String>,
+}
+
 /// The caller's own account, MeDetailed.
 pub async fn me_detailed(
     conn: &mut AsyncPgConnection,
@@ -349,12 +358,18 @@ pub async fn me_detailed(
         .optional()?
         .flatten();
     let backup_codes = backup_codes.map_or(0, |c| c.len());
+    let media: Option<Media> = diesel::sql_query("SELECT avatar_id, banner_id FROM users WHERE id = $1")
+        .bind::<diesel::sql_types::Varchar, _>(&u.id)
+        .get_result(conn)
+        .await
+        .optional()?;
+    let (avatar_id, banner_id) = media.map_or((None, None), |m| (m.avatar_id, m.banner_id));
     let arr = |f: fn(&ProfileRow) -> &Value| p.map(|p| f(p).clone()).unwrap_or_else(|| json!([]));
     merge(
         &mut v,
         json!({
-            "avatarId": null,
-            "bannerId": null,
+            "avatarId": avatar_id,
+            "bannerId": banner_id,
             "followedMessage": p.and_then(|p| p.followed_message.clone()),
             "isModerator": u.is_moderator,
             "isAdmin": u.is_admin || u.is_root,

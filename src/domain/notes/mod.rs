@@ -149,15 +149,22 @@ fn check_shape(
     if d.channel_id.is_some() {
         return Err(Refusal::NoSuchChannel.into());
     }
-    // Drive files arrive with their own work: until then no file id can exist.
-    if !d.file_ids.is_empty() {
-        return Err(Refusal::NoSuchFile.into());
+    if d.file_ids.len() > super::drive::MAX_NOTE_FILES {
+        return Err(Error::invalid("fileIds", format!("at most {} files", super::drive::MAX_NOTE_FILES)));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if !d.file_ids.iter().all(|f| seen.insert(f)) {
+        return Err(Error::invalid("fileIds", "ids must be unique"));
     }
     let poll = match d.poll.take() {
         None => None,
         Some(p) => Some(check_poll(local, p, now)?),
     };
-    if d.renote_id.is_none() && poll.is_none() && d.text.as_deref().is_none_or(|t| t.trim().is_empty()) {
+    if d.renote_id.is_none()
+        && poll.is_none()
+        && d.file_ids.is_empty()
+        && d.text.as_deref().is_none_or(|t| t.trim().is_empty())
+    {
         return Err(Error::invalid("text", "a note needs text, a renote, files or a poll"));
     }
     let mut seen = std::collections::HashSet::new();
@@ -281,6 +288,8 @@ pub async fn create(
             Some(visibility::visible_note(conn, Some(author), id).await?.ok_or(Refusal::NoSuchReplyTarget)?)
         }
     };
+    // Files are the author's own (a remote note's were recorded for its author).
+    super::drive::check_note_files(conn, author, &d.file_ids).await?;
     let is_quote = d.text.is_some() || d.cw.is_some() || poll.is_some() || !d.file_ids.is_empty();
     if let Some(r) = &renote {
         if is_pure_renote(r) && !is_quote {
