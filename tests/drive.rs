@@ -11,53 +11,6 @@ fn code(r: &(u16, Value)) -> (u16, Option<&str>) {
     (r.0, r.1["error"]["code"].as_str())
 }
 
-/// Uploads through `drive/files/create` as misskey-js does: a multipart form with the token
-/// and fields first, then the file.
-async fn upload(
-    base: &str,
-    token: &str,
-    fields: &[(&str, &str)],
-    filename: &str,
-    bytes: &[u8],
-) -> (u16, Value) {
-    let boundary = "----mkrs-test-boundary-7d93";
-    let mut body = Vec::new();
-    let mut part = |name: &str, extra: &str, content: &[u8]| {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{extra}\r\n").as_bytes(),
-        );
-        if !extra.is_empty() {
-            body.extend_from_slice(b"Content-Type: application/octet-stream\r\n");
-        }
-        body.extend_from_slice(b"\r\n");
-        body.extend_from_slice(content);
-        body.extend_from_slice(b"\r\n");
-    };
-    part("i", "", token.as_bytes());
-    for (k, v) in fields {
-        part(k, "", v.as_bytes());
-    }
-    part("file", &format!("; filename=\"{filename}\""), bytes);
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let r = client()
-        .post(format!("{base}/api/drive/files/create"))
-        .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status().as_u16();
-    let text = r.text().await.unwrap();
-    (s, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-}
-
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
-    let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
 /// A JPEG with an EXIF block holding an orientation (6: turned) and a GPS position.
 fn jpeg_with_gps(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(w, h, |x, _| image::Rgb([(x % 256) as u8, 40, 200]));
@@ -443,6 +396,83 @@ async fn folders_notes_and_avatars() {
         ("DriveFoldersResponse", "drive/folders", folders.clone()),
         ("Note", "notes/create", note.clone()),
         ("DriveFilesAttachedNotesResponse", "drive/files/attached-notes", attached.clone()),
+    ]);
+    server.stop();
+}
+
+/// Serves `body` as `image/png` to every request on a loopback port; answers its address.
+async fn serve_once(body: Vec<u8>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let head = format!("HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+                let _ = sock.write_all(head.as_bytes()).await;
+                let _ = sock.write_all(&body).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn upload_from_url_and_moderators() {
+    // Loopback peers are allowed here, so the test's own HTTP server can be fetched from.
+    let inst = Instance::init("drive_url").without_rate_limits().federating();
+    let (server, admin) = serve_signed_in(&inst).await;
+    let b = server.base.as_str();
+    let (alice_id, alice) = user(b, &admin, "alice").await;
+    let origin = serve_once(png(320, 200)).await;
+
+    let r = call(b, "drive/files/upload-from-url", &alice, json!({ "url": format!("{origin}/photo%20one.png"), "comment": "from the web", "marker": "m1" })).await;
+    assert_eq!(r.0, 204, "{}", r.1);
+    let mut got = Value::Null;
+    for _ in 0..100 {
+        let (_, files) = call(b, "drive/stream", &alice, json!({})).await;
+        if let Some(f) = files.as_array().and_then(|l| l.first()) {
+            got = f.clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!((got["name"].as_str(), got["type"].as_str()), (Some("photo one.png"), Some("image/png")), "{got}");
+    assert_eq!((got["comment"].as_str(), &got["properties"]), (Some("from the web"), &json!({ "width": 320, "height": 200 })));
+    for bad in ["file:///etc/passwd", "gopher://x", "not a url"] {
+        let r = call(b, "drive/files/upload-from-url", &alice, json!({ "url": bad })).await;
+        assert_eq!(code(&r), (400, Some("INVALID_PARAM")), "{bad}");
+    }
+
+    // Moderators see every file; an administrator removes all of a user's.
+    let (s, all) = call(b, "admin/drive/files", &admin, json!({})).await;
+    assert_eq!(s, 200, "{all}");
+    assert_eq!(all[0]["user"]["username"], "alice");
+    let (s, shown) = call(b, "admin/drive/show-file", &admin, json!({ "fileId": got["id"] })).await;
+    assert_eq!((s, shown["isLink"].clone(), shown["userHost"].clone()), (200, json!(false), Value::Null), "{shown}");
+    let r = call(b, "admin/drive/files", &alice, json!({})).await;
+    assert_eq!(r.0, 403);
+    let r = call(b, "admin/delete-all-files-of-a-user", &admin, json!({ "userId": alice_id })).await;
+    assert_eq!(r.0, 204, "{}", r.1);
+    for _ in 0..100 {
+        let (_, files) = call(b, "drive/stream", &alice, json!({})).await;
+        if files == json!([]) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (_, files) = call(b, "drive/stream", &alice, json!({})).await;
+    assert_eq!(files, json!([]));
+    assert_eq!(stored(&inst), (0, 0), "stored bytes left after the files went");
+    let (_, log) = call(b, "admin/show-moderation-logs", &admin, json!({})).await;
+    assert_eq!(log[0]["type"], "deleteAllFilesOfAUser");
+
+    check_contract(&[
+        ("AdminDriveFilesResponse", "admin/drive/files", all.clone()),
+        ("AdminDriveShowFileResponse", "admin/drive/show-file", shown.clone()),
     ]);
     server.stop();
 }

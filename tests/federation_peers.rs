@@ -66,6 +66,30 @@ async fn two_servers_federate() {
     })
     .await;
 
+    // Bob posts a picture with alt text: alice's server shows it from bob's, as bob's file.
+    let (s, pic) = upload(pb, &bob, &[("comment", "a test card")], "card.png", &png(640, 480)).await;
+    assert_eq!(s, 200, "{pic}");
+    let (s, r) = call(pb, "notes/create", &bob, json!({ "text": "look", "fileIds": [pic["id"]] })).await;
+    assert_eq!(s, 200, "{r}");
+    eventually("bob's picture at a", async || {
+        let (_, tl) = call(pa, "notes/timeline", &alice, json!({ "withFiles": true })).await;
+        match tl.as_array().and_then(|l| l.iter().find(|n| n["text"] == "look")) {
+            Some(n) => {
+                let f = &n["files"][0];
+                assert_eq!(
+                    (&f["url"], &f["type"], &f["comment"], &f["blurhash"]),
+                    (&pic["url"], &pic["type"], &pic["comment"], &pic["blurhash"]),
+                    "{n}"
+                );
+                assert_eq!(f["properties"], json!({ "width": 640, "height": 480 }));
+                assert_eq!(f["userId"], json!(bob_a));
+                true
+            }
+            None => false,
+        }
+    })
+    .await;
+
     // Alice replies, reacts and renotes; bob hears of each.
     let (s, r) = call(pa, "notes/create", &alice, json!({ "text": "nice one", "replyId": note_at_a })).await;
     assert_eq!(s, 200, "{r}");
@@ -99,11 +123,12 @@ async fn two_servers_federate() {
     })
     .await;
 
-    // Bob edits his profile; alice's server sees it.
-    call(pb, "i/update", &bob, json!({ "name": "Bob B.", "description": "from b" })).await;
-    eventually("bob's new name at a", async || {
+    // Bob edits his profile and picks an avatar; alice's server sees it.
+    let (s, me) = call(pb, "i/update", &bob, json!({ "name": "Bob B.", "description": "from b", "avatarId": pic["id"] })).await;
+    assert_eq!(s, 200, "{me}");
+    eventually("bob's new name and avatar at a", async || {
         let (_, u) = call(pa, "users/show", &alice, json!({ "userId": bob_a })).await;
-        u["name"] == "Bob B." && u["description"] == "from b"
+        u["name"] == "Bob B." && u["description"] == "from b" && u["avatarUrl"] == pic["url"]
     })
     .await;
 

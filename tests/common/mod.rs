@@ -365,3 +365,51 @@ pub fn check_contract(samples: &[(&str, &str, serde_json::Value)]) {
     );
     eprintln!("{text}");
 }
+
+/// Uploads through `drive/files/create` as misskey-js does: a multipart form with the token
+/// and fields first, then the file.
+pub async fn upload(
+    base: &str,
+    token: &str,
+    fields: &[(&str, &str)],
+    filename: &str,
+    bytes: &[u8],
+) -> (u16, serde_json::Value) {
+    let boundary = "----mkrs-test-boundary-7d93";
+    let mut body = Vec::new();
+    let mut part = |name: &str, extra: &str, content: &[u8]| {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{extra}\r\n").as_bytes(),
+        );
+        if !extra.is_empty() {
+            body.extend_from_slice(b"Content-Type: application/octet-stream\r\n");
+        }
+        body.extend_from_slice(b"\r\n");
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    };
+    part("i", "", token.as_bytes());
+    for (k, v) in fields {
+        part(k, "", v.as_bytes());
+    }
+    part("file", &format!("; filename=\"{filename}\""), bytes);
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let r = client()
+        .post(format!("{base}/api/drive/files/create"))
+        .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (s, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+}
+
+pub fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
