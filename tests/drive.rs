@@ -429,7 +429,13 @@ async fn upload_from_url_and_moderators() {
     let (alice_id, alice) = user(b, &admin, "alice").await;
     let origin = serve_once(png(320, 200)).await;
 
-    let r = call(b, "drive/files/upload-from-url", &alice, json!({ "url": format!("{origin}/photo%20one.png"), "comment": "from the web", "marker": "m1" })).await;
+    let r = call(
+        b,
+        "drive/files/upload-from-url",
+        &alice,
+        json!({ "url": format!("{origin}/photo%20one.png"), "comment": "from the web", "marker": "m1" }),
+    )
+    .await;
     assert_eq!(r.0, 204, "{}", r.1);
     let mut got = Value::Null;
     for _ in 0..100 {
@@ -440,8 +446,15 @@ async fn upload_from_url_and_moderators() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!((got["name"].as_str(), got["type"].as_str()), (Some("photo one.png"), Some("image/png")), "{got}");
-    assert_eq!((got["comment"].as_str(), &got["properties"]), (Some("from the web"), &json!({ "width": 320, "height": 200 })));
+    assert_eq!(
+        (got["name"].as_str(), got["type"].as_str()),
+        (Some("photo one.png"), Some("image/png")),
+        "{got}"
+    );
+    assert_eq!(
+        (got["comment"].as_str(), &got["properties"]),
+        (Some("from the web"), &json!({ "width": 320, "height": 200 }))
+    );
     for bad in ["file:///etc/passwd", "gopher://x", "not a url"] {
         let r = call(b, "drive/files/upload-from-url", &alice, json!({ "url": bad })).await;
         assert_eq!(code(&r), (400, Some("INVALID_PARAM")), "{bad}");
@@ -452,7 +465,11 @@ async fn upload_from_url_and_moderators() {
     assert_eq!(s, 200, "{all}");
     assert_eq!(all[0]["user"]["username"], "alice");
     let (s, shown) = call(b, "admin/drive/show-file", &admin, json!({ "fileId": got["id"] })).await;
-    assert_eq!((s, shown["isLink"].clone(), shown["userHost"].clone()), (200, json!(false), Value::Null), "{shown}");
+    assert_eq!(
+        (s, shown["isLink"].clone(), shown["userHost"].clone()),
+        (200, json!(false), Value::Null),
+        "{shown}"
+    );
     let r = call(b, "admin/drive/files", &alice, json!({})).await;
     assert_eq!(r.0, 403);
     let r = call(b, "admin/delete-all-files-of-a-user", &admin, json!({ "userId": alice_id })).await;

@@ -115,6 +115,42 @@ async fn two_servers_federate() {
     let (_, replies) = call(pb, "notes/replies", &bob, json!({ "noteId": note_b })).await;
     assert_eq!(replies[0]["text"], "nice one", "{replies}");
 
+    // Custom emoji across servers: bob's note uses b's emoji, alice reacts with a's.
+    let (_, party) = upload(pb, &admin_b, &[], "party.png", &png(48, 48)).await;
+    let (s, r) =
+        call(pb, "admin/emoji/add", &admin_b, json!({ "name": "party", "fileId": party["id"] })).await;
+    assert_eq!(s, 200, "{r}");
+    let (_, wave) = upload(pa, &admin_a, &[], "wave.png", &png(48, 48)).await;
+    let (s, r) = call(pa, "admin/emoji/add", &admin_a, json!({ "name": "wave", "fileId": wave["id"] })).await;
+    assert_eq!(s, 200, "{r}");
+    let (_, r) = call(pb, "notes/create", &bob, json!({ "text": "it is a :party:" })).await;
+    let party_note = r["createdNote"]["id"].as_str().unwrap().to_string();
+    let mut party_at_a = String::new();
+    eventually("bob's emoji note at a", async || {
+        let (_, tl) = call(pa, "notes/timeline", &alice, json!({})).await;
+        match tl.as_array().and_then(|l| l.iter().find(|n| n["text"] == "it is a :party:")) {
+            Some(n) => {
+                assert_eq!(n["emojis"], json!({ "party": party["url"] }), "{n}");
+                party_at_a = n["id"].as_str().unwrap().to_string();
+                true
+            }
+            None => false,
+        }
+    })
+    .await;
+    let r = call(pa, "notes/reactions/create", &alice, json!({ "noteId": party_at_a, "reaction": ":wave:" }))
+        .await;
+    assert_eq!(r.0, 204, "{}", r.1);
+    let key = format!(":wave@{}:", a.host());
+    eventually("alice's custom reaction at b", async || {
+        let (_, n) = call(pb, "notes/show", &bob, json!({ "noteId": party_note })).await;
+        n["reactions"] == json!({ key.clone(): 1 })
+            && n["reactionEmojis"] == json!({ format!("wave@{}", a.host()): wave["url"] })
+    })
+    .await;
+    let (_, remote) = call(pb, "admin/emoji/list-remote", &admin_b, json!({ "host": a.host() })).await;
+    assert_eq!(remote[0]["name"], "wave", "{remote}");
+
     // Alice takes her reaction back.
     call(pa, "notes/reactions/delete", &alice, json!({ "noteId": note_at_a })).await;
     eventually("the reaction to go on bob's side", async || {
@@ -124,7 +160,13 @@ async fn two_servers_federate() {
     .await;
 
     // Bob edits his profile and picks an avatar; alice's server sees it.
-    let (s, me) = call(pb, "i/update", &bob, json!({ "name": "Bob B.", "description": "from b", "avatarId": pic["id"] })).await;
+    let (s, me) = call(
+        pb,
+        "i/update",
+        &bob,
+        json!({ "name": "Bob B.", "description": "from b", "avatarId": pic["id"] }),
+    )
+    .await;
     assert_eq!(s, 200, "{me}");
     eventually("bob's new name and avatar at a", async || {
         let (_, u) = call(pa, "users/show", &alice, json!({ "userId": bob_a })).await;

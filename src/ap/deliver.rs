@@ -192,10 +192,19 @@ pub async fn fan_out(fed: &Federation, action: &Action) -> Result<(), Failure> {
                 return Ok(());
             };
             let Some(u) = load_user(conn, user).await? else { return Ok(()) };
-            let like = json!({
+            // A local custom emoji goes as `:name:` with its Emoji tag.
+            let local_emoji = reaction.strip_prefix(':').and_then(|r| r.strip_suffix("@.:"));
+            let content = local_emoji.map_or_else(|| reaction.clone(), |n| format!(":{n}:"));
+            let mut like = json!({
                 "id": format!("{base}/likes/{id}"), "type": "Like", "actor": actor_uri(base, &u),
-                "object": note_uri(base, &note), "content": reaction, "_misskey_reaction": reaction,
+                "object": note_uri(base, &note), "content": content, "_misskey_reaction": content,
             });
+            if let Some(name) = local_emoji {
+                let local = crate::domain::emoji::local(conn).await?;
+                if let Some(e) = local.get(name) {
+                    like["tag"] = json!([crate::ap::render::emoji(base, e)]);
+                }
+            }
             let activity = match action {
                 Action::React { .. } => like,
                 _ => {

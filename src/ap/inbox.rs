@@ -192,6 +192,9 @@ pub async fn process(fed: &Federation, activity: &Value, signer: &UserRow) -> Re
                 .iter()
                 .find_map(|k| activity.get(*k).and_then(Value::as_str))
                 .unwrap_or("❤");
+            if let Some(host) = signer.host.as_deref() {
+                super::media::record_emoji(fed, host, activity).await?;
+            }
             let mut conn = fed.state.db.get().await.map_err(Error::from)?;
             return match reactions::react(&mut conn, &signer.id, &note.id, reaction).await {
                 Ok(()) | Err(Error::Refused(Refusal::AlreadyReacted)) => Ok(()),
@@ -574,6 +577,9 @@ pub async fn store_note(
     });
     let specified = visibility == "specified";
     let file_ids = super::media::note_files(fed, author, doc).await?;
+    if let Some(host) = author.host.as_deref() {
+        super::media::record_emoji(fed, host, doc).await?;
+    }
     let draft = Draft {
         text,
         cw,

@@ -148,3 +148,35 @@ fn percent_decode(s: &str) -> Option<String> {
     }
     String::from_utf8(out).ok()
 }
+
+/// Records the custom emoji an activity or note of `host` names in its `tag`s.
+pub async fn record_emoji(fed: &Federation, host: &str, doc: &Value) -> Result<(), Error> {
+    let Some(tags) = doc.get("tag").and_then(Value::as_array) else { return Ok(()) };
+    let emojis: Vec<&Value> =
+        tags.iter().filter(|t| t.get("type").and_then(Value::as_str) == Some("Emoji")).take(64).collect();
+    if emojis.is_empty() {
+        return Ok(());
+    }
+    let mut conn = fed.state.db.get().await?;
+    for t in emojis {
+        let Some(name) = t.get("name").and_then(Value::as_str).map(|n| n.trim_matches(':').to_string())
+        else {
+            continue;
+        };
+        let icon = t.get("icon");
+        let Some(url) = icon.and_then(|i| i.get("url")).and_then(url_of) else { continue };
+        let e = crate::domain::emoji::RemoteEmoji {
+            name,
+            url,
+            uri: t.get("id").and_then(Value::as_str).map(str::to_string),
+            updated: t
+                .get("updated")
+                .and_then(Value::as_str)
+                .and_then(|u| chrono::DateTime::parse_from_rfc3339(u).ok())
+                .map(|d| d.with_timezone(&chrono::Utc)),
+            mime: icon.and_then(|i| i.get("mediaType")).and_then(Value::as_str).map(str::to_string),
+        };
+        crate::domain::emoji::record_remote(&mut conn, host, e).await?;
+    }
+    Ok(())
+}

@@ -159,6 +159,7 @@ pub struct NoteBatch {
     targets: HashMap<String, NoteRow>,
     polls: HashMap<String, PollRow>,
     files: HashMap<String, crate::db::drive::FileRow>,
+    emojis: std::sync::Arc<HashMap<String, crate::domain::emoji::EmojiRow>>,
 }
 
 impl NoteBatch {
@@ -198,7 +199,15 @@ impl NoteBatch {
                 .await?;
             rows.into_iter().map(|f| (f.id.clone(), f)).collect()
         };
+        let emojis = if list.iter().any(|n| n.user_host.is_none() && !n.emojis.is_empty()) {
+            crate::domain::emoji::local(conn)
+                .await
+                .map_err(|e| diesel::result::Error::QueryBuilderError(format!("{e:?}").into()))?
+        } else {
+            Default::default()
+        };
         Ok(NoteBatch {
+            emojis,
             files,
             users,
             targets: targets.into_iter().map(|n| (n.id.clone(), n)).collect(),
@@ -220,6 +229,12 @@ impl NoteBatch {
             mentioned: n.mentions.iter().filter_map(|id| self.users.get(id)).collect(),
             poll: self.polls.get(&n.id),
             files: n.file_ids.iter().filter_map(|id| self.files.get(id)).collect(),
+            emojis: n
+                .emojis
+                .iter()
+                .filter_map(|name| self.emojis.get(name))
+                .filter(|e| !e.local_only)
+                .collect(),
         })
     }
 }
@@ -265,6 +280,21 @@ async fn note(state: web::Data<AppState>, req: HttpRequest, id: web::Path<String
         parts.author.username
     );
     html_page(&title, n.text.as_deref().unwrap_or_default(), &crate::domain::federation::note_uri(base, &n))
+}
+
+/// A local custom emoji as its Emoji document.
+async fn emoji(state: web::Data<AppState>, name: web::Path<String>) -> HttpResponse {
+    let mut conn = match state.db.get().await {
+        Ok(c) => c,
+        Err(e) => return unavailable(e),
+    };
+    match crate::domain::emoji::local(&mut conn).await {
+        Ok(map) => match map.get(name.as_str()).filter(|e| !e.local_only) {
+            Some(e) => activity_json(render::with_context(render::emoji(&state.config.url, e))),
+            None => not_found(),
+        },
+        Err(e) => unavailable(format!("{e:?}")),
+    }
 }
 
 async fn note_activity(state: web::Data<AppState>, id: web::Path<String>) -> HttpResponse {
@@ -457,5 +487,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/users/{id}/collections/featured", web::get().to(featured))
         .route("/@{acct}", web::get().to(user_by_acct))
         .route("/notes/{id}", web::get().to(note))
-        .route("/notes/{id}/activity", web::get().to(note_activity));
+        .route("/notes/{id}/activity", web::get().to(note_activity))
+        .route("/emojis/{name}", web::get().to(emoji));
 }

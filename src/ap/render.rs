@@ -74,6 +74,17 @@ fn hashtag(base: &str, tag: &str) -> Value {
     json!({ "type": "Hashtag", "href": format!("{base}/tags/{}", crate::mfm::to_html::encode_uri_component(tag)), "name": format!("#{tag}") })
 }
 
+/// A local custom emoji as an Emoji tag (also the document at its id).
+pub fn emoji(base: &str, e: &crate::domain::emoji::EmojiRow) -> Value {
+    json!({
+        "id": format!("{base}/emojis/{}", e.name),
+        "type": "Emoji",
+        "name": format!(":{}:", e.name),
+        "updated": e.updated_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        "icon": { "type": "Image", "mediaType": e.type_.as_deref().unwrap_or("image/png"), "url": e.url() },
+    })
+}
+
 /// A local user as a Person (Service for bots, Application for the instance's own accounts).
 pub fn person(base: &str, user: &UserRow, profile: Option<&ProfileRow>, public_key_pem: &str) -> Value {
     let id = actor_uri(base, user);
@@ -156,6 +167,8 @@ pub struct NoteParts<'a> {
     pub poll: Option<&'a PollRow>,
     /// Its drive files, in order.
     pub files: Vec<&'a crate::db::drive::FileRow>,
+    /// The local custom emoji it uses.
+    pub emojis: Vec<&'a crate::domain::emoji::EmojiRow>,
 }
 
 /// Who a note is addressed to, by its visibility: (to, cc).
@@ -220,6 +233,7 @@ pub fn note(base: &str, note: &NoteRow, p: &NoteParts) -> Value {
         })
         .collect();
     tag.extend(note.tags.iter().map(|t| hashtag(base, t)));
+    tag.extend(p.emojis.iter().map(|e| emoji(base, e)));
     let mut doc = json!({
         "id": id,
         "type": "Note",

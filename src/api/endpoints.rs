@@ -3,8 +3,8 @@
 
 use super::endpoint::{ep, Endpoint, HOUR, SEC};
 use super::{
-    accounts, apps, drive, federation, following, instances, invites, meta, moderation, notes, notifications,
-    ping, queue, relations, timelines, twofactor, users,
+    accounts, apps, drive, emoji, federation, following, instances, invites, meta, moderation, notes,
+    notifications, ping, queue, relations, timelines, twofactor, users,
 };
 
 pub fn all() -> Vec<Endpoint> {
@@ -61,6 +61,33 @@ pub fn all() -> Vec<Endpoint> {
             .doc("Renames or moves a folder (never into itself or below itself)."),
         ep("drive/folders/delete", drive::folder_delete).cred(Some("write:drive")).doc("Deletes an empty folder."),
         ep("drive/folders/find", drive::folder_find).cred(Some("read:drive")).doc("The caller's folders with this exact name."),
+        // custom emoji
+        ep("emojis", emoji::list_public).get().doc("The instance's custom emoji (EmojiSimple)."),
+        ep("emoji", emoji::show_public).get().doc("One local custom emoji by name (EmojiDetailed)."),
+        ep("admin/emoji/add", emoji::add)
+            .cred(Some("write:admin:emoji"))
+            .policy("canManageCustomEmojis", |p| p.can_manage_custom_emojis)
+            .doc("Adds a custom emoji from a drive image. Logged."),
+        ep("admin/emoji/update", emoji::update)
+            .cred(Some("write:admin:emoji"))
+            .policy("canManageCustomEmojis", |p| p.can_manage_custom_emojis)
+            .doc("Changes a custom emoji (by id, or by name): name, image, category, aliases, license, flags. Logged."),
+        ep("admin/emoji/delete", emoji::delete)
+            .cred(Some("write:admin:emoji"))
+            .policy("canManageCustomEmojis", |p| p.can_manage_custom_emojis)
+            .doc("Deletes a custom emoji. Logged."),
+        ep("admin/emoji/copy", emoji::copy)
+            .cred(Some("write:admin:emoji"))
+            .policy("canManageCustomEmojis", |p| p.can_manage_custom_emojis)
+            .doc("Copies another server's emoji into this instance's set. Logged."),
+        ep("admin/emoji/list", emoji::list)
+            .cred(Some("read:admin:emoji"))
+            .policy("canManageCustomEmojis", |p| p.can_manage_custom_emojis)
+            .doc("This instance's custom emoji, by name."),
+        ep("admin/emoji/list-remote", emoji::list_remote)
+            .cred(Some("read:admin:emoji"))
+            .policy("canManageCustomEmojis", |p| p.can_manage_custom_emojis)
+            .doc("Other servers' custom emoji seen here, by name and host."),
         // meta
         ep("meta", meta::meta).get().doc("Instance information (MetaDetailed, or MetaLite with detail: false)."),
         ep("ping", ping::ping).doc("The server's clock."),

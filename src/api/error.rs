@@ -493,6 +493,21 @@ fn refusal(r: crate::domain::Refusal) -> ApiError {
             "f419f9f8-2f4d-46b1-9fb4-49d3a2fd7191",
             "The file specified as an avatar is not an image.",
         ),
+        NoSuchEmojiFile => ("NO_SUCH_FILE", "fc46b5a4-6b92-4c33-ac66-b806659bb5cf", "No such file."),
+        NoSuchEmojiFileToUpdate => ("NO_SUCH_FILE", "14fb9fd9-0731-4e2f-aeb9-f09e4740333d", "No such file."),
+        EmojiNotImage => {
+            ("UNSUPPORTED_FILE_TYPE", "f7599d96-8750-af68-1633-9575d625c1a7", "Unsupported file type.")
+        }
+        DuplicateEmojiName => ("DUPLICATE_NAME", "f7a3462c-4e6e-4069-8421-b9bd4f4c3975", "Duplicate name."),
+        SameNameEmojiExists => (
+            "SAME_NAME_EMOJI_EXISTS",
+            "7180fe9d-1ee3-bff9-647d-fe9896d2ffb8",
+            "Emoji that have same name already exists.",
+        ),
+        NoSuchEmojiToUpdate => ("NO_SUCH_EMOJI", "684dec9d-a8c2-4364-9aa8-456c49cb1dc8", "No such emoji."),
+        NoSuchEmojiToDelete => ("NO_SUCH_EMOJI", "be83669b-773a-44b7-b1f8-e5e5170ac3c2", "No such emoji."),
+        NoSuchEmojiToCopy => ("NO_SUCH_EMOJI", "e2785b66-dca3-4087-9cac-b93c541cc425", "No such emoji."),
+        NoSuchEmoji => ("NO_SUCH_EMOJI", "6a5e3be7-5ac3-44a6-a425-9937cd66f8e3", "No such emoji."),
         BannerNotImage => (
             "BANNER_NOT_AN_IMAGE",
             "75aedb19-2afd-4e6d-87fc-67941256fa60",

@@ -60,6 +60,11 @@ pub fn body_value(body: &Bytes) -> Result<serde_json::Value, ApiError> {
     Ok(v)
 }
 
+/// Refuses a NUL character anywhere in parameters that did not come as JSON (form fields).
+pub fn check_no_nul(v: &serde_json::Value) -> Result<(), ApiError> {
+    no_nul(v, &mut String::new())
+}
+
 /// Refuses a NUL character in any string or key, naming where it is (`text`, `poll.choices[1]`):
 /// PostgreSQL cannot store one, and no parameter of Misskey's takes one.
 fn no_nul(v: &serde_json::Value, path: &mut String) -> Result<(), ApiError> {

@@ -66,7 +66,9 @@ where
                 return Err(bad("one file per request"));
             }
             if let Some(f) = identify.take() {
-                who = Some(f(Value::Object(fields.clone())).await?);
+                let so_far = Value::Object(fields.clone());
+                super::params::check_no_nul(&so_far)?;
+                who = Some(f(so_far).await?);
             }
             let filename = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_string);
             let mut got = Receiving::start(storage, max_bytes).await?;
@@ -91,10 +93,12 @@ where
             }
         }
     }
+    let fields = Value::Object(fields);
+    super::params::check_no_nul(&fields)?;
     let who = match (who, identify) {
         (Some(w), _) => w,
-        (None, Some(f)) => f(Value::Object(fields.clone())).await?,
+        (None, Some(f)) => f(fields.clone()).await?,
         (None, None) => return Err(ApiError::internal("caller not identified")),
     };
-    Ok((Value::Object(fields), who, upload))
+    Ok((fields, who, upload))
 }

@@ -150,6 +150,12 @@ pub struct PackRow {
     /// The note's drive files as a JSON array of rows, in the note's order (when it has any).
     #[diesel(sql_type = Nullable<Text>)]
     pub files: Option<String>,
+    /// A remote note's custom emoji, `{name: url}` as JSON (when it uses any).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub emoji_urls: Option<String>,
+    /// Other servers' custom emoji among the reactions, `{"name@host": url}` as JSON.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub reaction_emoji_urls: Option<String>,
 }
 
 impl List {
@@ -181,7 +187,15 @@ impl List {
                  THEN ARRAY(SELECT v.choice FROM poll_votes v WHERE v.user_id = $1 AND v.note_id = r.id) \
                  ELSE '{{}}'::int[] END AS my_votes, \
                CASE WHEN r.file_ids <> '{{}}' THEN (SELECT json_agg(f ORDER BY array_position(r.file_ids, f.id))::text \
-                 FROM drive_files f WHERE f.id = ANY(r.file_ids)) END AS files \
+                 FROM drive_files f WHERE f.id = ANY(r.file_ids)) END AS files, \
+               CASE WHEN r.user_host IS NOT NULL AND r.emojis <> '{{}}' THEN (SELECT json_object_agg(e.name, \
+                 CASE WHEN e.public_url = '' THEN e.original_url ELSE e.public_url END)::text \
+                 FROM emojis e WHERE e.host = r.user_host AND e.name = ANY(r.emojis)) END AS emoji_urls, \
+               CASE WHEN r.reactions::text LIKE '%@%' THEN (SELECT json_object_agg(e.name || '@' || e.host, \
+                 CASE WHEN e.public_url = '' THEN e.original_url ELSE e.public_url END)::text \
+                 FROM jsonb_object_keys(r.reactions) k JOIN emojis e \
+                   ON e.name = substring(k from '^:([A-Za-z0-9_]+)@') AND e.host = substring(k from '@(.+):$')) \
+                 END AS reaction_emoji_urls \
              FROM rows r JOIN users u ON u.id = r.user_id LEFT JOIN polls pl ON r.has_poll AND pl.note_id = r.id",
             list = self.sql,
             p = columns("p"),

@@ -418,6 +418,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    emojis (id) {
+        id -> Varchar,
+        updated_at -> Nullable<Timestamptz>,
+        name -> Varchar,
+        host -> Nullable<Varchar>,
+        category -> Nullable<Varchar>,
+        original_url -> Varchar,
+        public_url -> Varchar,
+        uri -> Nullable<Varchar>,
+        #[sql_name = "type"]
+        type_ -> Nullable<Varchar>,
+        aliases -> Array<Text>,
+        license -> Nullable<Varchar>,
+        local_only -> Bool,
+        is_sensitive -> Bool,
+        role_ids_that_can_be_used_this_emoji_as_reaction -> Array<Text>,
+    }
+}
+
 diesel::joinable!(notes -> users (user_id));
 diesel::joinable!(user_list_members -> user_lists (user_list_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -449,4 +469,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     deleted_accounts,
     drive_folders,
     drive_files,
+    emojis,
 );

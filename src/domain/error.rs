@@ -70,6 +70,16 @@ pub enum Refusal {
     NoSuchBanner,
     AvatarNotImage,
     BannerNotImage,
+    // Custom emoji.
+    NoSuchEmojiFile,
+    NoSuchEmojiFileToUpdate,
+    EmojiNotImage,
+    DuplicateEmojiName,
+    SameNameEmojiExists,
+    NoSuchEmojiToUpdate,
+    NoSuchEmojiToDelete,
+    NoSuchEmojiToCopy,
+    NoSuchEmoji,
 }
 
 /// What was being done to a drive file when it was refused (Misskey tells each apart).

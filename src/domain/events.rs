@@ -57,6 +57,16 @@ pub enum Event {
     NotificationsRead { user: String },
     /// Something in `user`'s drive changed.
     Drive { user: String, change: DriveChange },
+    /// The instance's custom emoji changed (every connection hears it); `names` of deleted ones.
+    Emoji { change: EmojiChange, ids: Vec<String>, names: Vec<String> },
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub enum EmojiChange {
+    Added,
+    Updated,
+    Deleted,
 }
 
 /// A change in a drive, as its owner's `drive` channel (and `main`, for new files) hears it.

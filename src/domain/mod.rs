@@ -2,6 +2,7 @@
 
 pub mod deletion;
 pub mod drive;
+pub mod emoji;
 mod error;
 pub mod events;
 pub mod federation;

@@ -16,7 +16,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 /// What any reaction becomes where a specific one cannot be kept (Misskey's like).
 pub const FALLBACK: &str = "\u{2764}";
 
-/// A stored reaction as clients see it: local custom emoji gain `@.`.
+/// A reaction as clients see it: local custom emoji as `:name@.:` (how they are stored).
 pub fn key(r: &str) -> String {
     if r.starts_with(':') && r.ends_with(':') && !r.contains('@') && r.len() > 2 {
         format!("{}@.:", &r[..r.len() - 1])
@@ -25,10 +25,9 @@ pub fn key(r: &str) -> String {
     }
 }
 
-/// What a requested reaction becomes: a single Unicode emoji stays (without variation
+/// What a requested Unicode reaction becomes: a single Unicode emoji stays (without variation
 /// selectors), anything else becomes the fallback heart; `likeOnly` notes take only the heart.
-/// Custom emoji arrive with the emoji feature; until one exists under a name, `:name:` falls
-/// back as on Misskey.
+/// Custom emoji (`:name:`) are decided by `emoji::reaction`.
 pub fn normalize(r: &str, acceptance: Option<&str>) -> String {
     if acceptance == Some("likeOnly") {
         return FALLBACK.into();
@@ -111,10 +110,23 @@ pub async fn react(
     if super::notes::is_pure_renote(&note) {
         return Err(Refusal::CannotReactToRenote.into());
     }
-    let reaction = normalize(requested, note.reaction_acceptance.as_deref());
+    let reacter_host: Option<String> =
+        crate::db::schema::users::table.find(user).select(crate::db::schema::users::host).first(conn).await?;
+    let acceptance = note.reaction_acceptance.as_deref();
+    let like_only = acceptance == Some("likeOnly")
+        || (reacter_host.is_some()
+            && matches!(acceptance, Some("likeOnlyForRemote" | "nonSensitiveOnlyForLocalLikeOnlyForRemote")));
+    let reaction = if like_only {
+        FALLBACK.to_string()
+    } else if requested.len() > 2 && requested.starts_with(':') && requested.ends_with(':') {
+        super::emoji::reaction(conn, requested, reacter_host.as_deref(), acceptance)
+            .await?
+            .unwrap_or_else(|| FALLBACK.into())
+    } else {
+        normalize(requested, acceptance)
+    };
     // A local user's reaction to a remote note is sent to its author's server, enqueued with it.
-    let tell = super::federation::is_remote(conn, &note.user_id).await?
-        && !super::federation::is_remote(conn, user).await?;
+    let tell = reacter_host.is_none() && note.user_host.is_some();
     let replaced = conn
         .transaction::<_, Error, _>(async |conn| {
             let existing = locked_existing(conn, user, &note.id).await?;

@@ -8,7 +8,7 @@ use super::view::NoteView;
 use crate::api::pack::notifications::{self as pack_n, NotificationRow};
 use crate::api::pack::users as pack_users;
 use crate::bus::pubsub::PubSub;
-use crate::domain::events::{DriveChange, Event, NoteChange, Reach};
+use crate::domain::events::{DriveChange, EmojiChange, Event, NoteChange, Reach};
 use crate::domain::timelines::{self, Viewer};
 use crate::state::AppState;
 use diesel::prelude::*;
@@ -138,6 +138,47 @@ fn to_main(hub: &Hub, user: &str, event: &str, body: Option<&str>) -> Frames {
         }
     }
     out
+}
+
+/// A change of the instance's emoji, to every connection (`emojiAdded`, `emojiUpdated`,
+/// `emojiDeleted`, outside any channel).
+async fn emoji_changed(
+    hub: &Hub,
+    state: &AppState,
+    change: EmojiChange,
+    ids: &[String],
+    names: Vec<String>,
+) -> anyhow::Result<Frames> {
+    use crate::db::schema::emojis;
+    use crate::domain::emoji::EmojiRow;
+    crate::domain::emoji::forget_local();
+    let outs: Vec<Outbox> = hub.lock().conns.values().map(|c| c.out.clone()).collect();
+    if outs.is_empty() {
+        return Ok(vec![]);
+    }
+    let packed: Vec<serde_json::Value> = match change {
+        EmojiChange::Deleted => ids
+            .iter()
+            .zip(&names)
+            .map(|(id, name)| json!({ "id": id, "name": name, "aliases": [], "category": null, "host": null, "url": "", "license": null, "isSensitive": false, "localOnly": false, "roleIdsThatCanBeUsedThisEmojiAsReaction": [] }))
+            .collect(),
+        _ => {
+            let mut conn = state.db.get().await?;
+            let rows: Vec<EmojiRow> =
+                emojis::table.filter(emojis::id.eq_any(ids)).select(EmojiRow::as_select()).load(&mut conn).await?;
+            rows.iter().map(crate::api::emoji::detailed).collect()
+        }
+    };
+    let (event, body) = match change {
+        EmojiChange::Added => match <[serde_json::Value]>::first(&packed) {
+            Some(e) => ("emojiAdded", json!({ "emoji": e })),
+            None => return Ok(vec![]),
+        },
+        EmojiChange::Updated => ("emojiUpdated", json!({ "emojis": packed })),
+        EmojiChange::Deleted => ("emojiDeleted", json!({ "emojis": packed })),
+    };
+    let frame = json!({ "type": event, "body": body }).to_string();
+    Ok(outs.into_iter().map(|o| (o, frame.clone())).collect())
 }
 
 /// A drive change, to the owner's `drive` channels (and `main` for new files).
@@ -279,6 +320,7 @@ async fn prepare(hub: &Hub, state: &AppState, ev: Event) -> anyhow::Result<Frame
             Ok(vec![])
         }
         Event::Drive { user, change } => drive(hub, state, &user, change).await,
+        Event::Emoji { change, ids, names } => emoji_changed(hub, state, change, &ids, names).await,
         Event::ListChanged { id } => {
             let ids: Vec<(ConnId, Option<String>)> = {
                 let g = hub.lock();

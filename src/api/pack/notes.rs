@@ -42,8 +42,8 @@ pub struct Note<'a> {
     replies_count: i32,
     reaction_count: i64,
     reactions: &'a RawValue,
-    reaction_emojis: EmptyMap,
-    emojis: EmptyMap,
+    reaction_emojis: JsonMap,
+    emojis: JsonMap,
     file_ids: &'a [String],
     files: Vec<Value>,
     reply_id: Option<&'a str>,
@@ -88,6 +88,24 @@ struct Choice<'a> {
     text: &'a str,
     votes: i32,
     is_voted: bool,
+}
+
+/// A JSON object the packing statement wrote (`{}` when it wrote none).
+struct JsonMap(Option<Box<RawValue>>);
+
+impl JsonMap {
+    fn of(text: Option<&str>) -> Self {
+        JsonMap(text.and_then(|t| RawValue::from_string(t.to_string()).ok()))
+    }
+}
+
+impl Serialize for JsonMap {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Some(raw) => raw.serialize(s),
+            None => EmptyMap.serialize(s),
+        }
+    }
 }
 
 /// A note's files as others see them (files deleted since are left out, as Misskey does).
@@ -139,8 +157,8 @@ fn render<'a>(base: &str, me: Option<&str>, r: &'a PackRow) -> Note<'a> {
         replies_count: n.replies_count,
         reaction_count: n.reactions.count,
         reactions: &n.reactions.json,
-        reaction_emojis: EmptyMap,
-        emojis: EmptyMap,
+        reaction_emojis: JsonMap::of(r.reaction_emoji_urls.as_deref()),
+        emojis: JsonMap::of(r.emoji_urls.as_deref().filter(|_| visible)),
         file_ids: if visible { &n.file_ids } else { &[] },
         files: if visible { files_of(r) } else { vec![] },
         reply_id: n.reply_id.as_deref(),
@@ -229,6 +247,8 @@ pub async fn pack_created(
         poll_votes: None,
         my_votes: vec![],
         files: None,
+        emoji_urls: None,
+        reaction_emoji_urls: None,
     };
     Ok(serde_json::to_value(render(base, Some(me), &row)).expect("a Note serialises"))
 }

@@ -1,0 +1,416 @@
+//! Custom emoji: the instance's own, made from drive images by those whose role may manage
+//! them, and the ones other servers use in their notes and reactions (recorded from their
+//! `tag`s). Names, duplicates, which reactions a custom emoji can be, and the per-process list
+//! of local emoji that reactions and clients read are decided here.
+
+use super::events::{self, EmojiChange, Event};
+use super::{Error, Refusal};
+use crate::db::schema::{drive_files, emojis};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, RwLock};
+use std::time::{Duration, Instant};
+
+/// Longest emoji name.
+pub const MAX_NAME: usize = 128;
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = emojis)]
+pub struct EmojiRow {
+    pub id: String,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub name: String,
+    pub host: Option<String>,
+    pub category: Option<String>,
+    pub original_url: String,
+    pub public_url: String,
+    pub uri: Option<String>,
+    pub type_: Option<String>,
+    pub aliases: Vec<String>,
+    pub license: Option<String>,
+    pub local_only: bool,
+    pub is_sensitive: bool,
+    pub role_ids_that_can_be_used_this_emoji_as_reaction: Vec<String>,
+}
+
+impl EmojiRow {
+    /// The URL clients show.
+    pub fn url(&self) -> &str {
+        if self.public_url.is_empty() {
+            &self.original_url
+        } else {
+            &self.public_url
+        }
+    }
+}
+
+/// Letters, digits and `_`, as Misskey's names are.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= MAX_NAME && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The local emoji, by name, as this process last read them (at most [`LOCAL_TTL`] ago, or
+/// since a change here).
+static LOCAL: LazyLock<RwLock<Option<(Instant, Arc<HashMap<String, EmojiRow>>)>>> =
+    LazyLock::new(Default::default);
+const LOCAL_TTL: Duration = Duration::from_secs(30);
+
+pub async fn local(conn: &mut AsyncPgConnection) -> Result<Arc<HashMap<String, EmojiRow>>, Error> {
+    if let Some((at, map)) = LOCAL.read().ok().and_then(|g| g.clone()) {
+        if at.elapsed() < LOCAL_TTL {
+            return Ok(map);
+        }
+    }
+    let rows: Vec<EmojiRow> =
+        emojis::table.filter(emojis::host.is_null()).select(EmojiRow::as_select()).load(conn).await?;
+    let map = Arc::new(rows.into_iter().map(|e| (e.name.clone(), e)).collect::<HashMap<_, _>>());
+    if let Ok(mut g) = LOCAL.write() {
+        *g = Some((Instant::now(), map.clone()));
+    }
+    Ok(map)
+}
+
+/// Forgets the local list (after a change; other processes read it again within [`LOCAL_TTL`],
+/// or at once when they hear the change).
+pub fn forget_local() {
+    if let Ok(mut g) = LOCAL.write() {
+        *g = None;
+    }
+}
+
+fn changed(change: EmojiChange, ids: Vec<String>, names: Vec<String>) {
+    forget_local();
+    events::emit(Event::Emoji { change, ids, names });
+}
+
+/// What an emoji is to be, as an administrator sets it; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct Fields {
+    pub name: Option<String>,
+    pub file_id: Option<String>,
+    pub category: Option<Option<String>>,
+    pub aliases: Option<Vec<String>>,
+    pub license: Option<Option<String>>,
+    pub is_sensitive: Option<bool>,
+    pub local_only: Option<bool>,
+    pub roles: Option<Vec<String>>,
+}
+
+fn check_fields(f: &Fields) -> Result<(), Error> {
+    if let Some(n) = &f.name {
+        if !valid_name(n) {
+            return Err(Error::invalid("name", "letters, digits and _ (at most 128)"));
+        }
+    }
+    if let Some(a) = &f.aliases {
+        if a.len() > 64 || a.iter().any(|x| x.chars().count() > 128 || x.contains('\0')) {
+            return Err(Error::invalid("aliases", "at most 64 aliases of at most 128 characters"));
+        }
+    }
+    if f.category.as_ref().and_then(|c| c.as_deref()).is_some_and(|c| c.chars().count() > 128) {
+        return Err(Error::invalid("category", "at most 128 characters"));
+    }
+    if f.license.as_ref().and_then(|c| c.as_deref()).is_some_and(|c| c.chars().count() > 1024) {
+        return Err(Error::invalid("license", "at most 1024 characters"));
+    }
+    if f.roles.as_ref().is_some_and(|r| r.len() > 64 || r.iter().any(|x| x.len() > 128)) {
+        return Err(Error::invalid("roleIdsThatCanBeUsedThisEmojiAsReaction", "at most 64 role ids"));
+    }
+    Ok(())
+}
+
+/// The image of an emoji: a drive image file, its URLs and type.
+async fn image(
+    conn: &mut AsyncPgConnection,
+    file_id: &str,
+    missing: Refusal,
+) -> Result<(String, String, String), Error> {
+    let f: Option<(String, Option<String>, String, Option<String>)> = drive_files::table
+        .find(file_id)
+        .select((
+            drive_files::url,
+            drive_files::webpublic_url,
+            drive_files::type_,
+            drive_files::webpublic_type,
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    let (url, web, t, web_t) = f.ok_or(missing)?;
+    if !t.starts_with("image/") {
+        return Err(Refusal::EmojiNotImage.into());
+    }
+    Ok((url.clone(), web.unwrap_or(url), web_t.unwrap_or(t)))
+}
+
+/// Adds a local emoji from a drive image.
+pub async fn add(conn: &mut AsyncPgConnection, by: &str, f: Fields) -> Result<EmojiRow, Error> {
+    check_fields(&f)?;
+    let name = f.name.clone().ok_or_else(|| Error::invalid("name", "required"))?;
+    let file = f.file_id.clone().ok_or_else(|| Error::invalid("fileId", "required"))?;
+    let (original, public, t) = image(conn, &file, Refusal::NoSuchEmojiFile).await?;
+    let taken: i64 = emojis::table
+        .filter(emojis::name.eq(&name).and(emojis::host.is_null()))
+        .count()
+        .get_result(conn)
+        .await?;
+    if taken > 0 {
+        return Err(Refusal::DuplicateEmojiName.into());
+    }
+    let row: EmojiRow = diesel::insert_into(emojis::table)
+        .values((
+            emojis::id.eq(crate::id::gen()),
+            emojis::updated_at.eq(Utc::now()),
+            emojis::name.eq(&name),
+            emojis::category.eq(f.category.flatten()),
+            emojis::original_url.eq(original),
+            emojis::public_url.eq(public),
+            emojis::type_.eq(t),
+            emojis::aliases.eq(clean_aliases(f.aliases.unwrap_or_default())),
+            emojis::license.eq(f.license.flatten()),
+            emojis::local_only.eq(f.local_only.unwrap_or(false)),
+            emojis::is_sensitive.eq(f.is_sensitive.unwrap_or(false)),
+            emojis::role_ids_that_can_be_used_this_emoji_as_reaction.eq(f.roles.unwrap_or_default()),
+        ))
+        .returning(EmojiRow::as_returning())
+        .get_result(conn)
+        .await?;
+    super::moderation::log(
+        conn,
+        by,
+        "addCustomEmoji",
+        serde_json::json!({ "emojiId": row.id, "emoji": row.name }),
+    )
+    .await?;
+    changed(EmojiChange::Added, vec![row.id.clone()], vec![]);
+    Ok(row)
+}
+
+fn clean_aliases(a: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> =
+        a.into_iter().map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect();
+    out.dedup();
+    out
+}
+
+/// Changes a local emoji, found by id (or by name when no id is given).
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    by: &str,
+    id: Option<&str>,
+    f: Fields,
+) -> Result<EmojiRow, Error> {
+    check_fields(&f)?;
+    let mut q = emojis::table.filter(emojis::host.is_null()).select(EmojiRow::as_select()).into_boxed();
+    q = match (id, &f.name) {
+        (Some(id), _) => q.filter(emojis::id.eq(id.to_string())),
+        (None, Some(n)) => q.filter(emojis::name.eq(n.clone())),
+        (None, None) => return Err(Error::invalid("id", "id or name is required")),
+    };
+    let old: EmojiRow = q.first(conn).await.optional()?.ok_or(Refusal::NoSuchEmojiToUpdate)?;
+    let name = f.name.clone().unwrap_or_else(|| old.name.clone());
+    if name != old.name {
+        let taken: i64 = emojis::table
+            .filter(emojis::name.eq(&name).and(emojis::host.is_null()))
+            .count()
+            .get_result(conn)
+            .await?;
+        if taken > 0 {
+            return Err(Refusal::SameNameEmojiExists.into());
+        }
+    }
+    let (original, public, t) = match &f.file_id {
+        Some(file) => image(conn, file, Refusal::NoSuchEmojiFileToUpdate).await?,
+        None => (old.original_url.clone(), old.public_url.clone(), old.type_.clone().unwrap_or_default()),
+    };
+    let row: EmojiRow = diesel::update(emojis::table.find(&old.id))
+        .set((
+            emojis::updated_at.eq(Utc::now()),
+            emojis::name.eq(name),
+            emojis::category.eq(f.category.unwrap_or(old.category.clone())),
+            emojis::original_url.eq(original),
+            emojis::public_url.eq(public),
+            emojis::type_.eq(t),
+            emojis::aliases.eq(f.aliases.map(clean_aliases).unwrap_or(old.aliases.clone())),
+            emojis::license.eq(f.license.unwrap_or(old.license.clone())),
+            emojis::local_only.eq(f.local_only.unwrap_or(old.local_only)),
+            emojis::is_sensitive.eq(f.is_sensitive.unwrap_or(old.is_sensitive)),
+            emojis::role_ids_that_can_be_used_this_emoji_as_reaction
+                .eq(f.roles.unwrap_or(old.role_ids_that_can_be_used_this_emoji_as_reaction.clone())),
+        ))
+        .returning(EmojiRow::as_returning())
+        .get_result(conn)
+        .await?;
+    let info = serde_json::json!({ "emojiId": row.id, "before": old.name, "after": row.name });
+    super::moderation::log(conn, by, "updateCustomEmoji", info).await?;
+    changed(EmojiChange::Updated, vec![row.id.clone()], vec![]);
+    Ok(row)
+}
+
+pub async fn delete(conn: &mut AsyncPgConnection, by: &str, id: &str) -> Result<(), Error> {
+    let old: EmojiRow = emojis::table
+        .find(id)
+        .select(EmojiRow::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(Refusal::NoSuchEmojiToDelete)?;
+    diesel::delete(emojis::table.find(id)).execute(conn).await?;
+    super::moderation::log(
+        conn,
+        by,
+        "deleteCustomEmoji",
+        serde_json::json!({ "emoji": old.name, "host": old.host }),
+    )
+    .await?;
+    if old.host.is_none() {
+        changed(EmojiChange::Deleted, vec![old.id], vec![old.name]);
+    }
+    Ok(())
+}
+
+/// Copies a remote emoji into the local set (its image stays where it is).
+pub async fn copy(conn: &mut AsyncPgConnection, by: &str, id: &str) -> Result<EmojiRow, Error> {
+    let src: EmojiRow = emojis::table
+        .find(id)
+        .filter(emojis::host.is_not_null())
+        .select(EmojiRow::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(Refusal::NoSuchEmojiToCopy)?;
+    let taken: i64 = emojis::table
+        .filter(emojis::name.eq(&src.name).and(emojis::host.is_null()))
+        .count()
+        .get_result(conn)
+        .await?;
+    if taken > 0 {
+        return Err(Refusal::DuplicateEmojiName.into());
+    }
+    let row: EmojiRow = diesel::insert_into(emojis::table)
+        .values((
+            emojis::id.eq(crate::id::gen()),
+            emojis::updated_at.eq(Utc::now()),
+            emojis::name.eq(&src.name),
+            emojis::category.eq(&src.category),
+            emojis::original_url.eq(&src.original_url),
+            emojis::public_url.eq(src.url()),
+            emojis::type_.eq(&src.type_),
+            emojis::aliases.eq(&src.aliases),
+            emojis::license.eq(&src.license),
+            emojis::is_sensitive.eq(src.is_sensitive),
+        ))
+        .returning(EmojiRow::as_returning())
+        .get_result(conn)
+        .await?;
+    super::moderation::log(
+        conn,
+        by,
+        "addCustomEmoji",
+        serde_json::json!({ "emojiId": row.id, "emoji": row.name }),
+    )
+    .await?;
+    changed(EmojiChange::Added, vec![row.id.clone()], vec![]);
+    Ok(row)
+}
+
+/// An emoji another server uses, as its `tag` describes it.
+pub struct RemoteEmoji {
+    pub name: String,
+    pub url: String,
+    pub uri: Option<String>,
+    pub updated: Option<DateTime<Utc>>,
+    pub mime: Option<String>,
+}
+
+/// Records (or refreshes) a remote server's emoji; the name is checked, the URL must be http(s).
+pub async fn record_remote(conn: &mut AsyncPgConnection, host: &str, e: RemoteEmoji) -> Result<(), Error> {
+    let ok_url =
+        e.url.len() <= 1024 && url::Url::parse(&e.url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+    if !valid_name(&e.name) || !ok_url || host.len() > 512 {
+        return Ok(());
+    }
+    let mime = e.mime.filter(|m| m.len() <= 64 && m.starts_with("image/"));
+    let uri = e.uri.filter(|u| u.len() <= 1024);
+    diesel::sql_query(
+        "INSERT INTO emojis (id, updated_at, name, host, original_url, public_url, uri, type) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7) \
+         ON CONFLICT (name, coalesce(host, '')) DO UPDATE SET original_url = EXCLUDED.original_url, \
+           public_url = EXCLUDED.public_url, uri = EXCLUDED.uri, type = EXCLUDED.type, updated_at = EXCLUDED.updated_at \
+         WHERE emojis.original_url IS DISTINCT FROM EXCLUDED.original_url",
+    )
+    .bind::<diesel::sql_types::Varchar, _>(crate::id::gen())
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>, _>(e.updated.or(Some(Utc::now())))
+    .bind::<diesel::sql_types::Varchar, _>(&e.name)
+    .bind::<diesel::sql_types::Varchar, _>(host)
+    .bind::<diesel::sql_types::Varchar, _>(&e.url)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Varchar>, _>(uri)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Varchar>, _>(mime)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A remote emoji by name and host.
+pub async fn remote(conn: &mut AsyncPgConnection, name: &str, host: &str) -> Result<Option<EmojiRow>, Error> {
+    Ok(emojis::table
+        .filter(emojis::name.eq(name).and(emojis::host.eq(host)))
+        .select(EmojiRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// What a `:name:` (or `:name@host:`) reaction by a user of `reacter_host` becomes: the emoji's
+/// stored form when it exists for them and the note takes it, else `None` (the fallback).
+pub async fn reaction(
+    conn: &mut AsyncPgConnection,
+    requested: &str,
+    reacter_host: Option<&str>,
+    acceptance: Option<&str>,
+) -> Result<Option<String>, Error> {
+    let Some(inner) = requested.strip_prefix(':').and_then(|r| r.strip_suffix(':')) else { return Ok(None) };
+    let (name, host) = match inner.split_once('@') {
+        Some((n, h)) => (n, Some(h)),
+        None => (inner, None),
+    };
+    let non_sensitive_only =
+        matches!(acceptance, Some("nonSensitiveOnly" | "nonSensitiveOnlyForLocalLikeOnlyForRemote"));
+    match reacter_host {
+        // A local user reacts with a local emoji (`:name:` or `:name@.:`).
+        None => {
+            if host.is_some_and(|h| h != ".") {
+                return Ok(None);
+            }
+            let local = local(conn).await?;
+            let Some(e) = local.get(name) else { return Ok(None) };
+            // Roles that may use an emoji arrive with roles: until then a restricted emoji is no
+            // one's to react with.
+            if !e.role_ids_that_can_be_used_this_emoji_as_reaction.is_empty()
+                || (non_sensitive_only && e.is_sensitive)
+            {
+                return Ok(None);
+            }
+            Ok(Some(format!(":{name}@.:")))
+        }
+        // A remote user reacts with an emoji of their own server, recorded from the activity.
+        Some(h) => {
+            let Some(e) = remote(conn, name, h).await? else { return Ok(None) };
+            if (non_sensitive_only && e.is_sensitive) || super::federation::silenced(h) {
+                return Ok(None);
+            }
+            Ok(Some(format!(":{name}@{h}:")))
+        }
+    }
+}
+
+/// Local emoji used in a text, for the `tag` of an activity.
+pub async fn used_local(conn: &mut AsyncPgConnection, names: &[String]) -> Result<Vec<EmojiRow>, Error> {
+    if names.is_empty() {
+        return Ok(vec![]);
+    }
+    let local = local(conn).await?;
+    Ok(names.iter().filter_map(|n| local.get(n).filter(|e| !e.local_only).cloned()).collect())
+}

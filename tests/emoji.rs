@@ -1,0 +1,108 @@
+//! Custom emoji: made from drive images by those whose role may, listed for clients, used as
+//! reactions (with Misskey's fallback where one cannot be), renamed and removed; shapes fit
+//! misskey-js.
+
+mod common;
+use common::*;
+use serde_json::{json, Value};
+
+fn code(r: &(u16, Value)) -> (u16, Option<&str>) {
+    (r.0, r.1["error"]["code"].as_str())
+}
+
+#[tokio::test]
+async fn custom_emoji_lifecycle_and_reactions() {
+    let inst = Instance::init("emoji").without_rate_limits();
+    let (server, admin) = serve_signed_in(&inst).await;
+    let b = server.base.as_str();
+    let (_, alice) = user(b, &admin, "alice").await;
+    let (_, bob) = user(b, &admin, "bob").await;
+
+    let (_, img) = upload(b, &admin, &[], "blobcat.png", &png(64, 64)).await;
+    let (_, txt) = upload(b, &admin, &[], "x.txt", b"not an image").await;
+    let (s, e) = call(
+        b,
+        "admin/emoji/add",
+        &admin,
+        json!({ "name": "blobcat", "fileId": img["id"], "category": "cats", "aliases": ["cat", "blob"] }),
+    )
+    .await;
+    assert_eq!(s, 200, "{e}");
+    assert_eq!(
+        (e["name"].as_str(), e["host"].clone(), e["category"].as_str()),
+        (Some("blobcat"), Value::Null, Some("cats"))
+    );
+    assert_eq!(e["url"], img["url"]);
+    let r = call(b, "admin/emoji/add", &admin, json!({ "name": "blobcat", "fileId": img["id"] })).await;
+    assert_eq!(code(&r), (400, Some("DUPLICATE_NAME")));
+    let r = call(b, "admin/emoji/add", &admin, json!({ "name": "text", "fileId": txt["id"] })).await;
+    assert_eq!(code(&r), (400, Some("UNSUPPORTED_FILE_TYPE")));
+    let r = call(b, "admin/emoji/add", &admin, json!({ "name": "bad name!", "fileId": img["id"] })).await;
+    assert_eq!(code(&r), (400, Some("INVALID_PARAM")));
+    let r = call(b, "admin/emoji/add", &admin, json!({ "name": "x", "fileId": "nope" })).await;
+    assert_eq!(code(&r), (400, Some("NO_SUCH_FILE")));
+    // Only a role that may manage emoji may.
+    let r = call(b, "admin/emoji/add", &alice, json!({ "name": "mine", "fileId": img["id"] })).await;
+    assert_eq!(code(&r), (403, Some("ROLE_PERMISSION_DENIED")));
+
+    // Clients list them, without signing in.
+    let (s, list) = get(b, "/api/emojis").await;
+    assert_eq!(s, 200);
+    let list: Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list["emojis"][0]["name"], "blobcat", "{list}");
+    let (s, one) = api(b, "emoji", json!({ "name": "blobcat" })).await;
+    assert_eq!((s, one["aliases"].clone()), (200, json!(["cat", "blob"])));
+    let r = api(b, "emoji", json!({ "name": "nothing" })).await;
+    assert_eq!(code(&r), (400, Some("NO_SUCH_EMOJI")));
+
+    // Reactions: a local emoji is kept as `:name@.:`; an unknown one becomes the like.
+    let (_, n) = call(b, "notes/create", &alice, json!({ "text": "meow :blobcat:" })).await;
+    let note = n["createdNote"]["id"].as_str().unwrap().to_string();
+    let r = call(b, "notes/reactions/create", &bob, json!({ "noteId": note, "reaction": ":blobcat:" })).await;
+    assert_eq!(r.0, 204, "{}", r.1);
+    let r =
+        call(b, "notes/reactions/create", &admin, json!({ "noteId": note, "reaction": ":nosuch:" })).await;
+    assert_eq!(r.0, 204, "{}", r.1);
+    let (_, shown) = call(b, "notes/show", &bob, json!({ "noteId": note })).await;
+    assert_eq!(shown["reactions"], json!({ ":blobcat@.:": 1, "❤": 1 }), "{shown}");
+    assert_eq!(shown["myReaction"], ":blobcat@.:");
+    let (_, who) = call(b, "notes/reactions", &bob, json!({ "noteId": note })).await;
+    assert!(who.as_array().unwrap().iter().any(|r| r["type"] == ":blobcat@.:"), "{who}");
+
+    // Renamed, with its name clash refused; listed for managers; deleted.
+    let (_, img2) = upload(b, &admin, &[], "other.png", &png(32, 32)).await;
+    let (_, e2) = call(b, "admin/emoji/add", &admin, json!({ "name": "other", "fileId": img2["id"] })).await;
+    let r = call(b, "admin/emoji/update", &admin, json!({ "id": e2["id"], "name": "blobcat" })).await;
+    assert_eq!(code(&r), (400, Some("SAME_NAME_EMOJI_EXISTS")));
+    let r = call(
+        b,
+        "admin/emoji/update",
+        &admin,
+        json!({ "id": e2["id"], "name": "other2", "category": null, "isSensitive": true }),
+    )
+    .await;
+    assert_eq!(r.0, 204, "{}", r.1);
+    let (s, managed) = call(b, "admin/emoji/list", &admin, json!({ "query": "other" })).await;
+    assert_eq!(s, 200, "{managed}");
+    assert_eq!(
+        (managed[0]["name"].as_str(), managed[0]["isSensitive"].clone()),
+        (Some("other2"), json!(true))
+    );
+    let r = call(b, "admin/emoji/delete", &admin, json!({ "id": e2["id"] })).await;
+    assert_eq!(r.0, 204);
+    let r = call(b, "admin/emoji/delete", &admin, json!({ "id": e2["id"] })).await;
+    assert_eq!(code(&r), (400, Some("NO_SUCH_EMOJI")));
+    let (_, remote) = call(b, "admin/emoji/list-remote", &admin, json!({})).await;
+    assert_eq!(remote, json!([]));
+    let (_, log) = call(b, "admin/show-moderation-logs", &admin, json!({})).await;
+    assert_eq!(log[0]["type"], "deleteCustomEmoji");
+
+    check_contract(&[
+        ("EmojisResponse", "emojis", list.clone()),
+        ("EmojiResponse", "emoji", one.clone()),
+        ("AdminEmojiAddResponse", "admin/emoji/add", e.clone()),
+        ("AdminEmojiListResponse", "admin/emoji/list", managed.clone()),
+        ("Note", "notes/show", shown.clone()),
+    ]);
+    server.stop();
+}
