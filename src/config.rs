@@ -62,11 +62,19 @@ pub struct DriveConfig {
     /// Megapixels of images decoded at once by one process (each upload waits for its share):
     /// memory for image processing stays near 4–5 bytes per megapixel here, whatever the load.
     pub decode_budget_megapixels: u32,
+    /// Largest size of the media proxy's cache of other servers' images, in MiB (the oldest
+    /// entries go first).
+    pub proxy_cache_mb: u64,
 }
 
 impl Default for DriveConfig {
     fn default() -> Self {
-        DriveConfig { dir: None, max_file_bytes: 262_144_000, decode_budget_megapixels: 60 }
+        DriveConfig {
+            dir: None,
+            max_file_bytes: 262_144_000,
+            decode_budget_megapixels: 60,
+            proxy_cache_mb: 512,
+        }
     }
 }
 

@@ -460,6 +460,32 @@ async fn upload_from_url_and_moderators() {
         assert_eq!(code(&r), (400, Some("INVALID_PARAM")), "{bad}");
     }
 
+    // The media proxy: other servers' images resized as the flag asks, anything else refused,
+    // kept in a cache that `admin media prune` empties.
+    let big = serve_once(png(800, 600)).await;
+    let text = serve_once(b"just words, not media".to_vec()).await;
+    let c = client();
+    let r = c.get(format!("{b}/proxy/avatar.webp?url={big}/a.png&avatar=1")).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.headers()["content-type"].to_str().unwrap()), (200, "image/webp"));
+    let img = image::load_from_memory(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (427, 320));
+    let r = c.get(format!("{b}/proxy/preview.webp?url={big}/a.png&preview=1")).send().await.unwrap();
+    let img = image::load_from_memory(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (200, 150));
+    let r = c.get(format!("{b}/proxy/x?url={big}/a.png")).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.bytes().await.unwrap().len(), png(800, 600).len());
+    assert_eq!(get(b, &format!("/proxy/x?url={text}/t.txt")).await.0, 403);
+    assert_eq!(get(b, "/proxy/x?url=file:///etc/passwd").await.0, 400);
+    assert_eq!(get(b, "/proxy/x").await.0, 400);
+    let (ok, out, err) = inst.cli(&["admin", "media", "prune", "--older-than-days", "0", "--dry-run"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("proxy cache: 3 files"), "{out}");
+    let (ok, out, _) = inst.cli(&["admin", "media", "prune", "--older-than-days", "0"]);
+    assert!(ok && out.contains("freed"), "{out}");
+    let cache = inst.dir.path().join("data/cache/proxy");
+    assert_eq!(std::fs::read_dir(&cache).map(|d| d.count()).unwrap_or(0), 0);
+
     // Moderators see every file; an administrator removes all of a user's.
     let (s, all) = call(b, "admin/drive/files", &admin, json!({})).await;
     assert_eq!(s, 200, "{all}");

@@ -2,6 +2,7 @@
 //! EmojiDetailed.
 
 use super::endpoint::{Ctx, Out};
+use super::pack::emoji::{detailed, simple};
 use super::params::AtMost;
 use super::timelines::{paginate, Page};
 use super::ApiError;
@@ -12,33 +13,6 @@ use diesel_async::RunQueryDsl;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-pub fn simple(e: &EmojiRow) -> Value {
-    json!({
-        "aliases": e.aliases,
-        "name": e.name,
-        "category": e.category,
-        "url": e.url(),
-        "localOnly": e.local_only,
-        "isSensitive": e.is_sensitive,
-        "roleIdsThatCanBeUsedThisEmojiAsReaction": e.role_ids_that_can_be_used_this_emoji_as_reaction,
-    })
-}
-
-pub fn detailed(e: &EmojiRow) -> Value {
-    json!({
-        "id": e.id,
-        "aliases": e.aliases,
-        "name": e.name,
-        "category": e.category,
-        "host": e.host,
-        "url": e.url(),
-        "license": e.license,
-        "isSensitive": e.is_sensitive,
-        "localOnly": e.local_only,
-        "roleIdsThatCanBeUsedThisEmojiAsReaction": e.role_ids_that_can_be_used_this_emoji_as_reaction,
-    })
-}
 
 pub async fn list_public(ctx: Ctx, _: super::accounts::NoParams) -> Result<Out, ApiError> {
     let local = dom::local(&mut *ctx.db().await?).await?;

@@ -7,7 +7,7 @@ mod accounts;
 mod apps;
 pub mod auth;
 pub mod drive;
-pub mod emoji;
+mod emoji;
 pub mod endpoint;
 mod endpoints;
 pub mod error;

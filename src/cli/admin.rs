@@ -12,6 +12,22 @@ pub enum Cmd {
     /// The background job queue.
     #[command(subcommand)]
     Jobs(JobsCmd),
+    /// Media kept on disk besides users' files.
+    #[command(subcommand)]
+    Media(MediaCmd),
+}
+
+#[derive(clap::Subcommand)]
+pub enum MediaCmd {
+    /// Remove the media proxy's cached copies of other servers' media older than N days (and
+    /// uploads a crash left half-written); prints the bytes freed.
+    Prune {
+        #[arg(long, default_value_t = 7)]
+        older_than_days: u64,
+        /// Only count what would go.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(clap::Subcommand)]
@@ -80,6 +96,30 @@ pub fn run(cli: &Cli, c: &Cmd) -> Result<(), String> {
     let cmd = match c {
         Cmd::User(cmd) => cmd,
         Cmd::Jobs(cmd) => return jobs(cli, cmd),
+        Cmd::Media(MediaCmd::Prune { older_than_days, dry_run }) => {
+            let cfg = load_config(cli, vec![])?.config;
+            let mut total = (0, 0);
+            for (what, dir, days) in [
+                ("proxy cache", crate::http::proxy::cache_dir(&cfg), *older_than_days),
+                // Uploads still being written are younger than a day.
+                ("unfinished uploads", cfg.drive.dir(&cfg.data_dir).join(".tmp"), (*older_than_days).max(1)),
+            ] {
+                let (n, bytes) = crate::http::proxy::prune(&dir, days, *dry_run)
+                    .map_err(|e| format!("cannot prune {}: {e}", dir.display()))?;
+                println!(
+                    "{what}: {n} files, {bytes} bytes{}",
+                    if *dry_run { " would be freed" } else { " freed" }
+                );
+                total = (total.0 + n, total.1 + bytes);
+            }
+            println!(
+                "total: {} files, {:.1} MiB{}",
+                total.0,
+                total.1 as f64 / 1048576.0,
+                if *dry_run { " (dry run: nothing removed)" } else { "" }
+            );
+            return Ok(());
+        }
     };
     let loaded = load_config(cli, vec![])?;
     let url = loaded.config.database.url.clone();

@@ -112,5 +112,10 @@ pub async fn serve(state: web::Data<AppState>, req: HttpRequest, key: web::Path<
     // Media is already compressed; compressing it again would also break ranges.
     .insert_header(header::ContentEncoding::Identity)
     .no_chunking(obj.count);
-    res.streaming(tokio_util::io::ReaderStream::with_capacity(obj.body, 64 * 1024))
+    match obj.body {
+        crate::storage::Body::Bytes(b) => res.body(b),
+        crate::storage::Body::File(f) => {
+            res.streaming(tokio_util::io::ReaderStream::with_capacity(f, 64 * 1024))
+        }
+    }
 }

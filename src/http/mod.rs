@@ -5,6 +5,7 @@ mod files;
 mod health;
 mod identicon;
 pub mod metrics;
+pub mod proxy;
 mod server;
 
 pub use server::run;
@@ -17,6 +18,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/identicon/{acct}", web::get().to(identicon::serve))
         .route("/files/{key}", web::get().to(files::serve))
         .route("/files/{key}", web::head().to(files::serve))
+        .route("/proxy/{name:.*}", web::get().to(proxy::serve))
         .route("/miauth/{session}", web::get().to(crate::api::miauth_page))
         .route("/miauth.js", web::get().to(crate::api::miauth_script));
     crate::ap::configure(cfg);

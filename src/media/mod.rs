@@ -140,18 +140,94 @@ pub fn derive(mime: &str, bytes: &[u8]) -> Result<Derived, MediaError> {
         img.apply_orientation(o);
     }
     let (width, height) = img.dimensions();
-    let small = img.thumbnail(64, 64).to_rgba8();
-    let blurhash = blurhash::encode(5, 4, small.width(), small.height(), small.as_raw()).ok();
+    // Each smaller version is made from the next larger one, by area averaging (memory for the
+    // output only, no floating-point copy of the whole image).
+    let web = (width > WEBPUBLIC_SIDE || height > WEBPUBLIC_SIDE)
+        .then(|| img.thumbnail(WEBPUBLIC_SIDE, WEBPUBLIC_SIDE));
+    let webpublic = web.as_ref().map(|w| encode_webp(w, WEBPUBLIC_QUALITY));
+    let source = web.as_ref().unwrap_or(&img);
     let (tw, th) = THUMBNAIL_BOX;
-    let thumb = if width > tw || height > th { img.thumbnail(tw, th) } else { img.clone() };
+    let thumb = if width > tw || height > th { source.thumbnail(tw, th) } else { source.clone() };
+    drop(web);
+    drop(img);
     let thumbnail = Some(encode_webp(&thumb, THUMBNAIL_QUALITY));
-    let webpublic = (width > WEBPUBLIC_SIDE || height > WEBPUBLIC_SIDE).then(|| {
-        encode_webp(
-            &img.resize(WEBPUBLIC_SIDE, WEBPUBLIC_SIDE, image::imageops::FilterType::Triangle),
-            WEBPUBLIC_QUALITY,
-        )
-    });
+    let small = thumb.thumbnail(64, 64).to_rgba8();
+    let blurhash = blurhash::encode(5, 4, small.width(), small.height(), small.as_raw()).ok();
     Ok(Derived { width, height, orientation: exif_orientation, blurhash, thumbnail, webpublic })
+}
+
+/// How the media proxy shows an image (Misskey's `/proxy` flags).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProxyMode {
+    /// As it is.
+    Original,
+    /// Height 320 (`avatar=1`).
+    Avatar,
+    /// Height 128 (`emoji=1`).
+    Emoji,
+    /// Within 200×200 (`preview=1`).
+    Preview,
+    /// The first frame, as large as it is (`static=1`).
+    Static,
+    /// 96×96 (`badge=1`).
+    Badge,
+}
+
+impl ProxyMode {
+    /// Longest width and height of the result (`None`: no limit).
+    fn bounds(self) -> Option<(u32, u32)> {
+        match self {
+            ProxyMode::Original | ProxyMode::Static => None,
+            ProxyMode::Avatar => Some((u32::MAX, 320)),
+            ProxyMode::Emoji => Some((u32::MAX, 128)),
+            ProxyMode::Preview => Some((200, 200)),
+            ProxyMode::Badge => Some((96, 96)),
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            ProxyMode::Original => "original",
+            ProxyMode::Avatar => "avatar",
+            ProxyMode::Emoji => "emoji",
+            ProxyMode::Preview => "preview",
+            ProxyMode::Static => "static",
+            ProxyMode::Badge => "badge",
+        }
+    }
+}
+
+/// Whether an image moves (GIF and APNG are taken as moving; WebP says so in its header).
+pub fn is_animated(mime: &str, bytes: &[u8]) -> bool {
+    match mime {
+        "image/gif" | "image/apng" => true,
+        "image/webp" => bytes.len() > 20 && &bytes[12..16] == b"VP8X" && bytes[20] & 0x02 != 0,
+        _ => false,
+    }
+}
+
+/// An image as the proxy shows it in `mode`: a WebP no larger than the mode allows (never
+/// enlarged). CPU work, for a blocking thread holding a [`PixelBudget`] share.
+pub fn proxy_image(mime: &str, bytes: &[u8], mode: ProxyMode) -> Result<Vec<u8>, MediaError> {
+    let unreadable = |e: image::ImageError| MediaError::Unreadable(mime.to_string(), e.to_string());
+    check_dimensions(dimensions(mime, bytes)?)?;
+    let mut reader =
+        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| unreadable(e.into()))?;
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(MAX_PIXELS * 8 + (64 << 20));
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(unreadable)?;
+    let orientation = decoder.orientation().ok();
+    let mut img = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
+    if let Some(o) = orientation {
+        img.apply_orientation(o);
+    }
+    let (w, h) = img.dimensions();
+    let img = match mode.bounds() {
+        Some((bw, bh)) if w > bw || h > bh => img.thumbnail(bw.min(w), bh.min(h)),
+        _ => img,
+    };
+    Ok(encode_webp(&img, 80.0))
 }
 
 fn encode_webp(img: &DynamicImage, quality: f32) -> Vec<u8> {

@@ -6,7 +6,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::io::AsyncReadExt;
 
 pub struct Storage {
     dir: PathBuf,
@@ -21,8 +21,17 @@ pub struct Object {
     pub count: u64,
     /// A range was asked for and is what is sent.
     pub partial: bool,
-    pub body: tokio::io::Take<tokio::fs::File>,
+    pub body: Body,
 }
+
+/// The bytes to send: small ones read already, large ones as an open file.
+pub enum Body {
+    Bytes(Vec<u8>),
+    File(tokio::io::Take<tokio::fs::File>),
+}
+
+/// Objects (or parts) up to this size are read in one go rather than streamed.
+const READ_AT_ONCE: u64 = 512 * 1024;
 
 /// Whether `key` can name a stored object: letters, digits, '-', '_' and one '.' not first.
 pub fn valid_key(key: &str) -> bool {
@@ -102,21 +111,44 @@ impl Storage {
             Ok(p) => p,
             Err(_) => return Ok(None),
         };
-        let mut file = match tokio::fs::File::open(&path).await {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let len = file.metadata().await?.len();
-        let (start, count, partial) = match range.map(|r| resolve_range(r, len)) {
-            None | Some(Range::Ignored) => (0, len, false),
-            Some(Range::Unsatisfiable) => return Ok(Some(Err(len))),
-            Some(Range::Part(s, c)) => (s, c, true),
-        };
-        if start > 0 {
-            file.seek(io::SeekFrom::Start(start)).await?;
-        }
-        Ok(Some(Ok(Object { len, start, count, partial, body: file.take(count) })))
+        let range = range.map(str::to_string);
+        // Opening, measuring and (for small objects) reading on one blocking thread.
+        let got = tokio::task::spawn_blocking(move || -> io::Result<Option<Result<(std::fs::File, u64, u64, u64, bool, Option<Vec<u8>>), u64>>> {
+            use std::io::{Read, Seek};
+            let mut file = match std::fs::File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let len = file.metadata()?.len();
+            let (start, count, partial) = match range.as_deref().map(|r| resolve_range(r, len)) {
+                None | Some(Range::Ignored) => (0, len, false),
+                Some(Range::Unsatisfiable) => return Ok(Some(Err(len))),
+                Some(Range::Part(s, c)) => (s, c, true),
+            };
+            if start > 0 {
+                file.seek(io::SeekFrom::Start(start))?;
+            }
+            let bytes = if count <= READ_AT_ONCE {
+                let mut buf = Vec::with_capacity(count as usize);
+                (&mut file).take(count).read_to_end(&mut buf)?;
+                Some(buf)
+            } else {
+                None
+            };
+            Ok(Some(Ok((file, len, start, count, partial, bytes))))
+        })
+        .await
+        .map_err(io::Error::other)??;
+        Ok(got.map(|r| {
+            r.map(|(file, len, start, count, partial, bytes)| {
+                let body = match bytes {
+                    Some(b) => Body::Bytes(b),
+                    None => Body::File(tokio::fs::File::from_std(file).take(count)),
+                };
+                Object { len, start, count, partial, body }
+            })
+        }))
     }
 
     /// Reads a whole object (for processing stored files again).

@@ -166,7 +166,7 @@ async fn emoji_changed(
             let mut conn = state.db.get().await?;
             let rows: Vec<EmojiRow> =
                 emojis::table.filter(emojis::id.eq_any(ids)).select(EmojiRow::as_select()).load(&mut conn).await?;
-            rows.iter().map(crate::api::emoji::detailed).collect()
+            rows.iter().map(crate::api::pack::emoji::detailed).collect()
         }
     };
     let (event, body) = match change {

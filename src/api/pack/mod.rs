@@ -1,6 +1,7 @@
 //! Misskey's JSON shapes, one packer per entity, each loading its relations per batch.
 
 pub mod drive;
+pub mod emoji;
 pub mod notes;
 pub mod notifications;
 pub mod users;
