@@ -44,7 +44,7 @@ wrk -t2 -c8 -d"${DUR}s" --latency --timeout 60s -s bench/drive/upload.lua "$MK_B
 grep -q "Non-2xx" "$tmp/up20" && { cat "$tmp/up20"; exit 1; }
 awk '/Requests\/sec/ {rps=$2} $1=="50%" {p50=$2} $1=="99%" {p99=$2}
     END {printf "upload 20 MP JPEG, 8 at a time: %.2f images/s, p50 %s, p99 %s\n", rps, p50, p99}' "$tmp/up20"
-echo "server peak RSS with 8 concurrent 20 MP uploads: $(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$spid/status") MiB (decode budget: 60 megapixels)"
+echo "server peak RSS with 8 concurrent 20 MP uploads: $(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$spid/status") MiB (decode budget: 32 megapixels)"
 
 thumb=$(curl -s "$MK_BASE/api/drive/stream" -H 'content-type: application/json' -d "{\"i\":\"$token\",\"limit\":1}" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["thumbnailUrl"].split("/files/")[1])')

@@ -59,8 +59,9 @@ pub struct DriveConfig {
     /// Largest upload read at all, in bytes (Misskey's `maxFileSize`); role policies
     /// (`maxFileSizeMb`, `driveCapacityMb`) limit each user further.
     pub max_file_bytes: u64,
-    /// Megapixels of images decoded at once by one process (each upload waits for its share):
-    /// memory for image processing stays near 4–5 bytes per megapixel here, whatever the load.
+    /// Megapixels of images decoded at once by one process (each upload waits for its share; a
+    /// larger image runs alone): image processing takes about 9 MiB per megapixel of this at
+    /// its peak, whatever the load (32: about 300 MiB).
     pub decode_budget_megapixels: u32,
     /// Largest size of the media proxy's cache of other servers' images, in MiB (the oldest
     /// entries go first).
@@ -72,7 +73,7 @@ impl Default for DriveConfig {
         DriveConfig {
             dir: None,
             max_file_bytes: 262_144_000,
-            decode_budget_megapixels: 60,
+            decode_budget_megapixels: 32,
             proxy_cache_mb: 512,
         }
     }

@@ -36,14 +36,10 @@ fn me(ctx: &Ctx) -> Result<String, ApiError> {
     Ok(ctx.me()?.id.clone())
 }
 
+/// What an administrator may set of an emoji besides its name and image.
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct AddParams {
-    /// Letters, digits and `_`.
-    #[schemars(regex(pattern = r"^[a-zA-Z0-9_]+$"), length(max = 128))]
-    name: String,
-    /// A drive image.
-    file_id: String,
+pub struct EmojiFields {
     #[serde(default, deserialize_with = "super::params::nullable")]
     category: Option<Option<String>>,
     aliases: Option<AtMost<64, String>>,
@@ -54,19 +50,36 @@ pub struct AddParams {
     role_ids_that_can_be_used_this_emoji_as_reaction: Option<AtMost<64, String>>,
 }
 
+impl EmojiFields {
+    fn with(self, name: Option<String>, file_id: Option<String>) -> Fields {
+        Fields {
+            name,
+            file_id,
+            category: self.category,
+            aliases: self.aliases.map(|a| a.0),
+            license: self.license,
+            is_sensitive: self.is_sensitive,
+            local_only: self.local_only,
+            roles: self.role_ids_that_can_be_used_this_emoji_as_reaction.map(|a| a.0),
+        }
+    }
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddParams {
+    /// Letters, digits and `_`.
+    #[schemars(regex(pattern = r"^[a-zA-Z0-9_]+$"), length(max = 128))]
+    name: String,
+    /// A drive image.
+    file_id: String,
+    #[serde(flatten)]
+    fields: EmojiFields,
+}
+
 pub async fn add(ctx: Ctx, p: AddParams) -> Result<Out, ApiError> {
     let by = me(&ctx)?;
-    let f = Fields {
-        name: Some(p.name),
-        file_id: Some(p.file_id),
-        category: p.category,
-        aliases: p.aliases.map(|a| a.0),
-        license: p.license,
-        is_sensitive: p.is_sensitive,
-        local_only: p.local_only,
-        roles: p.role_ids_that_can_be_used_this_emoji_as_reaction.map(|a| a.0),
-    };
-    let e = dom::add(&mut *ctx.db().await?, &by, f).await?;
+    let e = dom::add(&mut *ctx.db().await?, &by, p.fields.with(Some(p.name), Some(p.file_id))).await?;
     Ok(detailed(&e).into())
 }
 
@@ -79,29 +92,13 @@ pub struct UpdateParams {
     #[schemars(regex(pattern = r"^[a-zA-Z0-9_]+$"), length(max = 128))]
     name: Option<String>,
     file_id: Option<String>,
-    #[serde(default, deserialize_with = "super::params::nullable")]
-    category: Option<Option<String>>,
-    aliases: Option<AtMost<64, String>>,
-    #[serde(default, deserialize_with = "super::params::nullable")]
-    license: Option<Option<String>>,
-    is_sensitive: Option<bool>,
-    local_only: Option<bool>,
-    role_ids_that_can_be_used_this_emoji_as_reaction: Option<AtMost<64, String>>,
+    #[serde(flatten)]
+    fields: EmojiFields,
 }
 
 pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
     let by = me(&ctx)?;
-    let f = Fields {
-        name: p.name,
-        file_id: p.file_id,
-        category: p.category,
-        aliases: p.aliases.map(|a| a.0),
-        license: p.license,
-        is_sensitive: p.is_sensitive,
-        local_only: p.local_only,
-        roles: p.role_ids_that_can_be_used_this_emoji_as_reaction.map(|a| a.0),
-    };
-    dom::update(&mut *ctx.db().await?, &by, p.id.as_deref(), f).await?;
+    dom::update(&mut *ctx.db().await?, &by, p.id.as_deref(), p.fields.with(p.name, p.file_id)).await?;
     Ok(().into())
 }
 

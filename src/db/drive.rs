@@ -73,3 +73,14 @@ pub struct FolderRow {
     pub user_id: String,
     pub parent_id: Option<String>,
 }
+
+impl FileRow {
+    /// The storage keys of its original and derived versions (none for a linked remote file).
+    pub fn keys(&self) -> Vec<String> {
+        [&self.access_key, &self.thumbnail_access_key, &self.webpublic_access_key]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect()
+    }
+}

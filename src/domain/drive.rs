@@ -405,12 +405,7 @@ impl Drive {
         forget_profile_media(&mut conn, std::slice::from_ref(&f.id)).await?;
         diesel::delete(drive_files::table.find(&f.id)).execute(&mut conn).await?;
         drop(conn);
-        let keys: Vec<String> = [&f.access_key, &f.thumbnail_access_key, &f.webpublic_access_key]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect();
-        self.remove_keys(&keys).await;
+        self.remove_keys(&f.keys()).await;
         if let Some(owner) = &f.user_id {
             events::emit(Event::Drive {
                 user: owner.clone(),
@@ -441,12 +436,7 @@ impl Drive {
                 .await?;
             drop(conn);
             for f in &batch {
-                let keys: Vec<String> = [&f.access_key, &f.thumbnail_access_key, &f.webpublic_access_key]
-                    .into_iter()
-                    .flatten()
-                    .cloned()
-                    .collect();
-                self.remove_keys(&keys).await;
+                self.remove_keys(&f.keys()).await;
             }
             n += batch.len();
         }

@@ -53,8 +53,9 @@ pub fn valid_name(name: &str) -> bool {
 
 /// The local emoji, by name, as this process last read them (at most [`LOCAL_TTL`] ago, or
 /// since a change here).
-static LOCAL: LazyLock<RwLock<Option<(Instant, Arc<HashMap<String, EmojiRow>>)>>> =
-    LazyLock::new(Default::default);
+/// When the local list was read, and the list.
+type LocalList = Option<(Instant, Arc<HashMap<String, EmojiRow>>)>;
+static LOCAL: LazyLock<RwLock<LocalList>> = LazyLock::new(Default::default);
 const LOCAL_TTL: Duration = Duration::from_secs(30);
 
 pub async fn local(conn: &mut AsyncPgConnection) -> Result<Arc<HashMap<String, EmojiRow>>, Error> {
@@ -145,18 +146,31 @@ async fn image(
     Ok((url.clone(), web.unwrap_or(url), web_t.unwrap_or(t)))
 }
 
+/// Whether a local emoji has this name.
+async fn name_taken(conn: &mut AsyncPgConnection, name: &str) -> Result<bool, Error> {
+    let n: i64 = emojis::table
+        .filter(emojis::name.eq(name).and(emojis::host.is_null()))
+        .count()
+        .get_result(conn)
+        .await?;
+    Ok(n > 0)
+}
+
+/// Logs and announces a new local emoji.
+async fn added(conn: &mut AsyncPgConnection, by: &str, row: EmojiRow) -> Result<EmojiRow, Error> {
+    let info = serde_json::json!({ "emojiId": row.id, "emoji": row.name });
+    super::moderation::log(conn, by, "addCustomEmoji", info).await?;
+    changed(EmojiChange::Added, vec![row.id.clone()], vec![]);
+    Ok(row)
+}
+
 /// Adds a local emoji from a drive image.
 pub async fn add(conn: &mut AsyncPgConnection, by: &str, f: Fields) -> Result<EmojiRow, Error> {
     check_fields(&f)?;
     let name = f.name.clone().ok_or_else(|| Error::invalid("name", "required"))?;
     let file = f.file_id.clone().ok_or_else(|| Error::invalid("fileId", "required"))?;
     let (original, public, t) = image(conn, &file, Refusal::NoSuchEmojiFile).await?;
-    let taken: i64 = emojis::table
-        .filter(emojis::name.eq(&name).and(emojis::host.is_null()))
-        .count()
-        .get_result(conn)
-        .await?;
-    if taken > 0 {
+    if name_taken(conn, &name).await? {
         return Err(Refusal::DuplicateEmojiName.into());
     }
     let row: EmojiRow = diesel::insert_into(emojis::table)
@@ -177,15 +191,7 @@ pub async fn add(conn: &mut AsyncPgConnection, by: &str, f: Fields) -> Result<Em
         .returning(EmojiRow::as_returning())
         .get_result(conn)
         .await?;
-    super::moderation::log(
-        conn,
-        by,
-        "addCustomEmoji",
-        serde_json::json!({ "emojiId": row.id, "emoji": row.name }),
-    )
-    .await?;
-    changed(EmojiChange::Added, vec![row.id.clone()], vec![]);
-    Ok(row)
+    added(conn, by, row).await
 }
 
 fn clean_aliases(a: Vec<String>) -> Vec<String> {
@@ -211,15 +217,8 @@ pub async fn update(
     };
     let old: EmojiRow = q.first(conn).await.optional()?.ok_or(Refusal::NoSuchEmojiToUpdate)?;
     let name = f.name.clone().unwrap_or_else(|| old.name.clone());
-    if name != old.name {
-        let taken: i64 = emojis::table
-            .filter(emojis::name.eq(&name).and(emojis::host.is_null()))
-            .count()
-            .get_result(conn)
-            .await?;
-        if taken > 0 {
-            return Err(Refusal::SameNameEmojiExists.into());
-        }
+    if name != old.name && name_taken(conn, &name).await? {
+        return Err(Refusal::SameNameEmojiExists.into());
     }
     let (original, public, t) = match &f.file_id {
         Some(file) => image(conn, file, Refusal::NoSuchEmojiFileToUpdate).await?,
@@ -281,12 +280,7 @@ pub async fn copy(conn: &mut AsyncPgConnection, by: &str, id: &str) -> Result<Em
         .await
         .optional()?
         .ok_or(Refusal::NoSuchEmojiToCopy)?;
-    let taken: i64 = emojis::table
-        .filter(emojis::name.eq(&src.name).and(emojis::host.is_null()))
-        .count()
-        .get_result(conn)
-        .await?;
-    if taken > 0 {
+    if name_taken(conn, &src.name).await? {
         return Err(Refusal::DuplicateEmojiName.into());
     }
     let row: EmojiRow = diesel::insert_into(emojis::table)
@@ -305,15 +299,7 @@ pub async fn copy(conn: &mut AsyncPgConnection, by: &str, id: &str) -> Result<Em
         .returning(EmojiRow::as_returning())
         .get_result(conn)
         .await?;
-    super::moderation::log(
-        conn,
-        by,
-        "addCustomEmoji",
-        serde_json::json!({ "emojiId": row.id, "emoji": row.name }),
-    )
-    .await?;
-    changed(EmojiChange::Added, vec![row.id.clone()], vec![]);
-    Ok(row)
+    added(conn, by, row).await
 }
 
 /// An emoji another server uses, as its `tag` describes it.

@@ -113,7 +113,7 @@ impl Storage {
         };
         let range = range.map(str::to_string);
         // Opening, measuring and (for small objects) reading on one blocking thread.
-        let got = tokio::task::spawn_blocking(move || -> io::Result<Option<Result<(std::fs::File, u64, u64, u64, bool, Option<Vec<u8>>), u64>>> {
+        tokio::task::spawn_blocking(move || -> io::Result<Option<Result<Object, u64>>> {
             use std::io::{Read, Seek};
             let mut file = match std::fs::File::open(&path) {
                 Ok(f) => f,
@@ -129,26 +129,17 @@ impl Storage {
             if start > 0 {
                 file.seek(io::SeekFrom::Start(start))?;
             }
-            let bytes = if count <= READ_AT_ONCE {
+            let body = if count <= READ_AT_ONCE {
                 let mut buf = Vec::with_capacity(count as usize);
                 (&mut file).take(count).read_to_end(&mut buf)?;
-                Some(buf)
+                Body::Bytes(buf)
             } else {
-                None
+                Body::File(tokio::fs::File::from_std(file).take(count))
             };
-            Ok(Some(Ok((file, len, start, count, partial, bytes))))
+            Ok(Some(Ok(Object { len, start, count, partial, body })))
         })
         .await
-        .map_err(io::Error::other)??;
-        Ok(got.map(|r| {
-            r.map(|(file, len, start, count, partial, bytes)| {
-                let body = match bytes {
-                    Some(b) => Body::Bytes(b),
-                    None => Body::File(tokio::fs::File::from_std(file).take(count)),
-                };
-                Object { len, start, count, partial, body }
-            })
-        }))
+        .map_err(io::Error::other)?
     }
 
     /// Reads a whole object (for processing stored files again).
