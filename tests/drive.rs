@@ -305,6 +305,13 @@ async fn folders_notes_and_avatars() {
     let (_, sub) =
         call(b, "drive/folders/create", &alice, json!({ "name": "2026", "parentId": top["id"] })).await;
     let (_, subsub) = call(b, "drive/folders/create", &alice, json!({ "parentId": sub["id"] })).await;
+    let long = "長".repeat(200);
+    let (s, named) =
+        call(b, "drive/folders/create", &alice, json!({ "name": long, "parentId": sub["id"] })).await;
+    assert_eq!((s, named["name"].as_str()), (200, Some(long.as_str())), "{named}");
+    call(b, "drive/folders/delete", &alice, json!({ "folderId": named["id"] })).await;
+    let r = call(b, "drive/folders/create", &alice, json!({ "name": "長".repeat(201) })).await;
+    assert_eq!(code(&r), (400, Some("INVALID_PARAM")));
     assert_eq!(subsub["name"], "Untitled");
     let r =
         call(b, "drive/folders/update", &alice, json!({ "folderId": top["id"], "parentId": subsub["id"] }))

@@ -2,7 +2,7 @@
 CREATE TABLE drive_folders (
     id varchar(32) PRIMARY KEY,
     created_at timestamptz NOT NULL,
-    name varchar(128) NOT NULL,
+    name varchar(200) NOT NULL,
     user_id varchar(32) NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     parent_id varchar(32) REFERENCES drive_folders (id) ON DELETE RESTRICT
 );
