@@ -210,8 +210,11 @@ async fn uploads_derived_files_serving_and_refusals() {
     assert_eq!(code(&r), (400, Some("NO_SUCH_FOLDER")));
     let r = api(b, "drive/files/create", json!({ "i": alice })).await;
     assert_eq!(code(&r), (400, Some("FILE_REQUIRED")));
-    // Nobody unknown makes the server store anything.
+    // Nobody unknown makes the server store anything, whether the token comes before the file
+    // or after it; a good token after the file is fine.
     let r = upload(b, "not-a-token", &[], "x.png", &png(6, 6)).await;
+    assert_eq!(r.0, 401, "{}", r.1);
+    let r = upload_with(b, "not-a-token", &[], "x.png", &png(6, 6), false).await;
     assert_eq!(r.0, 401, "{}", r.1);
     // Quota and size from the role policies.
     let r =
@@ -229,6 +232,8 @@ async fn uploads_derived_files_serving_and_refusals() {
     let defaults = json!({ "policies": { "driveCapacityMb": 100, "maxFileSizeMb": 30 } });
     call(b, "admin/roles/update-default-policies", &admin, defaults).await;
     assert_eq!(stored(&inst), (before.0, 0), "a refused upload left files behind");
+    let (s, late) = upload_with(b, &bob, &[("name", "late.png")], "x.png", &png(9, 9), false).await;
+    assert_eq!((s, late["name"].as_str()), (200, Some("late.png")), "{late}");
     let (_, d) = call(b, "drive", &alice, json!({})).await;
     assert_eq!(d["capacity"], 100 * 1024 * 1024);
     assert!(d["usage"].as_i64().unwrap() > bytes.len() as i64, "{d}");

@@ -90,7 +90,9 @@ async fn dispatch(
         .is_some_and(|t| t.to_ascii_lowercase().starts_with("multipart/form-data"));
     let (value, (me, ip), upload) = if ep.file && multipart {
         let drive = &state.drive;
-        upload::read_form(req.headers(), payload, &drive.storage, drive.max_upload_bytes, |v| {
+        let header = req.headers().contains_key(actix_web::http::header::AUTHORIZATION);
+        let has_token = |v: &serde_json::Value| header || v.get("i").is_some();
+        upload::read_form(req.headers(), payload, &drive.storage, drive.max_upload_bytes, has_token, |v| {
             identify(&state, &api, &req, ep, v)
         })
         .await?

@@ -1,7 +1,9 @@
 //! Reading an upload endpoint's `multipart/form-data` request: the form fields become the
 //! endpoint's parameters, the `file` part is streamed to a temporary file (measured and
-//! hashed on the way, never held in memory). The caller is identified from the fields and
-//! headers that come before the file, so nobody unknown makes the server write to disk.
+//! hashed on the way, never held in memory). When the token comes before the file (the
+//! `Authorization` header, or an `i` field first, as Misskey's own client sends it), the caller
+//! is identified before anything is written, so a bad token costs no disk; a token sent after
+//! the file is checked at the end, and a refused upload's file is removed.
 
 use super::ApiError;
 use crate::domain::drive::{Received, Receiving};
@@ -36,13 +38,15 @@ fn field_value(name: &str, text: String) -> Value {
     }
 }
 
-/// Reads the form. `identify` is called once with the fields read so far, just before the
-/// file part is read (or at the end when there is none); its refusal ends the request.
+/// Reads the form. `identify` is called once: with the fields read so far just before the file
+/// part when a token is known by then (`has_token` tells from those fields), else at the end;
+/// its refusal ends the request.
 pub async fn read_form<T, F, Fut>(
     headers: &actix_web::http::header::HeaderMap,
     payload: actix_web::web::Payload,
     storage: &Storage,
     max_bytes: u64,
+    has_token: impl Fn(&Value) -> bool,
     identify: F,
 ) -> Result<(Value, T, Option<Uploaded>), ApiError>
 where
@@ -65,10 +69,12 @@ where
             if upload.is_some() {
                 return Err(bad("one file per request"));
             }
-            if let Some(f) = identify.take() {
-                let so_far = Value::Object(fields.clone());
-                super::params::check_no_nul(&so_far)?;
-                who = Some(f(so_far).await?);
+            let so_far = Value::Object(fields.clone());
+            if has_token(&so_far) {
+                if let Some(f) = identify.take() {
+                    super::params::check_no_nul(&so_far)?;
+                    who = Some(f(so_far).await?);
+                }
             }
             let filename = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_string);
             let mut got = Receiving::start(storage, max_bytes).await?;

@@ -277,11 +277,17 @@ impl Drive {
                 .path()
                 .map(std::path::Path::to_path_buf)
                 .ok_or_else(|| Error::internal("upload lost"))?;
-            let bytes = tokio::fs::read(&path).await.map_err(Error::internal)?;
             let unreadable = |e: media::MediaError| Error::invalid("file", e.to_string());
-            let dims = media::dimensions(&kind.mime, &bytes).map_err(unreadable)?;
+            // The size from the header alone; the bytes are read once this image's share of the
+            // decoding budget is held, so waiting uploads hold nothing in memory.
+            let (mime, header_path) = (kind.mime.clone(), path.clone());
+            let dims = tokio::task::spawn_blocking(move || media::file_dimensions(&mime, &header_path))
+                .await
+                .map_err(|_| Error::internal("image processing failed"))?
+                .map_err(unreadable)?;
             media::check_dimensions(dims).map_err(unreadable)?;
             let _share = self.pixels.acquire(dims).await;
+            let bytes = tokio::fs::read(&path).await.map_err(Error::internal)?;
             let mime = kind.mime.clone();
             let (s, d) = tokio::task::spawn_blocking(move || {
                 let s = media::strip_metadata(&mime, &bytes);

@@ -15,6 +15,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 /// Largest remote file the proxy reads.
 const MAX_FETCH: u64 = 32 * 1024 * 1024;
+/// Fetches under way at once per process (each holds at most [`MAX_FETCH`] in memory); more
+/// wait their turn.
+static FETCHES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(16);
 
 fn mode_of(q: &HashMap<String, String>) -> ProxyMode {
     let on = |k: &str| q.get(k).is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
@@ -125,6 +128,7 @@ pub async fn serve(
     if let Some((mime, body)) = cached(&path).await {
         return answer(&mime, body);
     }
+    let Ok(_turn) = FETCHES.acquire().await else { return refuse(503, "busy") };
     let mut res = match fed.client.get_file(url).await {
         Ok(r) => r,
         Err(e) => {

@@ -110,6 +110,17 @@ pub fn dimensions(mime: &str, bytes: &[u8]) -> Result<(u32, u32), MediaError> {
         .map_err(unreadable)
 }
 
+/// An image file's dimensions from its header alone (blocking: a few reads of the file).
+pub fn file_dimensions(mime: &str, path: &std::path::Path) -> Result<(u32, u32), MediaError> {
+    let unreadable = |e: image::ImageError| MediaError::Unreadable(mime.to_string(), e.to_string());
+    ImageReader::open(path)
+        .map_err(|e| unreadable(e.into()))?
+        .with_guessed_format()
+        .map_err(|e| unreadable(e.into()))?
+        .into_dimensions()
+        .map_err(unreadable)
+}
+
 /// Refuses dimensions past the limits.
 pub fn check_dimensions((w, h): (u32, u32)) -> Result<(), MediaError> {
     if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS {

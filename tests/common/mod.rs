@@ -375,6 +375,18 @@ pub async fn upload(
     filename: &str,
     bytes: &[u8],
 ) -> (u16, serde_json::Value) {
+    upload_with(base, token, fields, filename, bytes, true).await
+}
+
+/// [`upload`] with the token before the file (`token_first`) or after it.
+pub async fn upload_with(
+    base: &str,
+    token: &str,
+    fields: &[(&str, &str)],
+    filename: &str,
+    bytes: &[u8],
+    token_first: bool,
+) -> (u16, serde_json::Value) {
     let boundary = "----mkrs-test-boundary-7d93";
     let mut body = Vec::new();
     let mut part = |name: &str, extra: &str, content: &[u8]| {
@@ -388,11 +400,16 @@ pub async fn upload(
         body.extend_from_slice(content);
         body.extend_from_slice(b"\r\n");
     };
-    part("i", "", token.as_bytes());
+    if token_first {
+        part("i", "", token.as_bytes());
+    }
     for (k, v) in fields {
         part(k, "", v.as_bytes());
     }
     part("file", &format!("; filename=\"{filename}\""), bytes);
+    if !token_first {
+        part("i", "", token.as_bytes());
+    }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     let r = client()
         .post(format!("{base}/api/drive/files/create"))
