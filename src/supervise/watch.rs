@@ -10,6 +10,8 @@ use std::time::Duration;
 
 const PROBE_EVERY: Duration = Duration::from_secs(1);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Probes in a row that may time out before a dependency that was up counts as down.
+const SLOW_PROBES_TOLERATED: u32 = 2;
 const BACKOFF_CAP: Duration = Duration::from_secs(2);
 
 #[derive(Clone)]
@@ -84,14 +86,23 @@ impl Dependency for RedisDep {
 }
 
 /// Probes forever: every second while up, with capped jittered backoff while down. Logs each
-/// change of state once.
+/// change of state once. A dependency that was up and does not answer in time is asked again
+/// before it counts as down ([`SLOW_PROBES_TOLERATED`]): on a machine saturated by load a probe
+/// can wait longer than its timeout for a core, and a false "down" would refuse requests that
+/// need nothing of it. An error (connection refused, reset) counts at once.
 async fn watch<D: Dependency>(dep: D, health: Arc<Health>) {
     let mut backoff = Backoff::new(BACKOFF_CAP);
     let mut last: Option<bool> = None;
+    let mut slow = 0;
     loop {
-        let result = tokio::time::timeout(PROBE_TIMEOUT, dep.probe())
-            .await
-            .unwrap_or_else(|_| Err("timed out".into()));
+        let probed = tokio::time::timeout(PROBE_TIMEOUT, dep.probe()).await;
+        if probed.is_err() && last == Some(true) && slow < SLOW_PROBES_TOLERATED {
+            slow += 1;
+            tracing::debug!("{} answered no probe within {PROBE_TIMEOUT:?}; asking again", D::NAME);
+            continue;
+        }
+        slow = 0;
+        let result = probed.unwrap_or_else(|_| Err("timed out".into()));
         let up = result.is_ok();
         if last != Some(up) {
             match &result {
