@@ -97,6 +97,81 @@ async fn custom_emoji_lifecycle_and_reactions() {
     let (_, log) = call(b, "admin/show-moderation-logs", &admin, json!({})).await;
     assert_eq!(log[0]["type"], "deleteCustomEmoji");
 
+    // A pack: exported into the caller's drive, imported back after the emoji went; a
+    // decompression bomb in a pack adds nothing.
+    let r = call(b, "export-custom-emojis", &admin, json!({})).await;
+    assert_eq!(r.0, 204, "{}", r.1);
+    let mut pack = Value::Null;
+    for _ in 0..100 {
+        let (_, files) = call(b, "drive/stream", &admin, json!({ "type": "application/zip" })).await;
+        if let Some(f) = files.as_array().and_then(|l| l.first()) {
+            pack = f.clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(pack["name"].as_str().is_some_and(|n| n.starts_with("custom-emojis-")), "{pack}");
+    let url = pack["url"].as_str().unwrap();
+    let zipped = client()
+        .get(format!("{b}{}", &url[url.find("/files/").unwrap()..]))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zipped.to_vec())).unwrap();
+    let meta: Value = serde_json::from_reader(archive.by_name("meta.json").unwrap()).unwrap();
+    assert_eq!(
+        (meta["metaVersion"].clone(), meta["emojis"][0]["emoji"]["name"].clone()),
+        (json!(2), json!("blobcat")),
+        "{meta}"
+    );
+    assert!(archive.by_name("blobcat.png").is_ok());
+    call(b, "admin/emoji/delete", &admin, json!({ "id": e["id"] })).await;
+    let r = call(b, "admin/emoji/import-zip", &admin, json!({ "fileId": pack["id"] })).await;
+    assert_eq!(r.0, 204, "{}", r.1);
+    let mut back = Value::Null;
+    for _ in 0..100 {
+        let (_, one) = api(b, "emoji", json!({ "name": "blobcat" })).await;
+        if one["name"] == "blobcat" {
+            back = one;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        (back["category"].as_str(), back["aliases"].clone()),
+        (Some("cats"), json!(["cat", "blob"])),
+        "{back}"
+    );
+    let bomb = {
+        use std::io::Write;
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let deflate =
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        z.start_file("meta.json", deflate).unwrap();
+        let meta = json!({ "metaVersion": 2, "emojis": [{ "downloaded": true, "fileName": "bomb.png", "emoji": { "name": "bomb" } }] });
+        z.write_all(meta.to_string().as_bytes()).unwrap();
+        z.start_file("bomb.png", deflate).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..64 {
+            z.write_all(&zeros).unwrap();
+        }
+        z.finish().unwrap().into_inner()
+    };
+    assert!(bomb.len() < 1 << 20, "the bomb is small: {}", bomb.len());
+    let (s, bf) = upload(b, &admin, &[], "pack.zip", &bomb).await;
+    assert_eq!(s, 200, "{bf}");
+    let r = call(b, "admin/emoji/import-zip", &admin, json!({ "fileId": bf["id"] })).await;
+    assert_eq!(r.0, 204);
+    let r = call(b, "admin/emoji/import-zip", &admin, json!({ "fileId": img["id"] })).await;
+    assert_eq!(r.0, 204, "not a pack: refused in the job, logged");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let r = api(b, "emoji", json!({ "name": "bomb" })).await;
+    assert_eq!(code(&r), (400, Some("NO_SUCH_EMOJI")));
+    assert_eq!(get(b, "/readyz").await.0, 200);
+
     check_contract(&[
         ("EmojisResponse", "emojis", list.clone()),
         ("EmojiResponse", "emoji", one.clone()),

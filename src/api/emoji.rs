@@ -177,3 +177,26 @@ pub async fn list_remote(ctx: Ctx, p: ListRemoteParams) -> Result<Out, ApiError>
     let host = p.host.as_deref().map(Some);
     list_where(&ctx, &p.page, p.query.as_deref(), host).await
 }
+
+/// Queues the export of the instance's emoji as a pack into the caller's drive (tells through
+/// `driveFileCreated` on the main channel).
+pub async fn export(ctx: Ctx, _: super::accounts::NoParams) -> Result<Out, ApiError> {
+    let job = crate::domain::jobs::Job::ExportEmojis { user: me(&ctx)? };
+    crate::domain::jobs::enqueue(&mut *ctx.db().await?, &[(job, chrono::Utc::now())]).await?;
+    Ok(().into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportParams {
+    /// An emoji pack (zip with meta.json) in the caller's drive.
+    file_id: String,
+}
+
+/// Queues the import of an emoji pack.
+pub async fn import_zip(ctx: Ctx, p: ImportParams) -> Result<Out, ApiError> {
+    let user = me(&ctx)?;
+    let job = crate::domain::jobs::Job::ImportEmojis { user, file_id: p.file_id };
+    crate::domain::jobs::enqueue(&mut *ctx.db().await?, &[(job, chrono::Utc::now())]).await?;
+    Ok(().into())
+}

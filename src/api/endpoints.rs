@@ -80,6 +80,16 @@ pub fn all() -> Vec<Endpoint> {
             .cred(Some("write:admin:emoji"))
             .policy("canManageCustomEmojis", |p| p.can_manage_custom_emojis)
             .doc("Copies another server's emoji into this instance's set. Logged."),
+        ep("admin/emoji/import-zip", emoji::import_zip)
+            .cred(None)
+            .secure()
+            .policy("canManageCustomEmojis", |p| p.can_manage_custom_emojis)
+            .doc("Imports an emoji pack (a zip with meta.json, as Misskey exports) from the caller's drive, in the background; names already taken are kept."),
+        ep("export-custom-emojis", emoji::export)
+            .cred(None)
+            .secure()
+            .limit(HOUR, 1)
+            .doc("Exports the instance's custom emoji as a pack (zip with meta.json) into the caller's drive, in the background."),
         ep("admin/emoji/list", emoji::list)
             .cred(Some("read:admin:emoji"))
             .policy("canManageCustomEmojis", |p| p.can_manage_custom_emojis)

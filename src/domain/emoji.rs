@@ -400,3 +400,202 @@ pub async fn used_local(conn: &mut AsyncPgConnection, names: &[String]) -> Resul
     let local = local(conn).await?;
     Ok(names.iter().filter_map(|n| local.get(n).filter(|e| !e.local_only).cloned()).collect())
 }
+
+// Emoji packs: a zip with `meta.json` and the images, as Misskey exports and imports them.
+
+/// Most emoji read from one pack; the largest image and `meta.json` read from one; the most
+/// bytes read from one pack in all (decompression bombs stop there).
+const PACK_MAX_EMOJI: usize = 5000;
+const PACK_MAX_IMAGE: u64 = 10 * 1024 * 1024;
+const PACK_MAX_META: u64 = 4 * 1024 * 1024;
+const PACK_MAX_TOTAL: u64 = 512 * 1024 * 1024;
+
+/// One emoji of a pack, with its image.
+pub struct PackEntry {
+    pub name: String,
+    pub category: Option<String>,
+    pub aliases: Vec<String>,
+    pub license: Option<String>,
+    pub is_sensitive: bool,
+    pub local_only: bool,
+    pub file_name: String,
+    pub image: Vec<u8>,
+}
+
+/// Writes a pack: `meta.json` (Misskey's version 2) and each image that is here.
+pub fn write_pack(host: &str, emojis: &[(EmojiRow, Option<Vec<u8>>)]) -> Result<Vec<u8>, Error> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut meta = Vec::new();
+    for (e, image) in emojis {
+        let ext = e.type_.as_deref().and_then(|t| t.strip_prefix("image/")).unwrap_or("png");
+        let file_name = format!("{}.{}", e.name, ext.split('+').next().unwrap_or("png"));
+        if let Some(bytes) = image {
+            zip.start_file(file_name.as_str(), stored).map_err(Error::internal)?;
+            zip.write_all(bytes).map_err(Error::internal)?;
+        }
+        meta.push(serde_json::json!({
+            "downloaded": image.is_some(),
+            "fileName": file_name,
+            "emoji": {
+                "id": e.id, "updatedAt": e.updated_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+                "name": e.name, "host": e.host, "category": e.category, "originalUrl": e.original_url,
+                "publicUrl": e.public_url, "uri": e.uri, "type": e.type_, "aliases": e.aliases, "license": e.license,
+                "localOnly": e.local_only, "isSensitive": e.is_sensitive,
+                "roleIdsThatCanBeUsedThisEmojiAsReaction": e.role_ids_that_can_be_used_this_emoji_as_reaction,
+            },
+        }));
+    }
+    let doc = serde_json::json!({
+        "metaVersion": 2,
+        "host": host,
+        "exportedAt": Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "emojis": meta,
+    });
+    let deflated =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("meta.json", deflated).map_err(Error::internal)?;
+    zip.write_all(doc.to_string().as_bytes()).map_err(Error::internal)?;
+    Ok(zip.finish().map_err(Error::internal)?.into_inner())
+}
+
+/// Reads a pack: the emoji its `meta.json` lists with their images. Entries that are missing,
+/// too large or unnamed are left out; reading stops at [`PACK_MAX_TOTAL`] bytes.
+pub fn read_pack(bytes: &[u8]) -> Result<Vec<PackEntry>, Error> {
+    use std::io::Read;
+    let bad = |why: &str| Error::invalid("fileId", format!("not an emoji pack: {why}"));
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|_| bad("not a zip file"))?;
+    let mut total = 0u64;
+    let mut read =
+        |zip: &mut zip::ZipArchive<std::io::Cursor<&[u8]>>, name: &str, max: u64| -> Option<Vec<u8>> {
+            let f = zip.by_name(name).ok()?;
+            let mut out = Vec::new();
+            // What the entry says of its size is not trusted: at most `max` bytes are inflated.
+            f.take(max + 1).read_to_end(&mut out).ok()?;
+            total = total.saturating_add(out.len() as u64);
+            (out.len() as u64 <= max && total <= PACK_MAX_TOTAL).then_some(out)
+        };
+    let meta = read(&mut zip, "meta.json", PACK_MAX_META).ok_or_else(|| bad("no readable meta.json"))?;
+    let meta: serde_json::Value = serde_json::from_slice(&meta).map_err(|_| bad("meta.json is not JSON"))?;
+    let list = meta
+        .get("emojis")
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(|| bad("meta.json lists no emojis"))?;
+    let mut out = Vec::new();
+    for item in list.iter().take(PACK_MAX_EMOJI) {
+        let e = &item["emoji"];
+        let (Some(name), Some(file_name)) = (e["name"].as_str(), item["fileName"].as_str()) else { continue };
+        if !valid_name(name) || item["downloaded"] == serde_json::Value::Bool(false) {
+            continue;
+        }
+        let Some(image) = read(&mut zip, file_name, PACK_MAX_IMAGE) else { continue };
+        let text = |k: &str| e[k].as_str().map(str::to_string).filter(|s| !s.is_empty());
+        out.push(PackEntry {
+            name: name.to_string(),
+            category: text("category"),
+            aliases: e["aliases"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).take(64).collect())
+                .unwrap_or_default(),
+            license: text("license"),
+            is_sensitive: e["isSensitive"].as_bool().unwrap_or(false),
+            local_only: e["localOnly"].as_bool().unwrap_or(false),
+            file_name: file_name.rsplit('/').next().unwrap_or(file_name).to_string(),
+            image,
+        });
+    }
+    Ok(out)
+}
+
+/// Exports the local emoji as a pack into `user`'s drive; answers the file.
+pub async fn export(
+    db: &crate::db::DbPool,
+    drive: &super::drive::Drive,
+    user: &str,
+    host: &str,
+) -> Result<crate::db::drive::FileRow, Error> {
+    let rows: Vec<EmojiRow> = {
+        let mut conn = db.get().await?;
+        emojis::table
+            .filter(emojis::host.is_null())
+            .order(emojis::name.asc())
+            .select(EmojiRow::as_select())
+            .load(&mut conn)
+            .await?
+    };
+    let mut with_images = Vec::with_capacity(rows.len());
+    for e in rows {
+        // Images stored here are read from the store; others are listed, not downloaded.
+        let image = match e.original_url.strip_prefix(drive.files_url.as_str()) {
+            Some(key) => drive.storage.read(key).await.ok(),
+            None => None,
+        };
+        with_images.push((e, image));
+    }
+    let host = host.to_string();
+    let pack = tokio::task::spawn_blocking(move || write_pack(&host, &with_images))
+        .await
+        .map_err(|_| Error::internal("writing the pack failed"))??;
+    let mut got = super::drive::Receiving::start(&drive.storage, u64::MAX).await?;
+    got.push(&pack).await?;
+    let policies = super::policies::RolePolicies::default();
+    // The server makes this file: neither the type rules nor the size limit of uploads apply.
+    let owner = super::drive::Owner { id: user, staff: true, policies: &policies };
+    let name = format!("custom-emojis-{}.zip", Utc::now().format("%Y-%m-%d-%H%M%S"));
+    let up = super::drive::Upload { name: Some(name), force: true, ..Default::default() };
+    drive.add(db, owner, up, got.finish().await?).await
+}
+
+/// Imports a pack (a zip in `user`'s drive) as local emoji: names already taken are kept as
+/// they are; answers how many were added.
+pub async fn import(
+    db: &crate::db::DbPool,
+    drive: &super::drive::Drive,
+    user: &str,
+    file_id: &str,
+) -> Result<usize, Error> {
+    let file = {
+        let mut conn = db.get().await?;
+        super::drive::owned(&mut conn, user, &[file_id.to_string()]).await?.into_iter().next()
+    };
+    let key = file.and_then(|f| f.access_key).ok_or(Refusal::NoSuchEmojiFile)?;
+    let bytes = drive.storage.read(&key).await.map_err(Error::internal)?;
+    let entries = tokio::task::spawn_blocking(move || read_pack(&bytes))
+        .await
+        .map_err(|_| Error::internal("reading the pack failed"))??;
+    let policies = super::policies::RolePolicies::default();
+    let mut added_count = 0;
+    for e in entries {
+        let mut conn = db.get().await?;
+        if name_taken(&mut conn, &e.name).await? {
+            continue;
+        }
+        drop(conn);
+        let mut got = super::drive::Receiving::start(&drive.storage, PACK_MAX_IMAGE).await?;
+        got.push(&e.image).await?;
+        let owner = super::drive::Owner { id: user, staff: true, policies: &policies };
+        let up = super::drive::Upload { name: Some(e.file_name.clone()), ..Default::default() };
+        let f = match drive.add(db, owner, up, got.finish().await?).await {
+            Ok(f) => f,
+            Err(Error::Refused(_) | Error::Invalid { .. }) => continue,
+            Err(other) => return Err(other),
+        };
+        let fields = Fields {
+            name: Some(e.name),
+            file_id: Some(f.id),
+            category: Some(e.category),
+            aliases: Some(e.aliases),
+            license: Some(e.license),
+            is_sensitive: Some(e.is_sensitive),
+            local_only: Some(e.local_only),
+            roles: None,
+        };
+        match add(&mut *db.get().await?, user, fields).await {
+            Ok(_) => added_count += 1,
+            Err(Error::Refused(_) | Error::Invalid { .. }) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(added_count)
+}

@@ -94,6 +94,11 @@ pub enum Job {
     DeleteAccount { user: String },
     /// Remove every drive file of a user (a moderator asked).
     DeleteFiles { user: String },
+    /// Export the local custom emoji as a pack into a user's drive.
+    ExportEmojis { user: String },
+    /// Import an emoji pack (a zip in a user's drive).
+    #[serde(rename_all = "camelCase")]
+    ImportEmojis { user: String, file_id: String },
     /// Store a file fetched from a URL in a user's drive.
     #[serde(rename_all = "camelCase")]
     UploadFromUrl {
@@ -115,6 +120,8 @@ impl Job {
             | Job::InstanceInfo { .. }
             | Job::DeleteAccount { .. }
             | Job::DeleteFiles { .. }
+            | Job::ExportEmojis { .. }
+            | Job::ImportEmojis { .. }
             | Job::UploadFromUrl { .. } => SYSTEM,
             Job::Inbox { .. } => INBOX,
             Job::Federate { .. } => FEDERATE,
@@ -139,6 +146,8 @@ impl Job {
             Job::DeleteAccount { user } => Some(format!("deleteAccount:{user}")),
             Job::DeleteFiles { user } => Some(format!("deleteFiles:{user}")),
             Job::UploadFromUrl { .. } => None,
+            Job::ExportEmojis { user } => Some(format!("exportEmojis:{user}")),
+            Job::ImportEmojis { file_id, .. } => Some(format!("importEmojis:{file_id}")),
         }
     }
 

@@ -58,6 +58,22 @@ pub async fn run(fed: &Federation, job: Job) -> Result<(), Failure> {
             let n = fed.state.drive.delete_all_of(&fed.state.db, &user).await?;
             tracing::info!(user, files = n, "user's drive files removed");
         }
+        Job::ExportEmojis { user } => {
+            let st = &fed.state;
+            let f = crate::domain::emoji::export(&st.db, &st.drive, &user, &st.config.host()).await?;
+            tracing::info!(user, file = f.id, "custom emoji exported");
+        }
+        Job::ImportEmojis { user, file_id } => {
+            let st = &fed.state;
+            match crate::domain::emoji::import(&st.db, &st.drive, &user, &file_id).await {
+                Ok(n) => tracing::info!(user, added = n, "custom emoji imported"),
+                // A file that is no pack stays no pack: told once, not retried.
+                Err(e @ (crate::domain::Error::Refused(_) | crate::domain::Error::Invalid { .. })) => {
+                    tracing::info!(user, file_id, error = ?e, "emoji pack not imported")
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         Job::UploadFromUrl { user, url, folder_id, sensitive, comment, marker, force } => {
             let up = crate::domain::drive::Upload { name: None, folder_id, comment, sensitive, force };
             crate::ap::media::upload_from_url(fed, &user, &url, up, marker).await?;
