@@ -23,16 +23,7 @@ fn urlencode(s: &str) -> String {
 
 /// POSTs raw bytes to an endpoint; (status, parsed body).
 async fn raw(b: &str, endpoint: &str, body: Vec<u8>) -> (u16, Value) {
-    let r = client()
-        .post(format!("{b}/api/{endpoint}"))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status().as_u16();
-    let text = r.text().await.unwrap();
-    (s, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    post_raw(b, endpoint, "application/json", body).await
 }
 
 #[tokio::test]

@@ -411,9 +411,19 @@ pub async fn upload_with(
         part("i", "", token.as_bytes());
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    post_raw(base, "drive/files/create", &format!("multipart/form-data; boundary={boundary}"), body).await
+}
+
+/// POSTs raw bytes of a content type to an endpoint; (status, parsed body).
+pub async fn post_raw(
+    base: &str,
+    endpoint: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (u16, serde_json::Value) {
     let r = client()
-        .post(format!("{base}/api/drive/files/create"))
-        .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
+        .post(format!("{base}/api/{endpoint}"))
+        .header("content-type", content_type)
         .body(body)
         .send()
         .await
