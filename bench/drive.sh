@@ -6,20 +6,28 @@
 # cached thumbnail.
 # Needs wrk, python3 (Pillow is installed in a venv under target/), PostgreSQL and Redis.
 # Usage: bench/drive.sh [binary] [seconds]
+# DRIVE_S3=1 keeps the files in an S3 bucket instead (moto's server on loopback, installed in
+# target/s3-venv; being Python, moto rather than misskey-rs bounds those figures).
 set -eu
 cd "$(dirname "$0")/.."
 BIN=$(realpath "${1:-target/x86_64-unknown-linux-musl/release/misskey-rs}")
 DUR=${2:-15}
 PG=${MKRS_TEST_PG:-postgres://postgres@127.0.0.1:5432/postgres}
 command -v wrk >/dev/null || { echo "bench needs wrk" >&2; exit 1; }
-venv=target/bench-venv
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check "pillow==11.3.0"
-fi
+venv=$(tests/venv.sh bench-venv "pillow==11.3.0")
 port=61823
 RATE_LIMITS=false
 . bench/lib.sh
+if [ "${DRIVE_S3:-0}" = 1 ]; then
+    s3venv=$(tests/venv.sh s3-venv "moto[server]==5.2.5")
+    "$s3venv/bin/moto_server" -H 127.0.0.1 -p 61824 >"$tmp/moto.log" 2>&1 &
+    mpid=$!
+    trap 'kill $mpid 2>/dev/null; cleanup' EXIT
+    until curl -s -o /dev/null http://127.0.0.1:61824/; do sleep 0.1; done
+    curl -s -X PUT http://127.0.0.1:61824/bench >/dev/null
+    printf '[drive.s3]\nendpoint = "http://127.0.0.1:61824"\nbucket = "bench"\naccess_key = "bench"\nsecret_key = "bench"\n' >> "$cfg"
+    echo "storage: S3 bucket (moto on loopback)"
+fi
 serve
 echo "misskey-rs $("$BIN" version | cut -d' ' -f2) — $(nproc) cores, $(date -u +%Y-%m-%d)"
 token=$(curl -s "$MK_BASE/api/admin/accounts/create" -H 'content-type: application/json' \

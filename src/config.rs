@@ -66,6 +66,69 @@ pub struct DriveConfig {
     /// Largest size of the media proxy's cache of other servers' images, in MiB (the oldest
     /// entries go first).
     pub proxy_cache_mb: u64,
+    /// S3-compatible object storage (AWS S3, MinIO, Garage, Cloudflare R2, …) instead of `dir`;
+    /// needed to run `serve` on more than one machine. Off while `endpoint` is empty.
+    pub s3: S3Config,
+}
+
+#[derive(Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Config {
+    /// The service's URL, e.g. "https://s3.eu-central-1.amazonaws.com" or
+    /// "http://127.0.0.1:9000"; empty: files are kept in `drive.dir`.
+    pub endpoint: String,
+    /// The bucket (it must exist; the server never creates or lists buckets).
+    pub bucket: String,
+    /// The region requests are signed for ("us-east-1" suits most S3-compatible servers).
+    pub region: String,
+    /// Access key id.
+    pub access_key: String,
+    /// Secret access key (better given as MISSKEY_RS_DRIVE_S3_SECRET_KEY than in this file).
+    pub secret_key: String,
+    /// Address the bucket as endpoint/bucket/key (MinIO and most self-hosted servers); false:
+    /// bucket.endpoint/key (virtual-hosted, as AWS prefers).
+    pub path_style: bool,
+    /// Prepended to every object's key, e.g. "files/" to share a bucket.
+    pub prefix: String,
+    /// Where browsers fetch the bucket's objects from directly (the bucket's public URL or a CDN
+    /// in front of it, e.g. "https://media.example.social"); the object's key follows it.
+    /// Empty: files are served through this server's `/files/`.
+    pub public_url: String,
+    /// Stores objects with the `public-read` ACL, for buckets whose objects are public per
+    /// object rather than by a bucket policy (leave off for R2 and buckets that refuse ACLs).
+    pub public_read: bool,
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        S3Config {
+            endpoint: String::new(),
+            bucket: String::new(),
+            region: "us-east-1".into(),
+            access_key: String::new(),
+            secret_key: String::new(),
+            path_style: true,
+            prefix: String::new(),
+            public_url: String::new(),
+            public_read: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &if self.secret_key.is_empty() { "" } else { "***" })
+            .field("path_style", &self.path_style)
+            .field("prefix", &self.prefix)
+            .field("public_url", &self.public_url)
+            .field("public_read", &self.public_read)
+            .finish()
+    }
 }
 
 impl Default for DriveConfig {
@@ -75,6 +138,7 @@ impl Default for DriveConfig {
             max_file_bytes: 262_144_000,
             decode_budget_megapixels: 32,
             proxy_cache_mb: 512,
+            s3: S3Config::default(),
         }
     }
 }
@@ -413,6 +477,48 @@ impl Config {
         }
         if self.database.pool_size == 0 || self.redis.pool_size == 0 {
             return Err("pool_size must be at least 1".into());
+        }
+        self.drive.s3.validate()
+    }
+}
+
+impl S3Config {
+    pub fn enabled(&self) -> bool {
+        !self.endpoint.trim().is_empty()
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        let url = url::Url::parse(self.endpoint.trim())
+            .map_err(|e| format!("drive.s3.endpoint: {:?} is not a URL ({e})", self.endpoint))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(format!("drive.s3.endpoint: {:?} is not an http(s) URL", self.endpoint));
+        }
+        if self.bucket.trim().is_empty() {
+            return Err("drive.s3.endpoint is set: drive.s3.bucket is needed too".into());
+        }
+        if self.access_key.is_empty() || self.secret_key.is_empty() {
+            return Err(
+                "drive.s3.endpoint is set: drive.s3.access_key and drive.s3.secret_key are needed too".into(),
+            );
+        }
+        if !self.prefix.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+            || self.prefix.starts_with('/')
+            || self.prefix.contains("..")
+        {
+            return Err(format!(
+                "drive.s3.prefix: {:?} may hold letters, digits, '-', '_', '.' and '/' (not first), no '..'",
+                self.prefix
+            ));
+        }
+        if !self.public_url.is_empty()
+            && url::Url::parse(&self.public_url)
+                .map(|u| !matches!(u.scheme(), "http" | "https"))
+                .unwrap_or(true)
+        {
+            return Err(format!("drive.s3.public_url: {:?} is not an http(s) URL", self.public_url));
         }
         Ok(())
     }

@@ -13,11 +13,7 @@ PG=${MKRS_TEST_PG:-postgres://postgres@127.0.0.1:5432/postgres}
 SEED=${FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 EXAMPLES=${FUZZ_EXAMPLES:-25}
 SECONDS_MAX=${FUZZ_SECONDS:-150}
-venv=target/schemathesis-venv
-if [ ! -x "$venv/bin/st" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==4.32.5"
-fi
+venv=$(tests/venv.sh schemathesis-venv "schemathesis==4.32.5")
 port=61893
 RATE_LIMITS=false
 . bench/lib.sh

@@ -46,6 +46,9 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
 fi
 redis-cli -h 127.0.0.1 -p 6379 ping
 
+step "S3-compatible server for the bucket storage tests (moto, from PyPI)"
+tests/venv.sh s3-venv "moto[server]==5.2.5"
+
 step "format and lint"
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings

@@ -93,8 +93,9 @@ async fn serve(loaded: Loaded, role: Role) -> anyhow::Result<()> {
         trusted_proxies,
         policies: Default::default(),
         notes: crate::domain::notes::Writer::start(crate::db::build_pool(&writer_db)?),
-        drive: Arc::new(crate::domain::drive::Drive::from_config(&cfg)),
+        drive: Arc::new(crate::domain::drive::Drive::from_config(&cfg).map_err(anyhow::Error::msg)?),
     });
+    check_storage(&state.drive);
 
     if cfg.federation.allow_insecure_peers {
         tracing::warn!(
@@ -128,4 +129,25 @@ async fn wait_for_signal() {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
     }
+}
+
+/// Says at start where drive files are kept and whether that store answers (a bucket that does
+/// not, or refuses the credentials, is an error in the log; uploads fail until it answers), and
+/// removes what uploads a crash interrupted left in the temporary directory.
+fn check_storage(drive: &Arc<crate::domain::drive::Drive>) {
+    let drive = drive.clone();
+    tokio::spawn(async move {
+        let store = drive.storage.describe();
+        match drive.storage.check().await {
+            Ok(()) => tracing::info!(store = %store, "drive storage ready"),
+            Err(e) => {
+                tracing::error!(error = %e, "drive storage does not answer: uploads and files will fail until it does")
+            }
+        }
+        match drive.storage.sweep_temp().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(bytes = n, "removed uploads a stop interrupted"),
+            Err(e) => tracing::warn!(error = %e, "temporary uploads not swept"),
+        }
+    });
 }

@@ -11,7 +11,7 @@ use crate::db::drive::{FileRow, FolderRow, NewFile};
 use crate::db::schema::{drive_files, drive_folders, user_profiles};
 use crate::db::DbPool;
 use crate::media::{self, Kind, PixelBudget};
-use crate::storage::{Storage, Temp};
+use crate::storage::{Meta, Storage, Temp};
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -189,15 +189,22 @@ impl Drive {
         Drive { storage, pixels: PixelBudget::new(pixel_budget_mp), files_url, max_upload_bytes }
     }
 
-    pub fn from_config(cfg: &crate::config::Config) -> Self {
+    /// The drive `cfg` describes: files in `drive.dir`, or in the bucket `drive.s3` names (then
+    /// served from its `public_url` when there is one).
+    pub fn from_config(cfg: &crate::config::Config) -> Result<Self, String> {
         let dir = cfg.drive.dir(&cfg.data_dir);
-        let files_url = format!("{}/files/", cfg.url.trim_end_matches('/'));
-        Drive::new(
-            Storage::local(dir),
-            cfg.drive.decode_budget_megapixels,
-            files_url,
-            cfg.drive.max_file_bytes,
-        )
+        let s3 = &cfg.drive.s3;
+        let (storage, files_url) = if s3.enabled() {
+            let url = if s3.public_url.is_empty() {
+                format!("{}/files/", cfg.url.trim_end_matches('/'))
+            } else {
+                format!("{}/{}", s3.public_url.trim_end_matches('/'), s3.prefix)
+            };
+            (Storage::s3(dir, s3)?, url)
+        } else {
+            (Storage::local(dir), format!("{}/files/", cfg.url.trim_end_matches('/')))
+        };
+        Ok(Drive::new(storage, cfg.drive.decode_budget_megapixels, files_url, cfg.drive.max_file_bytes))
     }
 
     fn url(&self, key: &str) -> String {
@@ -311,20 +318,20 @@ impl Drive {
             derived.thumbnail.as_ref().filter(|t| !t.is_empty()).map(|_| format!("thumbnail-{token}.webp"));
         let web_key =
             derived.webpublic.as_ref().filter(|t| !t.is_empty()).map(|_| format!("webpublic-{token}.webp"));
+        let name = stored_name(up.name.as_deref().filter(|n| n.trim() != "blob"), &kind);
         let mut stored: Vec<String> = Vec::new();
         let put = async {
+            let meta = Meta { mime: &kind.mime, name: &name };
             match &stripped {
-                Some(b) => self.storage.put_bytes(&key, b).await?,
-                None => self.storage.put_file(&key, got.temp).await?,
+                Some(b) => self.storage.put_bytes(&key, b, meta).await?,
+                None => self.storage.put_file(&key, got.temp, meta).await?,
             }
             stored.push(key.clone());
-            if let (Some(k), Some(b)) = (&thumb_key, &derived.thumbnail) {
-                self.storage.put_bytes(k, b).await?;
-                stored.push(k.clone());
-            }
-            if let (Some(k), Some(b)) = (&web_key, &derived.webpublic) {
-                self.storage.put_bytes(k, b).await?;
-                stored.push(k.clone());
+            for (k, b) in [(&thumb_key, &derived.thumbnail), (&web_key, &derived.webpublic)] {
+                if let (Some(k), Some(b)) = (k, b) {
+                    self.storage.put_bytes(k, b, Meta { mime: "image/webp", name: k }).await?;
+                    stored.push(k.clone());
+                }
             }
             Ok::<_, std::io::Error>(())
         };
@@ -340,7 +347,6 @@ impl Drive {
         if let Some(o) = derived.orientation {
             properties.insert("orientation".into(), json!(o));
         }
-        let name = stored_name(up.name.as_deref().filter(|n| n.trim() != "blob"), &kind);
         let url = self.url(&key);
         let thumb_url = thumb_key.as_deref().map(|k| self.url(k));
         let web_url = web_key.as_deref().map(|k| self.url(k));

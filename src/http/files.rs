@@ -43,19 +43,6 @@ async fn describe(state: &AppState, key: &str) -> Option<Described> {
     Some((t, name, md5))
 }
 
-/// `filename*=` in RFC 5987 form.
-fn disposition(inline: bool, name: &str) -> String {
-    let mut enc = String::new();
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            enc.push(b as char);
-        } else {
-            enc.push_str(&format!("%{b:02X}"));
-        }
-    }
-    format!("{}; filename*=UTF-8''{enc}", if inline { "inline" } else { "attachment" })
-}
-
 pub async fn serve(state: web::Data<AppState>, req: HttpRequest, key: web::Path<String>) -> HttpResponse {
     let key = key.into_inner();
     if !crate::storage::valid_key(&key) {
@@ -87,7 +74,7 @@ pub async fn serve(state: web::Data<AppState>, req: HttpRequest, key: web::Path<
             return HttpResponse::InternalServerError().finish();
         }
     };
-    let inline = crate::media::is_inline_safe(&mime);
+    let (served_type, disposition) = crate::media::served_as(&mime, &name);
     let mut res = if obj.partial {
         let mut r = HttpResponse::PartialContent();
         let last = (obj.start + obj.count).saturating_sub(1);
@@ -96,26 +83,24 @@ pub async fn serve(state: web::Data<AppState>, req: HttpRequest, key: web::Path<
     } else {
         HttpResponse::Ok()
     };
-    res.insert_header((
-        header::CONTENT_TYPE,
-        if inline || mime == "image/svg+xml" { mime.clone() } else { "application/octet-stream".into() },
-    ))
-    .insert_header((header::CONTENT_DISPOSITION, disposition(inline, &name)))
-    .insert_header((header::ETAG, etag))
-    .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-    .insert_header((header::ACCEPT_RANGES, "bytes"))
-    .insert_header(("X-Content-Type-Options", "nosniff"))
-    .insert_header((
-        "Content-Security-Policy",
-        "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox",
-    ))
-    // Media is already compressed; compressing it again would also break ranges.
-    .insert_header(header::ContentEncoding::Identity)
-    .no_chunking(obj.count);
+    res.insert_header((header::CONTENT_TYPE, served_type))
+        .insert_header((header::CONTENT_DISPOSITION, disposition))
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox",
+        ))
+        // Media is already compressed; compressing it again would also break ranges.
+        .insert_header(header::ContentEncoding::Identity)
+        .no_chunking(obj.count);
     match obj.body {
         crate::storage::Body::Bytes(b) => res.body(b),
         crate::storage::Body::File(f) => {
             res.streaming(tokio_util::io::ReaderStream::with_capacity(f, 64 * 1024))
         }
+        crate::storage::Body::Stream(s) => res.streaming(s),
     }
 }

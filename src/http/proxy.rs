@@ -157,8 +157,7 @@ pub async fn serve(
     }
     let kind = media::sniff(&bytes[..bytes.len().min(8192)]);
     let mime = kind.mime;
-    let plays = mime.starts_with("video/") || mime.starts_with("audio/");
-    if !(media::is_inline_safe(&mime) && (mime.starts_with("image/") || plays)) {
+    if !media::is_proxyable(&mime) {
         return refuse(403, "not media");
     }
     let keep_as_is = mode == ProxyMode::Original

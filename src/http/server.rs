@@ -240,7 +240,7 @@ mod tests {
             trusted_proxies: vec![],
             policies: Default::default(),
             notes: crate::domain::notes::Writer::start(crate::db::build_pool(&cfg.database).unwrap()),
-            drive: Arc::new(crate::domain::drive::Drive::from_config(&cfg)),
+            drive: Arc::new(crate::domain::drive::Drive::from_config(&cfg).unwrap()),
             config: Arc::new(cfg),
         })
     }

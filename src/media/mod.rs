@@ -71,6 +71,31 @@ pub fn is_inline_safe(mime: &str) -> bool {
         || mime == "text/plain"
 }
 
+/// Types the media proxy passes on from other servers: images, video and audio a browser shows
+/// safely (never text, SVG or anything it could run).
+pub fn is_proxyable(mime: &str) -> bool {
+    is_inline_safe(mime)
+        && (mime.starts_with("image/") || mime.starts_with("video/") || mime.starts_with("audio/"))
+}
+
+/// The `Content-Type` and `Content-Disposition` a stored file is served with, wherever it is
+/// served from: a type a browser could run (HTML, SVG, anything unknown) is only ever a download
+/// (SVG keeps its type so that `<img>` still shows it, where scripts never run).
+pub fn served_as(mime: &str, name: &str) -> (String, String) {
+    let inline = is_inline_safe(mime);
+    let served = if inline || mime == "image/svg+xml" { mime } else { "application/octet-stream" };
+    let mut enc = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            enc.push(b as char);
+        } else {
+            enc.push_str(&format!("%{b:02X}"));
+        }
+    }
+    let how = if inline { "inline" } else { "attachment" };
+    (served.to_string(), format!("{how}; filename*=UTF-8''{enc}"))
+}
+
 /// The types decoded for size, blurhash and derived versions.
 pub fn is_decodable(mime: &str) -> bool {
     matches!(mime, "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "image/apng")

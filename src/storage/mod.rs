@@ -2,7 +2,13 @@
 //! extension) and checked again here, so no key can name a path outside the store.
 //!
 //! The local store keeps files under one directory; uploads are written to its `.tmp`
-//! directory first and renamed into place, so a file is either whole or absent.
+//! directory first and renamed into place, so a file is either whole or absent. With an
+//! S3-compatible bucket configured ([`s3`]), uploads still arrive in that local `.tmp` and are
+//! then sent whole to the bucket, and objects are read and deleted there; an object the bucket
+//! does not have is looked for in the local directory, so files stored before the switch to a
+//! bucket stay served.
+
+mod s3;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -10,6 +16,15 @@ use tokio::io::AsyncReadExt;
 
 pub struct Storage {
     dir: PathBuf,
+    bucket: Option<s3::Bucket>,
+}
+
+/// What an object is served as, stored with it where the store keeps such things (a bucket
+/// whose objects browsers fetch directly).
+#[derive(Clone, Copy)]
+pub struct Meta<'a> {
+    pub mime: &'a str,
+    pub name: &'a str,
 }
 
 /// Part of a stored object, ready to send.
@@ -24,10 +39,11 @@ pub struct Object {
     pub body: Body,
 }
 
-/// The bytes to send: small ones read already, large ones as an open file.
+/// The bytes to send: small ones read already, large ones as an open file or a bucket's answer.
 pub enum Body {
     Bytes(Vec<u8>),
     File(tokio::io::Take<tokio::fs::File>),
+    Stream(futures_util::stream::BoxStream<'static, io::Result<bytes::Bytes>>),
 }
 
 /// Objects (or parts) up to this size are read in one go rather than streamed.
@@ -48,7 +64,31 @@ fn bad_key() -> io::Error {
 
 impl Storage {
     pub fn local(dir: PathBuf) -> Self {
-        Storage { dir }
+        Storage { dir, bucket: None }
+    }
+
+    /// Objects in the bucket `cfg` names; uploads pass through `dir`'s `.tmp`, and objects stored
+    /// in `dir` before are still found there.
+    pub fn s3(dir: PathBuf, cfg: &crate::config::S3Config) -> Result<Self, String> {
+        Ok(Storage { dir, bucket: Some(s3::Bucket::new(cfg)?) })
+    }
+
+    /// Whether the store answers (a bucket: that it exists and the credentials are taken).
+    pub async fn check(&self) -> Result<(), String> {
+        match &self.bucket {
+            Some(b) => b.check().await,
+            None => {
+                tokio::fs::create_dir_all(&self.dir).await.map_err(|e| format!("{}: {e}", self.dir.display()))
+            }
+        }
+    }
+
+    /// Where the store is, for logs.
+    pub fn describe(&self) -> String {
+        match &self.bucket {
+            Some(b) => b.describe(),
+            None => self.dir.display().to_string(),
+        }
     }
 
     fn path(&self, key: &str) -> io::Result<PathBuf> {
@@ -73,9 +113,14 @@ impl Storage {
     }
 
     /// Moves a finished temporary file into place under `key`.
-    pub async fn put_file(&self, key: &str, mut temp: Temp) -> io::Result<()> {
+    pub async fn put_file(&self, key: &str, mut temp: Temp, meta: Meta<'_>) -> io::Result<()> {
         let to = self.path(key)?;
         drop(temp.file.take());
+        if let Some(b) = &self.bucket {
+            // The temporary file goes when `temp` is dropped, sent or not.
+            let path = temp.path.as_deref().ok_or_else(bad_key)?;
+            return b.put_file(key, path, meta).await;
+        }
         let from = temp.path.take().ok_or_else(bad_key)?;
         match tokio::fs::rename(&from, &to).await {
             Ok(()) => Ok(()),
@@ -86,18 +131,25 @@ impl Storage {
         }
     }
 
-    pub async fn put_bytes(&self, key: &str, bytes: &[u8]) -> io::Result<()> {
+    pub async fn put_bytes(&self, key: &str, bytes: &[u8], meta: Meta<'_>) -> io::Result<()> {
         self.path(key)?;
+        if let Some(b) = &self.bucket {
+            return b.put_bytes(key, bytes.to_vec(), meta).await;
+        }
         let mut temp = self.temp().await?;
         if let Some(f) = temp.file.as_mut() {
             tokio::io::AsyncWriteExt::write_all(f, bytes).await?;
             tokio::io::AsyncWriteExt::flush(f).await?;
         }
-        self.put_file(key, temp).await
+        self.put_file(key, temp, meta).await
     }
 
     /// Removes an object; one that is already gone is not an error.
     pub async fn delete(&self, key: &str) -> io::Result<()> {
+        if let Some(b) = &self.bucket {
+            self.path(key)?;
+            b.delete(key).await?;
+        }
         match tokio::fs::remove_file(self.path(key)?).await {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
@@ -111,6 +163,11 @@ impl Storage {
             Ok(p) => p,
             Err(_) => return Ok(None),
         };
+        if let Some(b) = &self.bucket {
+            if let Some(found) = b.open(key, range).await? {
+                return Ok(Some(found));
+            }
+        }
         let range = range.map(str::to_string);
         // Opening, measuring and (for small objects) reading on one blocking thread.
         tokio::task::spawn_blocking(move || -> io::Result<Option<Result<Object, u64>>> {
@@ -144,7 +201,13 @@ impl Storage {
 
     /// Reads a whole object (for processing stored files again).
     pub async fn read(&self, key: &str) -> io::Result<Vec<u8>> {
-        tokio::fs::read(self.path(key)?).await
+        let path = self.path(key)?;
+        if let Some(b) = &self.bucket {
+            if let Some(bytes) = b.read(key).await? {
+                return Ok(bytes);
+            }
+        }
+        tokio::fs::read(path).await
     }
 
     /// Total bytes of the temporary files left by uploads a crash interrupted, removed.
