@@ -128,6 +128,18 @@ async fn custom_emoji_lifecycle_and_reactions() {
         "{meta}"
     );
     assert!(archive.by_name("blobcat.png").is_ok());
+    // The exporter is told the pack is ready, as Misskey's clients expect.
+    let (s, notes) = call(b, "i/notifications", &admin, json!({ "includeTypes": ["exportCompleted"] })).await;
+    assert_eq!(s, 200, "{notes}");
+    assert_eq!(notes.as_array().map(Vec::len), Some(1), "{notes}");
+    let n = &notes[0];
+    assert_eq!(
+        (n["exportedEntity"].clone(), n["fileId"].clone()),
+        (json!("customEmoji"), pack["id"].clone()),
+        "{n}"
+    );
+    assert!(n.get("user").is_none(), "the instance's own notification: {n}");
+    check_contract(&[("Notification", "exportCompleted", n.clone())]);
     call(b, "admin/emoji/delete", &admin, json!({ "id": e["id"] })).await;
     let r = call(b, "admin/emoji/import-zip", &admin, json!({ "fileId": pack["id"] })).await;
     assert_eq!(r.0, 204, "{}", r.1);

@@ -299,18 +299,8 @@ pub async fn signin_flow(
         .set(users::last_active_date.eq(chrono::Utc::now()))
         .execute(&mut conn)
         .await?;
-    crate::domain::notify::send(
-        &mut conn,
-        crate::domain::notify::Notice {
-            notifiee: &id,
-            notifier: None,
-            kind: "login",
-            note_id: None,
-            reaction: None,
-            message: None,
-        },
-    )
-    .await?;
+    crate::domain::notify::send(&mut conn, crate::domain::notify::Notice::from_instance(&id, "login"))
+        .await?;
     Ok(HttpResponse::Ok().json(json!({ "finished": true, "id": id, "i": native_token })))
 }
 

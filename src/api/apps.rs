@@ -62,18 +62,8 @@ pub async fn miauth_gen_token(ctx: Ctx, p: GenTokenParams) -> Result<Out, ApiErr
     if n == 0 {
         return Err(ApiError::invalid_param("session", "this session already has a token"));
     }
-    crate::domain::notify::send(
-        &mut conn,
-        crate::domain::notify::Notice {
-            notifiee: &me,
-            notifier: None,
-            kind: "createToken",
-            note_id: None,
-            reaction: None,
-            message: None,
-        },
-    )
-    .await?;
+    crate::domain::notify::send(&mut conn, crate::domain::notify::Notice::from_instance(&me, "createToken"))
+        .await?;
     Ok(json!({ "token": token }).into())
 }
 

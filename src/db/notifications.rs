@@ -16,6 +16,9 @@ pub struct NewNotification<'a> {
     pub note_id: Option<&'a str>,
     pub reaction: Option<&'a str>,
     pub message: Option<&'a str>,
+    /// The file an `exportCompleted` names, and what was exported (Misskey's entity name).
+    pub file_id: Option<&'a str>,
+    pub exported_entity: Option<&'a str>,
 }
 
 impl<'a> NewNotification<'a> {
@@ -27,7 +30,14 @@ impl<'a> NewNotification<'a> {
             note_id: None,
             reaction: None,
             message: None,
+            file_id: None,
+            exported_entity: None,
         }
+    }
+
+    /// One the instance sends of its own (no notifier): a sign-in, a token made, an export.
+    pub fn from_instance(notifiee: &'a str, kind: &'a str) -> Self {
+        NewNotification { notifier: None, ..NewNotification::new(notifiee, notifiee, kind) }
     }
 
     pub fn note(mut self, id: &'a str) -> Self {
@@ -63,9 +73,11 @@ pub async fn insert(
     }
     crate::db::cached(
         diesel::sql_query(
-            "INSERT INTO notifications (id, created_at, notifiee_id, notifier_id, type, note_id, reaction, message) \
-             SELECT t.id, now(), t.notifiee, t.notifier, t.kind, t.note, t.reaction, t.message \
-             FROM UNNEST($1, $2, $3, $4, $5, $6, $7) AS t(id, notifiee, notifier, kind, note, reaction, message) \
+            "INSERT INTO notifications (id, created_at, notifiee_id, notifier_id, type, note_id, reaction, message, \
+                                        file_id, exported_entity) \
+             SELECT t.id, now(), t.notifiee, t.notifier, t.kind, t.note, t.reaction, t.message, t.file, t.entity \
+             FROM UNNEST($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                  AS t(id, notifiee, notifier, kind, note, reaction, message, file, entity) \
              WHERE t.notifiee IS DISTINCT FROM t.notifier \
                AND (SELECT u.host IS NULL FROM users u WHERE u.id = t.notifiee) \
                AND NOT EXISTS (SELECT 1 FROM mutings WHERE muter_id = t.notifiee AND mutee_id = t.notifier \
@@ -80,7 +92,9 @@ pub async fn insert(
         .bind::<Array<Text>, _>(col(&rows, |r| r.kind))
         .bind::<Array<Nullable<Text>>, _>(col(&rows, |r| r.note_id))
         .bind::<Array<Nullable<Text>>, _>(col(&rows, |r| r.reaction))
-        .bind::<Array<Nullable<Text>>, _>(col(&rows, |r| r.message)),
+        .bind::<Array<Nullable<Text>>, _>(col(&rows, |r| r.message))
+        .bind::<Array<Nullable<Text>>, _>(col(&rows, |r| r.file_id))
+        .bind::<Array<Nullable<Text>>, _>(col(&rows, |r| r.exported_entity)),
     )
     .load(conn)
     .await

@@ -225,6 +225,8 @@ diesel::table! {
         reaction -> Nullable<Varchar>,
         message -> Nullable<Text>,
         is_read -> Bool,
+        file_id -> Nullable<Varchar>,
+        exported_entity -> Nullable<Varchar>,
     }
 }
 

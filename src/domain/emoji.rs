@@ -544,7 +544,15 @@ pub async fn export(
     let owner = super::drive::Owner { id: user, staff: true, policies: &policies };
     let name = format!("custom-emojis-{}.zip", Utc::now().format("%Y-%m-%d-%H%M%S"));
     let up = super::drive::Upload { name: Some(name), force: true, ..Default::default() };
-    drive.add(db, owner, up, got.finish().await?).await
+    let file = drive.add(db, owner, up, got.finish().await?).await?;
+    let mut conn = db.get().await?;
+    let done = super::notify::Notice {
+        file_id: Some(&file.id),
+        exported_entity: Some("customEmoji"),
+        ..super::notify::Notice::from_instance(user, "exportCompleted")
+    };
+    super::notify::send(&mut conn, done).await?;
+    Ok(file)
 }
 
 /// Imports a pack (a zip in `user`'s drive) as local emoji: names already taken are kept as

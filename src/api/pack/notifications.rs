@@ -19,6 +19,8 @@ pub struct NotificationRow {
     pub note_id: Option<String>,
     pub reaction: Option<String>,
     pub message: Option<String>,
+    pub file_id: Option<String>,
+    pub exported_entity: Option<String>,
 }
 
 /// Packs notifications in order; ones whose note is gone or hidden are left out.
@@ -55,6 +57,10 @@ pub async fn pack(
         match r.kind.as_str() {
             "reaction" => v["reaction"] = json!(r.reaction.clone().unwrap_or_default()),
             "followRequestAccepted" => v["message"] = json!(r.message),
+            "exportCompleted" => {
+                v["exportedEntity"] = json!(r.exported_entity.clone().unwrap_or_default());
+                v["fileId"] = json!(r.file_id.clone().unwrap_or_default());
+            }
             "app" => {
                 v["body"] = json!(r.message.clone().unwrap_or_default());
                 v["header"] = Value::Null;

@@ -1,0 +1,1 @@
+ALTER TABLE notifications DROP COLUMN file_id, DROP COLUMN exported_entity;
