@@ -510,6 +510,36 @@ async fn upload_from_url_and_moderators() {
     );
     let r = call(b, "admin/drive/files", &alice, json!({})).await;
     assert_eq!(r.0, 403);
+    // Moving in bulk passes over others' files; a moderator deleting one of alice's is logged.
+    let (_, mine) = upload(b, &admin, &[], "admins.png", &png(8, 8)).await;
+    let (_, folder) = call(b, "drive/folders/create", &alice, json!({ "name": "bulk" })).await;
+    let r = call(
+        b,
+        "drive/files/move-bulk",
+        &alice,
+        json!({ "fileIds": [got["id"], mine["id"], "0000000000"], "folderId": folder["id"] }),
+    )
+    .await;
+    assert_eq!(r.0, 204, "{}", r.1);
+    let (_, moved) = call(b, "drive/files/show", &alice, json!({ "fileId": got["id"] })).await;
+    assert_eq!(moved["folderId"], folder["id"], "{moved}");
+    let (_, theirs) = call(b, "drive/files/show", &admin, json!({ "fileId": mine["id"] })).await;
+    assert_eq!(theirs["folderId"], Value::Null, "{theirs}");
+    let r =
+        call(b, "drive/files/move-bulk", &alice, json!({ "fileIds": [got["id"]], "folderId": "0000000000" }))
+            .await;
+    assert_eq!(code(&r), (400, Some("NO_SUCH_FOLDER")), "{}", r.1);
+    let r = call(b, "drive/files/delete", &admin, json!({ "fileId": got["id"] })).await;
+    assert_eq!(r.0, 204, "{}", r.1);
+    let (_, log) = call(b, "admin/show-moderation-logs", &admin, json!({})).await;
+    assert_eq!(
+        (log[0]["type"].clone(), log[0]["info"]["fileId"].clone()),
+        (json!("deleteDriveFile"), got["id"].clone())
+    );
+    call(b, "drive/files/delete", &admin, json!({ "fileId": mine["id"] })).await;
+    let (_, log) = call(b, "admin/show-moderation-logs", &admin, json!({})).await;
+    let logged = log.as_array().unwrap().iter().filter(|l| l["type"] == "deleteDriveFile").count();
+    assert_eq!(logged, 1, "one's own file is not logged: {log}");
     let r = call(b, "admin/delete-all-files-of-a-user", &admin, json!({ "userId": alice_id })).await;
     assert_eq!(r.0, 204, "{}", r.1);
     for _ in 0..100 {

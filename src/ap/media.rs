@@ -3,7 +3,7 @@
 
 use super::Federation;
 use crate::db::users::UserRow;
-use crate::domain::drive::{self, Owner, RemoteFile, Upload};
+use crate::domain::drive::{self, RemoteFile, Upload};
 use crate::domain::events::{self, DriveChange, Event};
 use crate::domain::Error;
 use serde_json::Value;
@@ -67,7 +67,7 @@ pub async fn upload_from_url(
     fed: &Federation,
     user: &str,
     url: &str,
-    mut up: Upload,
+    up: Upload,
     marker: Option<String>,
 ) -> Result<(), Error> {
     let st = &fed.state;
@@ -86,14 +86,7 @@ pub async fn upload_from_url(
         }
     };
     let (received, name) = got;
-    // A comment that only repeats the file's name says nothing.
-    if up.comment.is_some() && up.comment == name {
-        up.comment = None;
-    }
-    up.name = name;
-    let staff = owner.is_root || owner.is_admin || owner.is_moderator;
-    let who = Owner { id: &owner.id, staff, policies: &policies };
-    match st.drive.add(&st.db, who, up, received).await {
+    match st.drive.add_fetched(&st.db, &owner, &policies, up, received, name).await {
         Ok(f) => {
             events::emit(Event::Drive {
                 user: owner.id.clone(),

@@ -219,11 +219,7 @@ pub struct FileIdParams {
 
 pub async fn delete(ctx: Ctx, p: FileIdParams) -> Result<Out, ApiError> {
     let a = actor(&ctx)?;
-    let f = ctx.state.drive.delete(&ctx.state.db, &a, &p.file_id).await?;
-    if a.staff && f.user_id.as_deref() != Some(a.id) {
-        let info = json!({ "fileId": f.id, "fileUserId": f.user_id });
-        crate::domain::moderation::log(&mut *ctx.db().await?, a.id, "deleteDriveFile", info).await?;
-    }
+    ctx.state.drive.delete(&ctx.state.db, &a, &p.file_id).await?;
     Ok(().into())
 }
 
@@ -322,19 +318,7 @@ pub async fn move_bulk(ctx: Ctx, p: MoveBulkParams) -> Result<Out, ApiError> {
     if !ids.iter().all(|i| seen.insert(i)) {
         return Err(ApiError::invalid_param("fileIds", "ids must be unique"));
     }
-    let policies = ctx.state.policies.get(&ctx.state.db).await?;
-    for id in &ids {
-        let changes = FileChanges { folder_id: Some(p.folder_id.clone()), ..Default::default() };
-        let own = Actor { id: a.id, staff: false };
-        match dom::update(&ctx.state.db, &own, &policies, id, changes).await {
-            // Other users' files and missing ones are skipped, as Misskey does.
-            Err(crate::domain::Error::Refused(
-                crate::domain::Refusal::NoSuchDriveFile(_) | crate::domain::Refusal::DriveFileDenied(_),
-            )) => {}
-            Err(e) => return Err(e.into()),
-            Ok(_) => {}
-        }
-    }
+    dom::move_files(&ctx.state.db, a.id, &ids, p.folder_id.as_deref()).await?;
     Ok(().into())
 }
 
@@ -547,36 +531,7 @@ pub async fn admin_show_file(ctx: Ctx, p: ShowParams) -> Result<Out, ApiError> {
     let a = actor(&ctx)?;
     let mut conn = ctx.db().await?;
     let f = dom::show(&mut conn, &a, p.file_id.as_deref(), p.url.as_deref()).await?;
-    Ok(json!({
-        "id": f.id,
-        "createdAt": super::pack::iso(f.created_at),
-        "userId": f.user_id,
-        "userHost": f.user_host,
-        "md5": f.md5,
-        "name": f.name,
-        "type": f.type_,
-        "size": f.size,
-        "comment": f.comment,
-        "blurhash": f.blurhash,
-        "properties": f.properties,
-        "storedInternal": !f.is_link,
-        "url": f.url,
-        "thumbnailUrl": f.thumbnail_url,
-        "webpublicUrl": f.webpublic_url,
-        "accessKey": f.access_key,
-        "thumbnailAccessKey": f.thumbnail_access_key,
-        "webpublicAccessKey": f.webpublic_access_key,
-        "uri": f.uri,
-        "src": f.src,
-        "folderId": f.folder_id,
-        "isSensitive": f.is_sensitive,
-        "isLink": f.is_link,
-        "maybeSensitive": false,
-        "maybePorn": false,
-        "requestIp": null,
-        "requestHeaders": null,
-    })
-    .into())
+    Ok(pack::admin_file(&f).into())
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -615,25 +570,13 @@ pub struct FromUrlParams {
 /// Queues the download; `urlUploadFinished` on the main channel tells when the file is in.
 pub async fn upload_from_url(ctx: Ctx, p: FromUrlParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
-    let parsed = url::Url::parse(&p.url).map_err(|e| ApiError::invalid_param("url", e.to_string()))?;
-    if !matches!(parsed.scheme(), "http" | "https") || p.url.len() > 2048 {
-        return Err(ApiError::invalid_param("url", "an http(s) URL of at most 2048 characters"));
-    }
-    if p.comment.as_deref().is_some_and(|c| c.chars().count() > dom::MAX_COMMENT) {
-        return Err(ApiError::invalid_param("comment", "at most 512 characters"));
-    }
-    if p.marker.as_deref().is_some_and(|m| m.len() > 256) {
-        return Err(ApiError::invalid_param("marker", "at most 256 characters"));
-    }
-    let job = crate::domain::jobs::Job::UploadFromUrl {
-        user: me,
-        url: p.url,
+    let up = dom::Upload {
+        name: None,
         folder_id: p.folder_id,
-        sensitive: p.is_sensitive,
         comment: p.comment,
-        marker: p.marker,
+        sensitive: p.is_sensitive,
         force: p.force,
     };
-    crate::domain::jobs::enqueue(&mut *ctx.db().await?, &[(job, chrono::Utc::now())]).await?;
+    dom::queue_from_url(&mut *ctx.db().await?, &me, p.url, up, p.marker).await?;
     Ok(().into())
 }

@@ -6,7 +6,7 @@ use super::pack::users::{self as pack_users, Relations, UserRow};
 use super::params::AtMost;
 use super::timelines::{paginate, Page};
 use super::ApiError;
-use crate::db::schema::{following, user_list_members, user_lists, user_profiles, users};
+use crate::db::schema::{following, user_list_members, user_lists, users};
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -108,25 +108,8 @@ async fn follow_list(ctx: Ctx, p: FollowListParams, followers: bool) -> Result<O
         (None, None) => return Err(ApiError::invalid_param("userId", "give userId or username")),
     };
     let target = target.ok_or(no_user)?;
-    let vis: (String, String) = user_profiles::table
-        .find(&target)
-        .select((user_profiles::followers_visibility, user_profiles::following_visibility))
-        .first(&mut conn)
-        .await
-        .optional()?
-        .unwrap_or_else(|| ("public".into(), "public".into()));
-    let vis = if followers { vis.0 } else { vis.1 };
     let me = ctx.me_id();
-    let allowed = match vis.as_str() {
-        "public" => true,
-        _ if me == Some(target.as_str()) => true,
-        "followers" => match me {
-            Some(me) => crate::domain::visibility::follows(&mut conn, me, &target).await?,
-            None => false,
-        },
-        _ => false,
-    };
-    if !allowed {
+    if !crate::domain::visibility::may_see_follow_list(&mut conn, me, &target, followers).await? {
         return Err(forbidden);
     }
     let mut q = following::table.into_boxed();

@@ -409,13 +409,38 @@ impl Drive {
         }
     }
 
+    /// Stores what was fetched for `owner`'s `drive/files/upload-from-url` (`name`: the file name
+    /// the URL gave).
+    pub async fn add_fetched(
+        &self,
+        db: &DbPool,
+        owner: &crate::db::users::UserRow,
+        policies: &RolePolicies,
+        mut up: Upload,
+        got: Received,
+        name: Option<String>,
+    ) -> Result<FileRow, Error> {
+        // A comment that only repeats the file's name says nothing.
+        if up.comment.is_some() && up.comment == name {
+            up.comment = None;
+        }
+        up.name = name;
+        let staff = super::users::is_staff(owner);
+        self.add(db, Owner { id: &owner.id, staff, policies }, up, got).await
+    }
+
     /// Deletes a file: its bytes, its row (notes keep the id and stop showing it; avatars and
-    /// banners that were it are unset). The owner or a moderator may.
+    /// banners that were it are unset). The owner or a moderator may; a moderator deleting
+    /// someone else's file is logged.
     pub async fn delete(&self, db: &DbPool, actor: &Actor<'_>, id: &str) -> Result<FileRow, Error> {
         let mut conn = db.get().await?;
         let f = visible_file(&mut conn, actor, id, FileAction::Delete).await?;
         forget_profile_media(&mut conn, std::slice::from_ref(&f.id)).await?;
         diesel::delete(drive_files::table.find(&f.id)).execute(&mut conn).await?;
+        if actor.staff && f.user_id.as_deref() != Some(actor.id) {
+            let info = json!({ "fileId": f.id, "fileUserId": f.user_id });
+            super::moderation::log(&mut conn, actor.id, "deleteDriveFile", info).await?;
+        }
         drop(conn);
         self.remove_keys(&f.keys()).await;
         if let Some(owner) = &f.user_id {
@@ -501,6 +526,38 @@ pub fn md5_hex(b: &[u8]) -> String {
 pub struct Actor<'a> {
     pub id: &'a str,
     pub staff: bool,
+}
+
+/// Queues a `drive/files/upload-from-url`: `url` is fetched by a job, which ends with
+/// `urlUploadFinished` (carrying `marker`) on the user's main channel.
+pub async fn queue_from_url(
+    conn: &mut AsyncPgConnection,
+    user: &str,
+    url: String,
+    up: Upload,
+    marker: Option<String>,
+) -> Result<(), Error> {
+    let parsed = url::Url::parse(&url).map_err(|e| Error::invalid("url", e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") || url.len() > 2048 {
+        return Err(Error::invalid("url", "an http(s) URL of at most 2048 characters"));
+    }
+    if up.comment.as_deref().is_some_and(|c| c.chars().count() > MAX_COMMENT) {
+        return Err(Error::invalid("comment", format!("at most {MAX_COMMENT} characters")));
+    }
+    if marker.as_deref().is_some_and(|m| m.len() > 256) {
+        return Err(Error::invalid("marker", "at most 256 characters"));
+    }
+    let job = super::jobs::Job::UploadFromUrl {
+        user: user.to_string(),
+        url,
+        folder_id: up.folder_id,
+        sensitive: up.sensitive,
+        comment: up.comment,
+        marker,
+        force: up.force,
+    };
+    super::jobs::enqueue(conn, &[(job, Utc::now())]).await?;
+    Ok(())
 }
 
 /// A file the actor may act on, or the refusal for `action`.
@@ -647,6 +704,26 @@ pub async fn update(
     }
     events::emit(Event::Drive { user: owner, change: DriveChange::FileUpdated { id: row.id.clone() } });
     Ok(row)
+}
+
+/// Moves `user`'s files among `ids` into `folder` (none: the top), in one statement; ids of
+/// other users' files and of missing ones are passed over, as Misskey does.
+pub async fn move_files(db: &DbPool, user: &str, ids: &[String], folder: Option<&str>) -> Result<(), Error> {
+    let mut conn = db.get().await?;
+    if let Some(f) = folder {
+        own_folder(&mut conn, user, f, FolderAction::MoveFile).await?;
+    }
+    let moved: Vec<String> = diesel::update(
+        drive_files::table.filter(drive_files::id.eq_any(ids).and(drive_files::user_id.eq(user))),
+    )
+    .set(drive_files::folder_id.eq(folder))
+    .returning(drive_files::id)
+    .get_results(&mut conn)
+    .await?;
+    for id in moved {
+        events::emit(Event::Drive { user: user.to_string(), change: DriveChange::FileUpdated { id } });
+    }
+    Ok(())
 }
 
 /// The notes that show a file (its owner or a moderator asks).

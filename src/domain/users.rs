@@ -34,6 +34,11 @@ pub fn valid_username(name: &str) -> bool {
     (1..=20).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
+/// Administrators and moderators (and the first administrator): who acts on others' content.
+pub fn is_staff(u: &crate::db::users::UserRow) -> bool {
+    u.is_root || u.is_admin || u.is_moderator
+}
+
 /// What a remote username may be: 1–128 characters, no whitespace, `@`, `:` or control
 /// characters (other servers allow more than `valid_username`, but nothing that would break an
 /// `@name@host` mention).

@@ -128,6 +128,34 @@ pub async fn follows(conn: &mut AsyncPgConnection, me: &str, author: &str) -> Re
     Ok(!followed_among(conn, me, &[author.to_string()]).await?.is_empty())
 }
 
+/// Whether `viewer` may see `owner`'s followers (`followers`) or followees: as the owner's
+/// `followersVisibility` / `followingVisibility` says (public; followers: theirs only; private:
+/// the owner only). Lists across many users (a server's follows) show public lists only.
+pub async fn may_see_follow_list(
+    conn: &mut AsyncPgConnection,
+    viewer: Option<&str>,
+    owner: &str,
+    followers: bool,
+) -> Result<bool, Error> {
+    use crate::db::schema::user_profiles;
+    let vis: Option<(String, String)> = user_profiles::table
+        .find(owner)
+        .select((user_profiles::followers_visibility, user_profiles::following_visibility))
+        .first(conn)
+        .await
+        .optional()?;
+    let vis = vis.map(|(a, b)| if followers { a } else { b });
+    Ok(match vis.as_deref().unwrap_or("public") {
+        "public" => true,
+        _ if viewer == Some(owner) => true,
+        "followers" => match viewer {
+            Some(v) => follows(conn, v, owner).await?,
+            None => false,
+        },
+        _ => false,
+    })
+}
+
 /// Whether `a` blocks `b`.
 pub async fn blocks(conn: &mut AsyncPgConnection, a: &str, b: &str) -> Result<bool, Error> {
     Ok(diesel::select(diesel::dsl::exists(

@@ -157,15 +157,16 @@ async fn emoji_changed(
         return Ok(vec![]);
     }
     let packed: Vec<serde_json::Value> = match change {
-        EmojiChange::Deleted => ids
-            .iter()
-            .zip(&names)
-            .map(|(id, name)| json!({ "id": id, "name": name, "aliases": [], "category": null, "host": null, "url": "", "license": null, "isSensitive": false, "localOnly": false, "roleIdsThatCanBeUsedThisEmojiAsReaction": [] }))
-            .collect(),
+        EmojiChange::Deleted => {
+            ids.iter().zip(&names).map(|(id, name)| crate::api::pack::emoji::deleted(id, name)).collect()
+        }
         _ => {
             let mut conn = state.db.get().await?;
-            let rows: Vec<EmojiRow> =
-                emojis::table.filter(emojis::id.eq_any(ids)).select(EmojiRow::as_select()).load(&mut conn).await?;
+            let rows: Vec<EmojiRow> = emojis::table
+                .filter(emojis::id.eq_any(ids))
+                .select(EmojiRow::as_select())
+                .load(&mut conn)
+                .await?;
             rows.iter().map(crate::api::pack::emoji::detailed).collect()
         }
     };

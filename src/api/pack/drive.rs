@@ -78,3 +78,36 @@ pub fn folder(f: &FolderRow, detail: Option<(i64, i64, &[FolderRow])>) -> Value 
     }
     v
 }
+
+/// What `admin/drive/show-file` tells a moderator of a file: its stored row.
+pub fn admin_file(f: &FileRow) -> Value {
+    json!({
+        "id": f.id,
+        "createdAt": super::iso(f.created_at),
+        "userId": f.user_id,
+        "userHost": f.user_host,
+        "md5": f.md5,
+        "name": f.name,
+        "type": f.type_,
+        "size": f.size,
+        "comment": f.comment,
+        "blurhash": f.blurhash,
+        "properties": f.properties,
+        "storedInternal": !f.is_link,
+        "url": f.url,
+        "thumbnailUrl": f.thumbnail_url,
+        "webpublicUrl": f.webpublic_url,
+        "accessKey": f.access_key,
+        "thumbnailAccessKey": f.thumbnail_access_key,
+        "webpublicAccessKey": f.webpublic_access_key,
+        "uri": f.uri,
+        "src": f.src,
+        "folderId": f.folder_id,
+        "isSensitive": f.is_sensitive,
+        "isLink": f.is_link,
+        "maybeSensitive": false,
+        "maybePorn": false,
+        "requestIp": null,
+        "requestHeaders": null,
+    })
+}

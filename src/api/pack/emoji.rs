@@ -29,3 +29,19 @@ pub fn detailed(e: &EmojiRow) -> Value {
         "roleIdsThatCanBeUsedThisEmojiAsReaction": e.role_ids_that_can_be_used_this_emoji_as_reaction,
     })
 }
+
+/// An emoji that is gone, as `emojiDeleted` names it: an EmojiDetailed of its id and name.
+pub fn deleted(id: &str, name: &str) -> Value {
+    json!({
+        "id": id,
+        "aliases": [],
+        "name": name,
+        "category": null,
+        "host": null,
+        "url": "",
+        "license": null,
+        "isSensitive": false,
+        "localOnly": false,
+        "roleIdsThatCanBeUsedThisEmojiAsReaction": [],
+    })
+}
