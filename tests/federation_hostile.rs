@@ -194,6 +194,40 @@ async fn hostile_activities_are_refused_and_nothing_is_stored() {
     assert_eq!(psql(db, "SELECT count(*) FROM notes WHERE user_host IS NOT NULL"), "1", "only the good note");
     let (_, tl) = call(&server.base, "notes/global-timeline", &admin, json!({})).await;
     assert!(tl.as_array().unwrap().iter().any(|n| n["text"] == "note 1"), "{tl}");
+
+    // Pins: only the signer's own note, only on the signer's featured collection.
+    let (_, mine) = call(&server.base, "notes/create", &admin, json!({ "text": "the admin's" })).await;
+    let admin_note = format!("http://{}/notes/{}", inst.host(), mine["createdNote"]["id"].as_str().unwrap());
+    let mallory = format!("{}/users/mallory", peer.base);
+    let pin = |n: u32, target: String, object: String| {
+        serde_json::to_vec(&json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/activities/pin{n}", peer.base), "type": "Add", "actor": mallory,
+            "target": target, "object": object,
+        }))
+        .unwrap()
+    };
+    let featured = format!("{mallory}/collections/featured");
+    let note1 = format!("{}/notes/1", peer.base);
+    let elsewhere = format!("{}/users/mallory/collections/featured", peer.other_base);
+    let pinned = "SELECT coalesce(array_to_string(p.pinned_note_ids, ','), '') FROM user_profiles p \
+                  JOIN users u ON u.id = p.user_id WHERE u.host IS NOT NULL";
+    let drained = async || {
+        let t0 = Instant::now();
+        while psql(db, "SELECT count(*) FROM jobs WHERE queue = 'inbox' AND state <> 'dead'") != "0" {
+            assert!(t0.elapsed() < Duration::from_secs(20), "pins not processed");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    for body in [pin(1, elsewhere, note1.clone()), pin(2, featured.clone(), admin_note)] {
+        assert_eq!(post(&inbox, &host, &body, Some(&peer.signer), now, None).await, 202);
+    }
+    drained().await;
+    assert_eq!(psql(db, pinned), "", "another host's collection, another user's note: nothing pinned");
+    assert_eq!(post(&inbox, &host, &pin(3, featured, note1), Some(&peer.signer), now, None).await, 202);
+    drained().await;
+    let good_id = psql(db, &format!("SELECT id FROM notes WHERE uri = '{}/notes/1'", peer.base));
+    assert_eq!(psql(db, pinned), good_id, "the signer's own note, on its own collection");
     assert_eq!(get(&server.base, "/livez").await.0, 200, "the server is fine");
     server.stop();
 }

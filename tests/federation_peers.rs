@@ -174,6 +174,33 @@ async fn two_servers_federate() {
     })
     .await;
 
+    // Bob pins the note (Add to his featured collection): alice's server shows it pinned on
+    // his profile; unpinned (Remove), it is no longer.
+    let (s, r) = call(pb, "i/pin", &bob, json!({ "noteId": note_b })).await;
+    assert_eq!(s, 200, "{r}");
+    eventually("bob's pin at a", async || {
+        let (_, u) = call(pa, "users/show", &alice, json!({ "userId": bob_a })).await;
+        u["pinnedNoteIds"] == json!([note_at_a]) && u["pinnedNotes"][0]["id"] == json!(note_at_a)
+    })
+    .await;
+    let r = call(pb, "i/pin", &bob, json!({ "noteId": note_b })).await;
+    assert_eq!(r.1["error"]["code"], "ALREADY_PINNED", "{}", r.1);
+    let r = call(pb, "i/pin", &carol, json!({ "noteId": note_b })).await;
+    assert_eq!(r.1["error"]["id"], "56734f8b-3928-431e-bf80-6ff87df40cb3", "another's note: {}", r.1);
+    let r = call(pb, "i/unpin", &bob, json!({ "noteId": "0000000000" })).await;
+    assert_eq!(r.1["error"]["id"], "454170ce-9d63-4a43-9da1-ea10afe81e21", "{}", r.1);
+    call(pb, "admin/roles/update-default-policies", &admin_b, json!({ "policies": { "pinLimit": 1 } })).await;
+    let (_, second) = call(pb, "notes/create", &bob, json!({ "text": "second" })).await;
+    let r = call(pb, "i/pin", &bob, json!({ "noteId": second["createdNote"]["id"] })).await;
+    assert_eq!(r.1["error"]["code"], "PIN_LIMIT_EXCEEDED", "{}", r.1);
+    let (s, r) = call(pb, "i/unpin", &bob, json!({ "noteId": note_b })).await;
+    assert_eq!(s, 200, "{r}");
+    eventually("bob's unpin at a", async || {
+        let (_, u) = call(pa, "users/show", &alice, json!({ "userId": bob_a })).await;
+        u["pinnedNoteIds"] == json!([])
+    })
+    .await;
+
     // Bob deletes the note; it goes at a too.
     call(pb, "notes/delete", &bob, json!({ "noteId": note_b })).await;
     eventually("the deleted note to go at a", async || {

@@ -95,6 +95,15 @@ pub async fn fan_out(fed: &Federation, action: &Action) -> Result<(), Failure> {
             });
             (user.clone(), activity, inbox_list(conn, audience).await?)
         }
+        Action::PinChanged { user, note_id, pinned, .. } => {
+            let Some(u) = load_user(conn, user).await? else { return Ok(()) };
+            let actor = actor_uri(base, &u);
+            let activity = json!({
+                "id": activity_id, "type": if *pinned { "Add" } else { "Remove" }, "actor": actor,
+                "target": format!("{actor}/collections/featured"), "object": format!("{base}/notes/{note_id}"),
+            });
+            (user.clone(), activity, follower_inboxes(conn, user).await?)
+        }
         Action::Flag { target, comment, .. } => {
             let Some(t) = load_user(conn, target).await? else { return Ok(()) };
             let (instance, _) =

@@ -201,6 +201,35 @@ pub async fn process(fed: &Federation, activity: &Value, signer: &UserRow) -> Re
                 Err(e) => Err(e.into()),
             };
         }
+        "Add" | "Remove" => {
+            // Pins: only to the signer's own featured collection, only of the signer's notes.
+            let target = activity.get("target").and_then(id_of).unwrap_or_default();
+            if host_of(&target) != signer.host || !target.trim_end_matches('/').ends_with("featured") {
+                return Err(skip("an Add or Remove of no featured collection of the actor's"));
+            }
+            let uri = id_of(&object).ok_or_else(|| skip("Add without object"))?;
+            let policies = fed.state.policies.get(&fed.state.db).await.map_err(Error::internal)?;
+            let pinning = kind(activity) == "Add";
+            let note = if pinning {
+                Some(fed.note(&uri, 1).await?)
+            } else {
+                let mut conn = fed.state.db.get().await.map_err(Error::from)?;
+                crate::db::notes::by_uri(&mut conn, &uri).await.map_err(Error::from)?
+            };
+            let Some(note) = note else { return Ok(()) };
+            let mut conn = fed.state.db.get().await.map_err(Error::from)?;
+            let done = if pinning {
+                let limit = usize::try_from(policies.pin_limit).unwrap_or(0);
+                crate::domain::pins::pin(&mut conn, &signer.id, &note.id, limit).await
+            } else {
+                crate::domain::pins::unpin(&mut conn, &signer.id, &note.id).await
+            };
+            return match done {
+                Ok(()) | Err(Error::Refused(Refusal::AlreadyPinned)) => Ok(()),
+                Err(Error::Refused(r)) => Err(skip(format!("pin refused: {r:?}"))),
+                Err(e) => Err(e.into()),
+            };
+        }
         "Announce" => {
             let id = activity.get("id").and_then(Value::as_str).ok_or_else(|| skip("Announce without id"))?;
             if host_of(id) != signer.host {

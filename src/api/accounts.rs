@@ -626,40 +626,12 @@ pub async fn unpin(ctx: Ctx, p: PinParams) -> Result<Out, ApiError> {
 async fn pin_or_unpin(ctx: Ctx, note_id: String, pin: bool) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
     let mut conn = ctx.db().await?;
-    let note = crate::db::notes::load_one(&mut conn, &note_id).await?.filter(|n| n.user_id == me);
-    if note.is_none() {
-        return Err(if pin {
-            ApiError::client("NO_SUCH_NOTE", "56734f8b-3928-431e-bf80-6ff87df40cb3", "No such note.")
-        } else {
-            ApiError::client("NO_SUCH_NOTE", "454170ce-9d63-4a43-9da1-ea10afe81e21", "No such note.")
-        });
-    }
-    let mut pinned: Vec<String> =
-        user_profiles::table.find(&me).select(user_profiles::pinned_note_ids).first(&mut conn).await?;
     if pin {
-        if pinned.contains(&note_id) {
-            return Err(ApiError::client(
-                "ALREADY_PINNED",
-                "8b18c2b7-68fe-4edb-9892-c0cbaeb6c913",
-                "That note has already been pinned.",
-            ));
-        }
-        let limit = ctx.state.policies.get(&ctx.state.db).await?.pin_limit as usize;
-        if pinned.len() >= limit {
-            return Err(ApiError::client(
-                "PIN_LIMIT_EXCEEDED",
-                "72dab508-c64d-498f-8740-a8eec1ba385a",
-                "You can not pin notes any more.",
-            ));
-        }
-        pinned.insert(0, note_id);
+        let limit = usize::try_from(ctx.state.policies.get(&ctx.state.db).await?.pin_limit).unwrap_or(0);
+        crate::domain::pins::pin(&mut conn, &me, &note_id, limit).await?;
     } else {
-        pinned.retain(|n| *n != note_id);
+        crate::domain::pins::unpin(&mut conn, &me, &note_id).await?;
     }
-    diesel::update(user_profiles::table.find(&me))
-        .set(user_profiles::pinned_note_ids.eq(&pinned))
-        .execute(&mut conn)
-        .await?;
     let row: UserRow =
         pack_users::load_one(&mut conn, &me).await?.ok_or_else(ApiError::authentication_failed)?;
     let policies = ctx.state.policies.get(&ctx.state.db).await?;

@@ -432,6 +432,18 @@ fn refusal(r: crate::domain::Refusal) -> ApiError {
             };
             ("ACCESS_DENIED", id, "Access denied.")
         }
+        NoSuchNoteToPin { pinning: true } => {
+            ("NO_SUCH_NOTE", "56734f8b-3928-431e-bf80-6ff87df40cb3", "No such note.")
+        }
+        NoSuchNoteToPin { pinning: false } => {
+            ("NO_SUCH_NOTE", "454170ce-9d63-4a43-9da1-ea10afe81e21", "No such note.")
+        }
+        AlreadyPinned => {
+            ("ALREADY_PINNED", "8b18c2b7-68fe-4edb-9892-c0cbaeb6c913", "That note has already been pinned.")
+        }
+        PinLimitExceeded => {
+            ("PIN_LIMIT_EXCEEDED", "72dab508-c64d-498f-8740-a8eec1ba385a", "You can not pin notes any more.")
+        }
         NoSuchFolder(action) => {
             let id = match action {
                 FolderAction::MoveFile => "ea8fb7a5-af77-4a08-b608-c0218176cd73",

@@ -53,6 +53,12 @@ pub enum Refusal {
     CannotSuspendModerator,
     CannotResetRootPassword,
     CannotDeleteRoot,
+    // Pinned notes.
+    NoSuchNoteToPin {
+        pinning: bool,
+    },
+    AlreadyPinned,
+    PinLimitExceeded,
     // Drive.
     NoSuchDriveFile(FileAction),
     DriveFileDenied(FileAction),

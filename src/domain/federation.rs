@@ -255,6 +255,14 @@ pub enum Action {
         target: String,
         comment: String,
     },
+    /// A local user pinned (or unpinned) a note others may see: Add (Remove) on their featured
+    /// collection, to their followers.
+    PinChanged {
+        id: String,
+        user: String,
+        note_id: String,
+        pinned: bool,
+    },
     /// A local account was deleted: Delete of its actor to the remote accounts it followed or
     /// that followed it (their ids, taken before its follows go).
     AccountDeleted {
@@ -281,6 +289,7 @@ impl Action {
             | Action::Vote { id, .. }
             | Action::PollUpdated { id, .. }
             | Action::Flag { id, .. }
+            | Action::PinChanged { id, .. }
             | Action::AccountDeleted { id, .. } => id,
         }
     }

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod moderation;
 pub mod notes;
 pub mod notify;
+pub mod pins;
 pub mod policies;
 pub mod polls;
 pub mod reactions;

@@ -1,0 +1,56 @@
+//! Pinned notes: a user's own notes shown first on their profile (`pinnedNoteIds`, the newest pin
+//! first), as many as the `pinLimit` policy allows. A local user's pins and unpins of notes other
+//! servers may see reach their remote followers as Add/Remove on the featured collection; a
+//! remote user's Add/Remove arrives through the same two functions.
+
+use super::{Error, Refusal};
+use crate::db::schema::user_profiles;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+/// Pins `user`'s own note `note_id`.
+pub async fn pin(conn: &mut AsyncPgConnection, user: &str, note_id: &str, limit: usize) -> Result<(), Error> {
+    change(conn, user, note_id, Some(limit)).await
+}
+
+/// Takes the pin off `user`'s note `note_id` (one that was not pinned stays so, quietly).
+pub async fn unpin(conn: &mut AsyncPgConnection, user: &str, note_id: &str) -> Result<(), Error> {
+    change(conn, user, note_id, None).await
+}
+
+/// Pins (`limit`: how many may be pinned) or unpins.
+async fn change(
+    conn: &mut AsyncPgConnection,
+    user: &str,
+    note_id: &str,
+    limit: Option<usize>,
+) -> Result<(), Error> {
+    let pinning = limit.is_some();
+    let note = crate::db::notes::load_one(conn, note_id).await?.filter(|n| n.user_id == user);
+    let Some(note) = note else {
+        return Err(Refusal::NoSuchNoteToPin { pinning }.into());
+    };
+    let mut pinned: Vec<String> =
+        user_profiles::table.find(user).select(user_profiles::pinned_note_ids).first(conn).await?;
+    match limit {
+        Some(_) if pinned.contains(&note.id) => return Err(Refusal::AlreadyPinned.into()),
+        Some(limit) if pinned.len() >= limit => return Err(Refusal::PinLimitExceeded.into()),
+        Some(_) => pinned.insert(0, note.id.clone()),
+        None if !pinned.contains(&note.id) => return Ok(()),
+        None => pinned.retain(|n| *n != note.id),
+    }
+    diesel::update(user_profiles::table.find(user))
+        .set(user_profiles::pinned_note_ids.eq(&pinned))
+        .execute(conn)
+        .await?;
+    if super::federation::servable(&note) && super::federation::reaches_remote(conn, user, &[]).await? {
+        let action = super::federation::Action::PinChanged {
+            id: crate::id::gen(),
+            user: user.to_string(),
+            note_id: note.id,
+            pinned: pinning,
+        };
+        super::federation::federate(conn, action).await?;
+    }
+    Ok(())
+}
