@@ -208,6 +208,10 @@ pub async fn process(fed: &Federation, activity: &Value, signer: &UserRow) -> Re
                 return Err(skip("an Add or Remove of no featured collection of the actor's"));
             }
             let uri = id_of(&object).ok_or_else(|| skip("Add without object"))?;
+            // Only the actor's own notes can be pinned: another host's is not even fetched.
+            if host_of(&uri) != signer.host {
+                return Err(skip("a pin of another host's note"));
+            }
             let policies = fed.state.policies.get(&fed.state.db).await.map_err(Error::internal)?;
             let pinning = kind(activity) == "Add";
             let note = if pinning {
@@ -219,8 +223,7 @@ pub async fn process(fed: &Federation, activity: &Value, signer: &UserRow) -> Re
             let Some(note) = note else { return Ok(()) };
             let mut conn = fed.state.db.get().await.map_err(Error::from)?;
             let done = if pinning {
-                let limit = usize::try_from(policies.pin_limit).unwrap_or(0);
-                crate::domain::pins::pin(&mut conn, &signer.id, &note.id, limit).await
+                crate::domain::pins::pin(&mut conn, &signer.id, &note.id, &policies).await
             } else {
                 crate::domain::pins::unpin(&mut conn, &signer.id, &note.id).await
             };

@@ -627,8 +627,8 @@ async fn pin_or_unpin(ctx: Ctx, note_id: String, pin: bool) -> Result<Out, ApiEr
     let me = ctx.me()?.id.clone();
     let mut conn = ctx.db().await?;
     if pin {
-        let limit = usize::try_from(ctx.state.policies.get(&ctx.state.db).await?.pin_limit).unwrap_or(0);
-        crate::domain::pins::pin(&mut conn, &me, &note_id, limit).await?;
+        let policies = ctx.state.policies.get(&ctx.state.db).await?;
+        crate::domain::pins::pin(&mut conn, &me, &note_id, &policies).await?;
     } else {
         crate::domain::pins::unpin(&mut conn, &me, &note_id).await?;
     }

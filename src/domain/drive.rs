@@ -14,7 +14,7 @@ use crate::media::{self, Kind, PixelBudget};
 use crate::storage::{Meta, Storage, Temp};
 use chrono::Utc;
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -435,12 +435,17 @@ impl Drive {
     pub async fn delete(&self, db: &DbPool, actor: &Actor<'_>, id: &str) -> Result<FileRow, Error> {
         let mut conn = db.get().await?;
         let f = visible_file(&mut conn, actor, id, FileAction::Delete).await?;
-        forget_profile_media(&mut conn, std::slice::from_ref(&f.id)).await?;
-        diesel::delete(drive_files::table.find(&f.id)).execute(&mut conn).await?;
-        if actor.staff && f.user_id.as_deref() != Some(actor.id) {
-            let info = json!({ "fileId": f.id, "fileUserId": f.user_id });
-            super::moderation::log(&mut conn, actor.id, "deleteDriveFile", info).await?;
-        }
+        // The row, the profiles that showed it and the log entry go together; the bytes after.
+        conn.transaction::<_, Error, _>(async |conn| {
+            forget_profile_media(conn, std::slice::from_ref(&f.id)).await?;
+            diesel::delete(drive_files::table.find(&f.id)).execute(conn).await?;
+            if actor.staff && f.user_id.as_deref() != Some(actor.id) {
+                let info = json!({ "fileId": f.id, "fileUserId": f.user_id });
+                super::moderation::log(conn, actor.id, "deleteDriveFile", info).await?;
+            }
+            Ok(())
+        })
+        .await?;
         drop(conn);
         self.remove_keys(&f.keys()).await;
         if let Some(owner) = &f.user_id {

@@ -545,13 +545,16 @@ pub async fn export(
     let name = format!("custom-emojis-{}.zip", Utc::now().format("%Y-%m-%d-%H%M%S"));
     let up = super::drive::Upload { name: Some(name), force: true, ..Default::default() };
     let file = drive.add(db, owner, up, got.finish().await?).await?;
-    let mut conn = db.get().await?;
     let done = super::notify::Notice {
         file_id: Some(&file.id),
         exported_entity: Some("customEmoji"),
         ..super::notify::Notice::from_instance(user, "exportCompleted")
     };
-    super::notify::send(&mut conn, done).await?;
+    // The pack is made: a notification that cannot be stored is not worth a second pack.
+    let told = async { super::notify::send(&mut *db.get().await?, done).await };
+    if let Err(e) = told.await {
+        tracing::warn!(user, error = ?e, "exportCompleted not stored");
+    }
     Ok(file)
 }
 

@@ -3,13 +3,20 @@
 //! servers may see reach their remote followers as Add/Remove on the featured collection; a
 //! remote user's Add/Remove arrives through the same two functions.
 
+use super::policies::RolePolicies;
 use super::{Error, Refusal};
 use crate::db::schema::user_profiles;
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
-/// Pins `user`'s own note `note_id`.
-pub async fn pin(conn: &mut AsyncPgConnection, user: &str, note_id: &str, limit: usize) -> Result<(), Error> {
+/// Pins `user`'s own note `note_id`, within the `pinLimit` of `policies`.
+pub async fn pin(
+    conn: &mut AsyncPgConnection,
+    user: &str,
+    note_id: &str,
+    policies: &RolePolicies,
+) -> Result<(), Error> {
+    let limit = usize::try_from(policies.pin_limit).unwrap_or(usize::MAX);
     change(conn, user, note_id, Some(limit)).await
 }
 
@@ -30,27 +37,36 @@ async fn change(
     let Some(note) = note else {
         return Err(Refusal::NoSuchNoteToPin { pinning }.into());
     };
-    let mut pinned: Vec<String> =
-        user_profiles::table.find(user).select(user_profiles::pinned_note_ids).first(conn).await?;
-    match limit {
-        Some(_) if pinned.contains(&note.id) => return Err(Refusal::AlreadyPinned.into()),
-        Some(limit) if pinned.len() >= limit => return Err(Refusal::PinLimitExceeded.into()),
-        Some(_) => pinned.insert(0, note.id.clone()),
-        None if !pinned.contains(&note.id) => return Ok(()),
-        None => pinned.retain(|n| *n != note.id),
-    }
-    diesel::update(user_profiles::table.find(user))
-        .set(user_profiles::pinned_note_ids.eq(&pinned))
-        .execute(conn)
-        .await?;
-    if super::federation::servable(&note) && super::federation::reaches_remote(conn, user, &[]).await? {
-        let action = super::federation::Action::PinChanged {
-            id: crate::id::gen(),
-            user: user.to_string(),
-            note_id: note.id,
-            pinned: pinning,
-        };
-        super::federation::federate(conn, action).await?;
-    }
-    Ok(())
+    // The list is read and written under the profile row's lock, with the activity enqueued in
+    // the same transaction: concurrent pins neither lose each other nor pass the limit.
+    conn.transaction::<_, Error, _>(async |conn| {
+        let mut pinned: Vec<String> = user_profiles::table
+            .find(user)
+            .select(user_profiles::pinned_note_ids)
+            .for_update()
+            .first(conn)
+            .await?;
+        match limit {
+            Some(_) if pinned.contains(&note.id) => return Err(Refusal::AlreadyPinned.into()),
+            Some(limit) if pinned.len() >= limit => return Err(Refusal::PinLimitExceeded.into()),
+            Some(_) => pinned.insert(0, note.id.clone()),
+            None if !pinned.contains(&note.id) => return Ok(()),
+            None => pinned.retain(|n| *n != note.id),
+        }
+        diesel::update(user_profiles::table.find(user))
+            .set(user_profiles::pinned_note_ids.eq(&pinned))
+            .execute(conn)
+            .await?;
+        if super::federation::servable(&note) && super::federation::reaches_remote(conn, user, &[]).await? {
+            let action = super::federation::Action::PinChanged {
+                id: crate::id::gen(),
+                user: user.to_string(),
+                note_id: note.id.clone(),
+                pinned: pinning,
+            };
+            super::federation::federate(conn, action).await?;
+        }
+        Ok(())
+    })
+    .await
 }

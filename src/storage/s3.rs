@@ -25,6 +25,11 @@ pub struct Bucket {
     http: reqwest::Client,
 }
 
+/// A transport error without its URL: a presigned URL is a credential for its object.
+fn unsent(e: reqwest::Error) -> io::Error {
+    io::Error::other(e.without_url())
+}
+
 fn failed(what: &str, key: &str, status: StatusCode) -> io::Error {
     io::Error::other(format!("{what} {key}: the bucket answered {status}"))
 }
@@ -73,7 +78,12 @@ impl Bucket {
 
     pub async fn check(&self) -> Result<(), String> {
         let url = HeadBucket::new(&self.bucket, Some(&self.creds)).sign(SIGNED_FOR);
-        let res = self.http.head(url).send().await.map_err(|e| format!("{}: {e}", self.describe()))?;
+        let res = self
+            .http
+            .head(url)
+            .send()
+            .await
+            .map_err(|e| format!("{}: {}", self.describe(), e.without_url()))?;
         match res.status() {
             s if s.is_success() => Ok(()),
             StatusCode::NOT_FOUND => Err(format!("{}: there is no such bucket", self.describe())),
@@ -106,7 +116,7 @@ impl Bucket {
     }
 
     async fn sent(&self, key: &str, req: reqwest::RequestBuilder) -> io::Result<()> {
-        let res = req.send().await.map_err(io::Error::other)?;
+        let res = req.send().await.map_err(unsent)?;
         if res.status().is_success() {
             Ok(())
         } else {
@@ -129,7 +139,7 @@ impl Bucket {
     pub async fn delete(&self, key: &str) -> io::Result<()> {
         let object = self.object(key);
         let url = DeleteObject::new(&self.bucket, Some(&self.creds), &object).sign(SIGNED_FOR);
-        let res = self.http.delete(url).send().await.map_err(io::Error::other)?;
+        let res = self.http.delete(url).send().await.map_err(unsent)?;
         match res.status() {
             s if s.is_success() || s == StatusCode::NOT_FOUND => Ok(()),
             s => Err(failed("deleting", key, s)),
@@ -149,7 +159,7 @@ impl Bucket {
         if let Some(r) = range.filter(|r| matches!(resolve_range(r, u64::MAX), Range::Part(..))) {
             req = req.header(header::RANGE, r);
         }
-        let res = req.send().await.map_err(io::Error::other)?;
+        let res = req.send().await.map_err(unsent)?;
         let total = |res: &reqwest::Response| -> Option<(u64, u64, u64)> {
             // "bytes first-last/len" or "bytes */len".
             let v = res.headers().get(header::CONTENT_RANGE)?.to_str().ok()?.strip_prefix("bytes ")?;
@@ -159,11 +169,12 @@ impl Bucket {
             Some((a.trim().parse().unwrap_or(0), b.trim().parse().unwrap_or(0), len))
         };
         let (len, start, count, partial) = match res.status() {
-            StatusCode::NOT_FOUND => return Ok(None),
+            // AWS answers 403 for a missing key to credentials that may not list the bucket.
+            StatusCode::NOT_FOUND | StatusCode::FORBIDDEN => return Ok(None),
             StatusCode::RANGE_NOT_SATISFIABLE => return Ok(Some(Err(total(&res).map_or(0, |t| t.2)))),
             StatusCode::PARTIAL_CONTENT => {
                 let (a, b, len) = total(&res).ok_or_else(|| failed("reading", key, res.status()))?;
-                (len, a, (b + 1).saturating_sub(a), true)
+                (len, a, b.saturating_add(1).saturating_sub(a), true)
             }
             StatusCode::OK => {
                 let len = res.content_length().ok_or_else(|| failed("reading", key, res.status()))?;
@@ -172,19 +183,19 @@ impl Bucket {
             s => return Err(failed("reading", key, s)),
         };
         let body = if count <= READ_AT_ONCE {
-            Body::Bytes(res.bytes().await.map_err(io::Error::other)?.to_vec())
+            Body::Bytes(res.bytes().await.map_err(unsent)?.to_vec())
         } else {
-            Body::Stream(Box::pin(res.bytes_stream().map_err(io::Error::other)))
+            Body::Stream(Box::pin(res.bytes_stream().map_err(unsent)))
         };
         Ok(Some(Ok(Object { len, start, count, partial, body })))
     }
 
     /// A whole object, or `None` when the bucket has no such object.
     pub async fn read(&self, key: &str) -> io::Result<Option<Vec<u8>>> {
-        let res = self.get(key).send().await.map_err(io::Error::other)?;
+        let res = self.get(key).send().await.map_err(unsent)?;
         match res.status() {
-            StatusCode::NOT_FOUND => Ok(None),
-            s if s.is_success() => Ok(Some(res.bytes().await.map_err(io::Error::other)?.to_vec())),
+            StatusCode::NOT_FOUND | StatusCode::FORBIDDEN => Ok(None),
+            s if s.is_success() => Ok(Some(res.bytes().await.map_err(unsent)?.to_vec())),
             s => Err(failed("reading", key, s)),
         }
     }
