@@ -547,10 +547,13 @@ async fn notification_receive_config_picks_who_may_notify() {
         b,
         "notes/create",
         &at,
-        json!({ "text": "hello", "poll": { "choices": ["a", "b"], "expiredAfter": 1000 } }),
+        json!({ "text": "hello", "poll": { "choices": ["a", "b"], "expiredAfter": 4000 } }),
     )
     .await;
     let nid = n["createdNote"]["id"].clone();
+    // Bob votes at once, while the poll is surely open (it ends for its voters).
+    let (s, r) = call(b, "notes/polls/vote", &bt, json!({ "noteId": nid, "choice": 0 })).await;
+    assert_eq!(s, 204, "{r}");
     // Reactions only from whom alice follows.
     call(b, "notes/reactions/create", &bt, json!({ "noteId": nid, "reaction": "👍" })).await;
     call(b, "notes/reactions/create", &ct, json!({ "noteId": nid, "reaction": "👍" })).await;
@@ -562,7 +565,6 @@ async fn notification_receive_config_picks_who_may_notify() {
     // Replies only from mutual follows: bob now is one, carol is not.
     call(b, "notes/create", &bt, json!({ "text": "re", "replyId": nid })).await;
     call(b, "notes/create", &ct, json!({ "text": "re", "replyId": nid })).await;
-    call(b, "notes/polls/vote", &bt, json!({ "noteId": nid, "choice": 0 })).await;
 
     let (_, got) = call(b, "i/notifications", &at, json!({ "markAsRead": false })).await;
     let seen: Vec<(String, String)> = got
@@ -584,7 +586,7 @@ async fn notification_receive_config_picks_who_may_notify() {
 
     // The poll ends for bob, who keeps the default; alice said never.
     let mut bob_got = false;
-    for _ in 0..50 {
+    for _ in 0..150 {
         let (_, n) = call(b, "i/notifications", &bt, json!({ "markAsRead": false })).await;
         if types(&n).iter().any(|t| t == "pollEnded") {
             bob_got = true;

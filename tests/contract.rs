@@ -194,6 +194,14 @@ async fn packed_entities_match_misskey_js_types() {
         "admin/queue/stats",
         ok(b, "admin/queue/stats", &admin, json!({})).await,
     ));
+    let settings = json!({
+        "shortName": "mk", "iconUrl": "https://example.com/icon.png", "themeColor": "#86b300",
+        "tosUrl": "https://example.com/tos", "defaultLightTheme": "{ id: 'x' }",
+        "prohibitedWords": ["buy cheap", "/sp[a4]m/i"], "pinnedUsers": ["@alice"],
+        "serverRules": ["Be kind"],
+    });
+    assert_eq!(call(b, "admin/update-meta", &admin, settings).await.0, 204);
+    samples.push(("AdminMetaResponse", "admin/meta", ok(b, "admin/meta", &admin, json!({})).await));
     check_contract(&samples);
     check_snapshot("entities", b, &samples);
 }

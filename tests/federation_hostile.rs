@@ -286,3 +286,50 @@ async fn a_silenced_servers_notes_stay_out_of_public_timelines_and_its_follows_a
     assert_eq!(requests[0]["follower"]["username"], "mallory", "the follow waits for approval: {requests}");
     server.stop();
 }
+
+/// The instance's prohibited words hold for other servers' notes too: such a note is dropped
+/// (its job ends at once, never retried), an edit bringing one in is refused, others land.
+#[tokio::test]
+async fn prohibited_words_keep_remote_notes_out() {
+    let inst = Instance::init("fed_words").without_rate_limits().federating();
+    let (server, admin) = serve_signed_in(&inst).await;
+    let words = json!({ "prohibitedWords": ["forbidden"], "sensitiveWords": ["nsfw"] });
+    assert_eq!(call(&server.base, "admin/update-meta", &admin, words).await.0, 204);
+    let peer = peer().await;
+    let inbox = format!("{}/inbox", server.base);
+    let host = inst.host().replace("localhost", "127.0.0.1");
+    let now = chrono::Utc::now();
+    for (n, content) in [(1, "a forbidden word"), (2, "all fine"), (3, "nsfw stuff")] {
+        let mut act = create(&peer.base, &peer.base, n);
+        act["object"]["content"] = json!(format!("<p>{content}</p>"));
+        let body = serde_json::to_vec(&act).unwrap();
+        assert_eq!(post(&inbox, &host, &body, Some(&peer.signer), now, None).await, 202);
+    }
+    let db = &inst.db.as_ref().unwrap().url;
+    let t0 = Instant::now();
+    while psql(db, "SELECT count(*) FROM jobs WHERE queue = 'inbox' AND state <> 'dead'") != "0" {
+        assert!(t0.elapsed() < Duration::from_secs(20), "inbox jobs left");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stored = psql(db, "SELECT string_agg(text || ':' || visibility, ',' ORDER BY text) FROM notes");
+    assert_eq!(stored, "all fine:public,nsfw stuff:home");
+    // An edit that brings a prohibited word in is refused; the note keeps its text.
+    let update = json!({
+        "id": format!("{}/activities/edit", peer.base), "type": "Update",
+        "actor": format!("{}/users/mallory", peer.base),
+        "object": {
+            "id": format!("{}/notes/2", peer.base), "type": "Note",
+            "attributedTo": format!("{}/users/mallory", peer.base),
+            "content": "<p>now forbidden</p>", "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        },
+    });
+    let body = serde_json::to_vec(&update).unwrap();
+    assert_eq!(post(&inbox, &host, &body, Some(&peer.signer), now, None).await, 202);
+    let t0 = Instant::now();
+    while psql(db, "SELECT count(*) FROM jobs WHERE queue = 'inbox' AND state <> 'dead'") != "0" {
+        assert!(t0.elapsed() < Duration::from_secs(20), "inbox jobs left");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(psql(db, &format!("SELECT text FROM notes WHERE uri = '{}/notes/2'", peer.base)), "all fine");
+    server.stop();
+}

@@ -172,3 +172,111 @@ async fn reports_suspensions_and_the_moderation_log() {
     ]);
     server.stop();
 }
+
+/// The administrator's settings: who may read and change them, what is refused, and what the
+/// word lists do to notes, names and signups.
+#[tokio::test]
+async fn instance_settings_and_word_lists() {
+    let inst = Instance::init("instance_settings").without_rate_limits();
+    let (server, admin) = serve_signed_in(&inst).await;
+    let b = server.base.as_str();
+    let (_, alice) = user(b, &admin, "alice").await;
+    let (_, moder) = user(b, &admin, "mod").await;
+    let (ok_cli, _, err) =
+        inst.cli(&["admin", "user", "promote", "--username", "mod", "--role", "moderator"]);
+    assert!(ok_cli, "{err}");
+
+    // Moderators read the settings; only administrators change them.
+    assert_eq!(call(b, "admin/meta", &alice, json!({})).await.0, 403);
+    let (s, before) = call(b, "admin/meta", &moder, json!({})).await;
+    assert_eq!(s, 200, "{before}");
+    assert_eq!(before["prohibitedWords"], json!([]));
+    assert!(before["preservedUsernames"].as_array().unwrap().contains(&json!("admin")));
+    assert_eq!(call(b, "admin/update-meta", &moder, json!({ "name": "x" })).await.0, 403);
+
+    // Bad values are refused whole, naming the parameter; nothing is stored.
+    for (bad, param) in [
+        (json!({ "prohibitedWords": ["ok", "/(unclosed/"] }), "prohibitedWords"),
+        (json!({ "sensitiveWords": ["/a(?=b)/"] }), "sensitiveWords"),
+        (json!({ "iconUrl": "javascript:alert(1)" }), "iconUrl"),
+        (json!({ "themeColor": "red" }), "themeColor"),
+        (json!({ "shortName": "x".repeat(65) }), "shortName"),
+    ] {
+        let mut body = bad.clone();
+        body["name"] = json!("should not be stored");
+        let r = call(b, "admin/update-meta", &admin, body).await;
+        assert_eq!(code(&r), (400, Some("INVALID_PARAM")), "{bad}: {}", r.1);
+        assert!(r.1["error"]["info"].to_string().contains(param), "{}", r.1);
+    }
+    assert_eq!(call(b, "meta", &alice, json!({})).await.1["name"], before["name"]);
+
+    let settings = json!({
+        "name": "Test server", "shortName": "ts", "iconUrl": "https://example.com/i.png",
+        "themeColor": "#86b300", "tosUrl": "https://example.com/tos", "serverRules": ["Be kind", " "],
+        "prohibitedWords": ["buy cheap", "/sp[a4]m+/i", ""], "sensitiveWords": ["nsfw"],
+        "prohibitedWordsForNameOfUser": ["badname"], "preservedUsernames": ["reserved"],
+        "disableRegistration": false,
+    });
+    let r = call(b, "admin/update-meta", &admin, settings).await;
+    assert!(ok(&r), "{}", r.1);
+    let (_, m) = call(b, "admin/meta", &admin, json!({})).await;
+    assert_eq!(m["prohibitedWords"], json!(["buy cheap", "/sp[a4]m+/i"]));
+    assert_eq!((m["shortName"].as_str(), m["themeColor"].as_str()), (Some("ts"), Some("#86b300")));
+    let (_, public) = call(b, "meta", &alice, json!({})).await;
+    assert_eq!(public["iconUrl"], json!("https://example.com/i.png"));
+    assert_eq!(public["serverRules"], json!(["Be kind"]));
+    assert!(public.get("prohibitedWords").is_none(), "word lists are for staff only");
+
+    // Prohibited words refuse a note wherever they are: text, warning, poll.
+    for body in [
+        json!({ "text": "buy it now, so cheap" }),
+        json!({ "text": "no SPAMMM here" }),
+        json!({ "cw": "sp4m", "text": "hidden" }),
+        json!({ "text": "vote", "poll": { "choices": ["ham", "spam"] } }),
+    ] {
+        let r = call(b, "notes/create", &alice, body.clone()).await;
+        assert_eq!(code(&r), (400, Some("CONTAINS_PROHIBITED_WORDS")), "{body}: {}", r.1);
+        assert_eq!(r.1["error"]["id"], json!("aa6e01d3-a85c-669d-758a-76aab43af334"));
+    }
+    let (s, n) = call(b, "notes/create", &alice, json!({ "text": "cheap, but nothing to sell" })).await;
+    assert_eq!(s, 200, "all words of an entry must occur: {n}");
+    // A sensitive word keeps a public note out of the public timelines.
+    let (_, n) = call(b, "notes/create", &alice, json!({ "text": "nsfw inside" })).await;
+    assert_eq!(n["createdNote"]["visibility"], json!("home"));
+    let nid = n["createdNote"]["id"].clone();
+    let (_, local) = call(b, "notes/local-timeline", &admin, json!({})).await;
+    assert!(!local.as_array().unwrap().iter().any(|x| x["id"] == nid), "{local}");
+
+    // Names: refused for users, allowed for staff.
+    let r = call(b, "i/update", &alice, json!({ "name": "the badname" })).await;
+    assert_eq!(code(&r), (422, Some("YOUR_NAME_CONTAINS_PROHIBITED_WORDS")), "{}", r.1);
+    assert!(ok(&call(b, "i/update", &moder, json!({ "name": "the badname" })).await));
+    // A hard-muted word list's strings are regular expressions.
+    let r = call(b, "i/update", &alice, json!({ "hardMutedWords": ["plain"] })).await;
+    assert_eq!(code(&r), (400, Some("INVALID_REGEXP")), "{}", r.1);
+    assert!(ok(&call(b, "i/update", &alice, json!({ "hardMutedWords": [["a", "b"], "/x+/i"] })).await));
+
+    // Preserved usernames are kept from signing up (case aside).
+    let r = api(b, "signup", json!({ "username": "Reserved", "password": "password123" })).await;
+    assert_eq!(code(&r), (400, Some("DENIED_USERNAME")), "{}", r.1);
+    // The list replaced the default one.
+    let r = api(b, "signup", json!({ "username": "root", "password": "password123" })).await;
+    assert_eq!(r.0, 200, "{}", r.1);
+
+    // The change is in the moderation log with what was before.
+    let (_, logs) = call(b, "admin/show-moderation-logs", &admin, json!({})).await;
+    let entry = logs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["type"] == "updateServerSettings")
+        .unwrap_or_else(|| panic!("{logs}"))
+        .clone();
+    assert_eq!(entry["info"]["before"]["prohibitedWords"], json!([]));
+    assert_eq!(entry["info"]["after"]["name"], json!("Test server"));
+
+    // Emptying a list lets the note through again.
+    assert!(ok(&call(b, "admin/update-meta", &admin, json!({ "prohibitedWords": [] })).await));
+    let (s, _) = call(b, "notes/create", &alice, json!({ "text": "spam" })).await;
+    assert_eq!(s, 200);
+}

@@ -17,53 +17,6 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// Usernames only the administrator may hand out (Misskey's default preserved list).
-pub const PRESERVED_USERNAMES: &[&str] = &[
-    "admin",
-    "administrator",
-    "root",
-    "system",
-    "maintainer",
-    "host",
-    "mod",
-    "moderator",
-    "owner",
-    "superuser",
-    "staff",
-    "auth",
-    "i",
-    "me",
-    "everyone",
-    "all",
-    "mention",
-    "mentions",
-    "example",
-    "user",
-    "users",
-    "account",
-    "accounts",
-    "official",
-    "help",
-    "helps",
-    "support",
-    "supports",
-    "info",
-    "information",
-    "informations",
-    "announce",
-    "announces",
-    "announcement",
-    "announcements",
-    "notice",
-    "notification",
-    "notifications",
-    "dev",
-    "developer",
-    "developers",
-    "tech",
-    "misskey",
-];
-
 fn user_error(e: UserError) -> ApiError {
     match e {
         UserError::InvalidUsername(_) => ApiError::invalid_param("username", e.to_string()),
@@ -168,7 +121,7 @@ pub async fn signup(ctx: Ctx, p: Signup) -> Result<Out, ApiError> {
             ))
         }
     };
-    if root.is_some() && PRESERVED_USERNAMES.contains(&p.username.to_lowercase().as_str()) {
+    if root.is_some() && crate::db::meta::is_preserved(&mut conn, &p.username).await? {
         return Err(ApiError::client(
             "DENIED_USERNAME",
             "f2b7c9d4-3e8a-4b1c-a6d5-9e0f1a2b3c4d",
@@ -380,6 +333,13 @@ fn max_len(param: &str, v: &Option<Option<String>>, max: usize) -> Result<Option
 
 fn words(param: &str, v: &Option<Vec<Value>>, limit: u32) -> Result<Option<Value>, ApiError> {
     let Some(list) = v else { return Ok(None) };
+    match crate::domain::words::user_list(list) {
+        Ok(_) => {}
+        Err(crate::domain::words::BadList::Shape(e)) => return Err(ApiError::invalid_param(param, e)),
+        Err(crate::domain::words::BadList::Regex(e)) => {
+            return Err(ApiError::client("INVALID_REGEXP", "0d786918-10df-41cd-8f33-8dec7d9a89a5", e))
+        }
+    }
     let mut total = 0usize;
     for w in list {
         match w {
@@ -445,6 +405,9 @@ pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
     let muted = words("mutedWords", &p.muted_words.map(|w| w.0), policies.word_mute_limit)?;
     let hard_muted = words("hardMutedWords", &p.hard_muted_words.map(|w| w.0), policies.word_mute_limit)?;
     let mut conn = ctx.db().await?;
+    if let Some(Some(n)) = &name {
+        crate::domain::words::check_name(&mut conn, n, ctx.me()?.is_staff()).await?;
+    }
     // One UPDATE per table, only for the fields given.
     let mut u: Vec<(&str, Value)> = vec![];
     if let Some(v) = name {
@@ -521,8 +484,8 @@ pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
             pr.push((col, json!({ "__jsonb": v })));
         }
     }
-    update_columns(&mut conn, "users", "id", &me, &u).await?;
-    update_columns(&mut conn, "user_profiles", "user_id", &me, &pr).await?;
+    crate::db::update_columns(&mut conn, "users", "id", &me, &u).await?;
+    crate::db::update_columns(&mut conn, "user_profiles", "user_id", &me, &pr).await?;
     if !u.is_empty() || !pr.is_empty() {
         diesel::update(users::table.find(&me))
             .set(users::updated_at.eq(chrono::Utc::now()))
@@ -535,41 +498,6 @@ pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
     }
     let row = pack_users::load_one(&mut conn, &me).await?.ok_or_else(ApiError::authentication_failed)?;
     Ok(pack_users::me_detailed(&mut conn, &ctx.state.config.url, &row, &policies).await?.into())
-}
-
-/// `UPDATE table SET col = value, … WHERE key = id` from a JSON object of typed values: the
-/// row is rewritten in one statement through `jsonb_populate_record`, so each value is cast by
-/// PostgreSQL to its column's type.
-async fn update_columns(
-    conn: &mut diesel_async::AsyncPgConnection,
-    table: &str,
-    key: &str,
-    id: &str,
-    cols: &[(&str, Value)],
-) -> Result<(), ApiError> {
-    if cols.is_empty() {
-        return Ok(());
-    }
-    let mut obj = serde_json::Map::new();
-    let mut sets = vec![];
-    for (c, v) in cols {
-        let v = match v.get("__jsonb") {
-            Some(inner) => inner.clone(),
-            None => v.clone(),
-        };
-        obj.insert((*c).to_string(), v);
-        sets.push(format!("{c} = r.{c}"));
-    }
-    let sql = format!(
-        "UPDATE {table} t SET {} FROM jsonb_populate_record(NULL::{table}, $1) r WHERE t.{key} = $2",
-        sets.join(", ")
-    );
-    diesel::sql_query(sql)
-        .bind::<diesel::sql_types::Jsonb, _>(Value::Object(obj))
-        .bind::<diesel::sql_types::Varchar, _>(id)
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 pub async fn regenerate_token(ctx: Ctx, p: PasswordParams) -> Result<Out, ApiError> {
@@ -676,50 +604,4 @@ pub struct AnnouncementsParams {
 pub async fn announcements(_ctx: Ctx, p: AnnouncementsParams) -> Result<Out, ApiError> {
     p.page.bounds(10)?;
     Ok(json!([]).into())
-}
-
-/// The instance settings this server has so far; other admin/update-meta fields are accepted
-/// and ignored until their features exist.
-#[derive(Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct UpdateMetaParams {
-    disable_registration: Option<bool>,
-    #[serde(default, deserialize_with = "super::params::nullable")]
-    name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::params::nullable")]
-    description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::params::nullable")]
-    maintainer_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::params::nullable")]
-    maintainer_email: Option<Option<String>>,
-    #[schemars(inner(length(max = 32)))]
-    langs: Option<Vec<String>>,
-}
-
-pub async fn update_meta(ctx: Ctx, p: UpdateMetaParams) -> Result<Out, ApiError> {
-    let mut cols: Vec<(&str, Value)> = vec![];
-    if let Some(v) = p.disable_registration {
-        cols.push(("disable_registration", json!(v)));
-    }
-    for (col, param, v, max) in [
-        ("name", "name", &p.name, 1024),
-        ("description", "description", &p.description, 8192),
-        ("maintainer_name", "maintainerName", &p.maintainer_name, 1024),
-        ("maintainer_email", "maintainerEmail", &p.maintainer_email, 1024),
-    ] {
-        if let Some(v) = max_len(param, v, max)? {
-            cols.push((col, json!(v)));
-        }
-    }
-    if let Some(l) = &p.langs {
-        if l.iter().any(|lang| lang.chars().count() > 32) {
-            return Err(ApiError::invalid_param("langs", "each language tag must be at most 32 characters"));
-        }
-        cols.push(("lang_default", json!(<[String]>::first(l))));
-    }
-    let mut conn = ctx.db().await?;
-    dom_users::ensure_meta(&mut conn).await.map_err(ApiError::internal)?;
-    update_columns(&mut conn, "meta", "id", "x", &cols).await?;
-    ctx.api.meta.clear();
-    Ok(().into())
 }

@@ -3,8 +3,8 @@
 
 use super::endpoint::{ep, Endpoint, HOUR, SEC};
 use super::{
-    accounts, apps, drive, emoji, federation, following, instances, invites, meta, moderation, notes,
-    notifications, ping, queue, relations, timelines, twofactor, users,
+    accounts, apps, drive, emoji, federation, following, instance, instances, invites, meta, moderation,
+    notes, notifications, ping, queue, relations, timelines, twofactor, users,
 };
 
 pub fn all() -> Vec<Endpoint> {
@@ -179,7 +179,14 @@ pub fn all() -> Vec<Endpoint> {
             .admin()
             .kind("read:admin:show-moderation-log")
             .doc("Moderator actions, newest first, by type, moderator and text."),
-        ep("admin/update-meta", accounts::update_meta).admin().kind("write:admin:meta").doc("Changes instance settings (name, description, registration, maintainer)."),
+        ep("admin/meta", instance::admin_meta)
+            .moderator()
+            .kind("read:admin:meta")
+            .doc("Every instance setting as an administrator sees it (AdminMetaResponse; secrets are never answered)."),
+        ep("admin/update-meta", instance::update_meta)
+            .admin()
+            .kind("write:admin:meta")
+            .doc("Changes instance settings: name, looks, links, registration, word lists, pinned users, preserved usernames (recorded in the moderation log)."),
         ep("invite/create", invites::create)
             .cred(Some("write:invite-codes"))
             .policy("canInvite", |p| p.can_invite)

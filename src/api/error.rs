@@ -441,6 +441,16 @@ fn refusal(r: crate::domain::Refusal) -> ApiError {
         AlreadyPinned => {
             ("ALREADY_PINNED", "8b18c2b7-68fe-4edb-9892-c0cbaeb6c913", "That note has already been pinned.")
         }
+        ContainsProhibitedWords => (
+            "CONTAINS_PROHIBITED_WORDS",
+            "aa6e01d3-a85c-669d-758a-76aab43af334",
+            "Cannot post because it contains prohibited words.",
+        ),
+        NameContainsProhibitedWords => (
+            "YOUR_NAME_CONTAINS_PROHIBITED_WORDS",
+            "0b3f9f6a-2f4d-4b1f-9fb4-49d3a2fd7191",
+            "Your new name contains prohibited words.",
+        ),
         PinLimitExceeded => {
             ("PIN_LIMIT_EXCEEDED", "72dab508-c64d-498f-8740-a8eec1ba385a", "You can not pin notes any more.")
         }
@@ -526,7 +536,11 @@ fn refusal(r: crate::domain::Refusal) -> ApiError {
             "The file specified as a banner is not an image.",
         ),
     };
-    ApiError::client(code, id, message)
+    let e = ApiError::client(code, id, message);
+    match r {
+        NameContainsProhibitedWords => e.with_status(422),
+        _ => e,
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
@@ -24,6 +24,11 @@ pub struct Params {
 
 /// Largest drive file accepted, in bytes (Misskey's default).
 pub const MAX_FILE_SIZE: u64 = 250 * 1024 * 1024;
+
+/// How the web client's entrance looks (Misskey's MetaClientOptions).
+pub static CLIENT_OPTIONS: std::sync::LazyLock<serde_json::Value> = std::sync::LazyLock::new(
+    || json!({ "entrancePageStyle": "classic", "showTimelineForVisitor": true, "showActivitiesForVisitor": true }),
+);
 
 /// How long a rendered `meta` is served before it is read again from the database.
 const CACHE_TTL: Duration = Duration::from_secs(1);
@@ -75,31 +80,18 @@ async fn respond(state: &AppState, cache: &Cache, detail: bool) -> Result<web::B
 
 async fn render(state: &AppState, detail: bool) -> Result<serde_json::Value, ApiError> {
     let mut conn = state.db.get().await?;
-    let m = crate::db::meta::load(&mut conn).await?;
+    let m = crate::db::meta::settings(&mut conn).await?;
+    let disable_registration = m.get("disable_registration").and_then(Value::as_bool).unwrap_or(true);
     let url = &state.config.url;
     // Features this server does not offer (captcha, ads, e-mail, push, translation, URL
     // previews, object storage) are reported as off, so clients hide them.
     let mut out = json!({
-        "maintainerName": m.maintainer_name,
-        "maintainerEmail": m.maintainer_email,
         "version": crate::VERSION,
         "providesTarball": false,
-        "name": m.name,
-        "shortName": null,
         "uri": url,
-        "description": m.description,
-        "langs": m.lang_default.map(|l| vec![l]).unwrap_or_default(),
-        "tosUrl": null,
-        "repositoryUrl": null,
-        "feedbackUrl": null,
-        "defaultDarkTheme": null,
-        "defaultLightTheme": null,
-        "clientOptions": {
-            "entrancePageStyle": "classic",
-            "showTimelineForVisitor": true,
-            "showActivitiesForVisitor": true,
-        },
-        "disableRegistration": m.disable_registration,
+        "langs": m.get("lang_default").and_then(Value::as_str).map(|l| vec![l]).unwrap_or_default(),
+        "clientOptions": CLIENT_OPTIONS.clone(),
+        "disableRegistration": disable_registration,
         "emailRequiredForSignup": false,
         "enableHcaptcha": false,
         "hcaptchaSiteKey": null,
@@ -113,12 +105,7 @@ async fn render(state: &AppState, detail: bool) -> Result<serde_json::Value, Api
         "enableTestcaptcha": false,
         "googleAnalyticsMeasurementId": null,
         "swPublickey": null,
-        "mascotImageUrl": format!("{url}/assets/ai.png"),
-        "bannerUrl": null,
-        "serverErrorImageUrl": null,
-        "infoImageUrl": null,
-        "notFoundImageUrl": null,
-        "iconUrl": null,
+        "mascotImageUrl": m.get("mascot_image_url").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| format!("{url}/assets/ai.png")),
         "maxNoteTextLength": crate::domain::notes::MAX_TEXT,
         "ads": [],
         "notesPerOneAd": 0,
@@ -128,20 +115,17 @@ async fn render(state: &AppState, detail: bool) -> Result<serde_json::Value, Api
         "sentryForFrontend": null,
         "mediaProxy": format!("{url}/proxy"),
         "enableUrlPreview": false,
-        "backgroundImageUrl": null,
-        "impressumUrl": null,
-        "logoImageUrl": null,
-        "privacyPolicyUrl": null,
-        "inquiryUrl": null,
-        "serverRules": [],
-        "themeColor": null,
         "policies": &*state.policies.get(&state.db).await?,
         "noteSearchableScope": "local",
         "maxFileSize": MAX_FILE_SIZE,
         "federation": "all",
     });
+    super::instance::show(&m, &["logo_image_url", "server_rules"], &mut out);
+    if out["serverRules"].is_null() {
+        out["serverRules"] = json!([]);
+    }
     if detail {
-        let require_setup = match m.root_user_id {
+        let require_setup = match m.get("root_user_id").and_then(Value::as_str) {
             Some(_) => false,
             None => {
                 let local: i64 = users::table
@@ -154,7 +138,7 @@ async fn render(state: &AppState, detail: bool) -> Result<serde_json::Value, Api
         };
         out["requireSetup"] = json!(require_setup);
         out["features"] = json!({
-            "registration": !m.disable_registration,
+            "registration": !disable_registration,
             "emailRequiredForSignup": false,
             "localTimeline": true,
             "globalTimeline": true,

@@ -13,6 +13,7 @@ mod endpoints;
 pub mod error;
 mod federation;
 mod following;
+mod instance;
 mod instances;
 mod invites;
 pub mod meta;

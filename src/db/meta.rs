@@ -42,3 +42,40 @@ pub async fn load(conn: &mut AsyncPgConnection) -> QueryResult<InstanceRow> {
         root_user_id: None,
     }))
 }
+
+/// The instance's word lists: prohibited, sensitive, prohibited in display names.
+pub async fn word_lists(
+    conn: &mut AsyncPgConnection,
+) -> QueryResult<(Vec<String>, Vec<String>, Vec<String>)> {
+    let row = meta::table
+        .filter(meta::id.eq("x"))
+        .select((meta::prohibited_words, meta::sensitive_words, meta::prohibited_words_for_name_of_user))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.unwrap_or_default())
+}
+
+/// Whether `username` is kept from signing up (compared without case).
+pub async fn is_preserved(conn: &mut AsyncPgConnection, username: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        meta::table.filter(meta::id.eq("x")).filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(")
+                .bind::<diesel::sql_types::Text, _>(username)
+                .sql(") IN (SELECT lower(u) FROM unnest(preserved_usernames) u)"),
+        ),
+    ))
+    .get_result(conn)
+    .await
+}
+
+/// Every setting of the row as one JSON object keyed by column (`{}` before setup).
+pub async fn settings(conn: &mut AsyncPgConnection) -> QueryResult<serde_json::Value> {
+    let row: Option<serde_json::Value> = meta::table
+        .filter(meta::id.eq("x"))
+        .select(diesel::dsl::sql::<diesel::sql_types::Jsonb>("to_jsonb(meta) - 'setup_token_hash'"))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.unwrap_or_else(|| serde_json::json!({})))
+}

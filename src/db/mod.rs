@@ -169,3 +169,39 @@ impl<Q> diesel::query_builder::QueryId for Cached<Q> {
 impl<Q> diesel::query_builder::Query for Cached<Q> {
     type SqlType = diesel::sql_types::Untyped;
 }
+
+/// `UPDATE table SET col = value, … WHERE key = id` from a JSON object of typed values: the
+/// row is rewritten in one statement through `jsonb_populate_record`, so each value is cast by
+/// PostgreSQL to its column's type.
+pub async fn update_columns(
+    conn: &mut AsyncPgConnection,
+    table: &str,
+    key: &str,
+    id: &str,
+    cols: &[(&str, serde_json::Value)],
+) -> diesel::QueryResult<()> {
+    if cols.is_empty() {
+        return Ok(());
+    }
+    let mut obj = serde_json::Map::new();
+    let mut sets = vec![];
+    for (c, v) in cols {
+        let v = match v.get("__jsonb") {
+            Some(inner) => inner.clone(),
+            None => v.clone(),
+        };
+        obj.insert((*c).to_string(), v);
+        sets.push(format!("{c} = r.{c}"));
+    }
+    let sql = format!(
+        "UPDATE {table} t SET {} FROM jsonb_populate_record(NULL::{table}, $1) r WHERE t.{key} = $2",
+        sets.join(", ")
+    );
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Jsonb, _>(serde_json::Value::Object(obj))
+        .bind::<diesel::sql_types::Varchar, _>(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -18,6 +18,10 @@ pub enum Refusal {
     BlockedByTargetAuthor,
     PollAlreadyExpired,
     TooManyMentions,
+    /// The instance's prohibited words.
+    ContainsProhibitedWords,
+    /// The instance's words prohibited in display names.
+    NameContainsProhibitedWords,
     NoSuchChannel,
     NoSuchFile,
     // Timelines a role policy closes.

@@ -24,5 +24,6 @@ pub mod timelines;
 pub mod totp;
 pub mod users;
 pub mod visibility;
+pub mod words;
 
 pub use error::{Error, FileAction, FolderAction, Refusal};

@@ -28,30 +28,132 @@ pub async fn set_policies(conn: &mut AsyncPgConnection, overrides: &Value) -> Re
     Ok(())
 }
 
-/// The base role policies as this process last read them; read again after two seconds, so an
-/// administrator's change reaches every process at once.
-#[derive(Default)]
-pub struct PolicyCache {
-    last: std::sync::RwLock<Option<(std::time::Instant, std::sync::Arc<RolePolicies>)>>,
+/// A value read from the database, kept by this process for a short while: settings change
+/// rarely and are read on every request, and the short life lets an administrator's change
+/// reach every process without any signal between them.
+pub struct Timed<T> {
+    last: std::sync::RwLock<Option<(std::time::Instant, std::sync::Arc<T>)>>,
 }
 
-const POLICY_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long a [`Timed`] value is used before it is read again.
+pub const SETTINGS_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl<T> Timed<T> {
+    pub const fn new() -> Self {
+        Timed { last: std::sync::RwLock::new(None) }
+    }
+
+    /// The value, while it is recent enough.
+    pub fn fresh(&self) -> Option<std::sync::Arc<T>> {
+        let last = self.last.read().unwrap_or_else(|e| e.into_inner());
+        last.as_ref().filter(|(at, _)| at.elapsed() < SETTINGS_TTL).map(|(_, v)| v.clone())
+    }
+
+    /// Keeps a value just read, and answers it.
+    pub fn store(&self, v: T) -> std::sync::Arc<T> {
+        let v = std::sync::Arc::new(v);
+        *self.last.write().unwrap_or_else(|e| e.into_inner()) = Some((std::time::Instant::now(), v.clone()));
+        v
+    }
+
+    /// Forgets the value, after this process changed it.
+    pub fn forget(&self) {
+        *self.last.write().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+impl<T> Default for Timed<T> {
+    fn default() -> Self {
+        Timed::new()
+    }
+}
+
+/// The base role policies as this process last read them.
+#[derive(Default)]
+pub struct PolicyCache(Timed<RolePolicies>);
 
 impl PolicyCache {
     pub async fn get(&self, db: &crate::db::DbPool) -> Result<std::sync::Arc<RolePolicies>, Error> {
-        if let Some((at, p)) = self.last.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            if at.elapsed() < POLICY_TTL {
-                return Ok(p.clone());
-            }
+        if let Some(p) = self.0.fresh() {
+            return Ok(p);
         }
         let mut conn = db.get().await?;
-        let p = std::sync::Arc::new(policies(&mut conn).await?);
-        *self.last.write().unwrap_or_else(|e| e.into_inner()) = Some((std::time::Instant::now(), p.clone()));
-        Ok(p)
+        Ok(self.0.store(policies(&mut conn).await?))
     }
 
     /// Forgets the policies read, after this process changed them.
     pub fn forget(&self) {
-        *self.last.write().unwrap_or_else(|e| e.into_inner()) = None;
+        self.0.forget();
+    }
+}
+
+/// Where a setting holds a text, and what it must be.
+#[derive(Clone, Copy, Debug)]
+pub enum TextKind {
+    /// Any text up to the length.
+    Text(usize),
+    /// An http(s) URL (a browser opens it or loads it as an image: nothing else may run).
+    Url,
+    /// A CSS colour as `#rgb`, `#rgba`, `#rrggbb` or `#rrggbbaa`.
+    Color,
+}
+
+/// Checks a text setting; blank means none.
+pub fn text_setting(param: &'static str, v: Option<&str>, kind: TextKind) -> Result<Option<String>, Error> {
+    let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
+    match kind {
+        TextKind::Text(max) if v.chars().count() > max => {
+            Err(Error::invalid(param, format!("must be at most {max} characters")))
+        }
+        TextKind::Url
+            if v.len() > 1024
+                || !url::Url::parse(v)
+                    .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host()) =>
+        {
+            Err(Error::invalid(param, "must be an http or https URL of at most 1024 characters"))
+        }
+        TextKind::Color
+            if !(v.starts_with('#')
+                && [4, 5, 7, 9].contains(&v.len())
+                && v[1..].bytes().all(|b| b.is_ascii_hexdigit())) =>
+        {
+            Err(Error::invalid(param, "must be a colour like #86b300"))
+        }
+        _ => Ok(Some(v.to_owned())),
+    }
+}
+
+/// Checks a list setting: at most `max_items` entries of at most `max_chars` each; blank
+/// entries are dropped.
+pub fn list_setting(
+    param: &'static str,
+    v: &[String],
+    max_items: usize,
+    max_chars: usize,
+) -> Result<Vec<String>, Error> {
+    if v.len() > max_items {
+        return Err(Error::invalid(param, format!("at most {max_items} entries")));
+    }
+    if v.iter().any(|e| e.chars().count() > max_chars) {
+        return Err(Error::invalid(param, format!("each entry is at most {max_chars} characters")));
+    }
+    Ok(v.iter().map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_settings_are_checked_by_kind() {
+        assert_eq!(text_setting("x", Some("  "), TextKind::Url).unwrap(), None);
+        assert!(text_setting("x", Some("javascript:alert(1)"), TextKind::Url).is_err());
+        assert!(text_setting("x", Some("https://example.com/a.png"), TextKind::Url).unwrap().is_some());
+        assert!(text_setting("x", Some("#86b300"), TextKind::Color).unwrap().is_some());
+        assert!(text_setting("x", Some("#86b30"), TextKind::Color).is_err());
+        assert!(text_setting("x", Some("red"), TextKind::Color).is_err());
+        assert!(text_setting("x", Some("abc"), TextKind::Text(2)).is_err());
+        assert_eq!(list_setting("x", &[" a ".into(), "".into()], 2, 3).unwrap(), vec!["a"]);
+        assert!(list_setting("x", &["abcd".into()], 2, 3).is_err());
     }
 }

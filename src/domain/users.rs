@@ -199,14 +199,19 @@ pub async fn ensure_instance_actor(conn: &mut AsyncPgConnection) -> Result<(), U
     }
 }
 
-/// The instance actor's id and private key (PKCS#8 PEM), created when missing.
-pub async fn instance_actor_key(conn: &mut AsyncPgConnection) -> Result<(String, String), super::Error> {
+/// The instance actor's id (created when missing).
+pub async fn instance_actor_id(conn: &mut AsyncPgConnection) -> Result<String, super::Error> {
     use super::Error;
     ensure_instance_actor(conn).await.map_err(|e| Error::internal(e.to_string()))?;
-    let id = find_local_id(conn, INSTANCE_ACTOR)
+    find_local_id(conn, INSTANCE_ACTOR)
         .await
         .map_err(|e| Error::internal(e.to_string()))?
-        .ok_or_else(|| Error::internal("no instance actor"))?;
+        .ok_or_else(|| Error::internal("no instance actor"))
+}
+
+/// The instance actor's id and private key (PKCS#8 PEM), created when missing.
+pub async fn instance_actor_key(conn: &mut AsyncPgConnection) -> Result<(String, String), super::Error> {
+    let id = instance_actor_id(conn).await?;
     let pem: String = user_keypairs::table.find(&id).select(user_keypairs::private_key).first(conn).await?;
     Ok((id, pem))
 }

@@ -276,6 +276,12 @@ pub async fn create(
         }
         _ => {}
     }
+    let choices = poll.as_ref().map_or(&[][..], |p| &p.choices[..]);
+    if let Some(v) =
+        super::words::check_note(conn, d.cw.as_deref(), d.text.as_deref(), choices, &visibility).await?
+    {
+        visibility = v.into();
+    }
     let renote = match &d.renote_id {
         None => None,
         Some(id) => {
@@ -515,6 +521,9 @@ pub async fn edit_remote(
     if text.as_deref().is_some_and(|t| t.contains('\0')) || cw.as_deref().is_some_and(|c| c.contains('\0')) {
         return Err(Error::invalid("text", "must not contain NUL characters"));
     }
+    // An edit may not bring in what the note could not have said. (A sensitive word does not
+    // change the visibility of a note already delivered.)
+    super::words::check_note(conn, cw.as_deref(), text.as_deref(), &[], "").await?;
     let mut nodes = text.as_deref().map(crate::mfm::parse).unwrap_or_default();
     nodes.extend(cw.as_deref().map(crate::mfm::parse_simple).unwrap_or_default());
     let mut tags = crate::mfm::extract::extract_hashtags(&nodes);
