@@ -31,6 +31,16 @@ async fn a_deleted_account_and_everything_it_had_go() {
     assert_eq!(call(b, "following/create", &alice, json!({ "userId": bob_id })).await.0, 200);
     assert_eq!(call(b, "following/create", &bob, json!({ "userId": alice_id })).await.0, 200);
     assert_eq!(call(b, "users/lists/create", &alice, json!({ "name": "friends" })).await.0, 200);
+    let (s, a) = call(
+        b,
+        "admin/announcements/create",
+        &admin,
+        json!({ "title": "t", "text": "x", "userId": alice_id }),
+    )
+    .await;
+    assert_eq!(s, 200, "{a}");
+    let (_, all) = call(b, "admin/announcements/create", &admin, json!({ "title": "t", "text": "x" })).await;
+    assert_eq!(call(b, "i/read-announcement", &alice, json!({ "announcementId": all["id"] })).await.0, 204);
     psql(
         &db,
         &format!(
@@ -86,6 +96,8 @@ async fn a_deleted_account_and_everything_it_had_go() {
         ("user_lists", "user_id"),
         ("access_tokens", "user_id"),
         ("notifications", "notifier_id"),
+        ("announcements", "user_id"),
+        ("announcement_reads", "user_id"),
     ] {
         let n = psql(&db, &format!("SELECT count(*) FROM {table} WHERE {col} = '{alice_id}'"));
         assert_eq!(n, "0", "{table}.{col}");

@@ -202,6 +202,14 @@ async fn packed_entities_match_misskey_js_types() {
     });
     assert_eq!(call(b, "admin/update-meta", &admin, settings).await.0, 204);
     samples.push(("AdminMetaResponse", "admin/meta", ok(b, "admin/meta", &admin, json!({})).await));
+    let ann =
+        json!({ "title": "News", "text": "hi", "imageUrl": "https://example.com/a.png", "userId": alice });
+    ok(b, "admin/announcements/create", &admin, ann).await;
+    ok(b, "admin/announcements/create", &admin, json!({ "title": "All", "text": "hi" })).await;
+    for a in ok(b, "announcements", &at, json!({})).await.as_array().unwrap() {
+        samples.push(("Announcement", "announcements", a.clone()));
+    }
+    samples.push(("MeDetailed", "i with unread announcements", ok(b, "i", &at, json!({})).await));
     check_contract(&samples);
     check_snapshot("entities", b, &samples);
 }

@@ -448,3 +448,151 @@ async fn two_processes_deliver_as_one_server_and_a_redis_restart_keeps_sockets()
     drop(b_server);
     drop(a);
 }
+
+/// Announcements reach whom they are for: everyone's as a frame on every socket, a user's on
+/// their main channel only; unread ones are in `i` until read; a user's own one ends when read;
+/// the moderators list, change and delete them, each step in the moderation log.
+#[tokio::test]
+async fn announcements_reach_whom_they_are_for() {
+    let inst = Instance::init("announcements").without_rate_limits();
+    let (server, admin) = serve_signed_in(&inst).await;
+    let b = server.base.as_str();
+    let (alice_id, alice) = user(b, &admin, "alice").await;
+    let (_, carol) = user(b, &admin, "carol").await;
+    let mut a_ws = open(b, Some(&alice)).await;
+    a_ws.channel("main", "m", json!({})).await;
+    let mut c_ws = open(b, Some(&carol)).await;
+    c_ws.channel("main", "m", json!({})).await;
+    let mut anon_ws = open(b, None).await;
+
+    // Only moderators announce; bad values are refused.
+    let r = call(b, "admin/announcements/create", &alice, json!({ "title": "t", "text": "x" })).await;
+    assert_eq!(r.0, 403, "{}", r.1);
+    for bad in [
+        json!({ "title": "t", "text": "x", "icon": "skull" }),
+        json!({ "title": "", "text": "x" }),
+        json!({ "title": "t", "text": "x", "imageUrl": "javascript:alert(1)" }),
+        json!({ "title": "t", "text": "x", "userId": "nobody" }),
+    ] {
+        let r = call(b, "admin/announcements/create", &admin, bad.clone()).await;
+        assert_eq!(r.0, 400, "{bad}: {}", r.1);
+    }
+
+    let create = |body: Value| {
+        let admin = admin.clone();
+        async move {
+            let (s, a) = call(b, "admin/announcements/create", &admin, body).await;
+            assert_eq!(s, 200, "{a}");
+            a["id"].as_str().unwrap().to_string()
+        }
+    };
+    let existing = create(json!({ "title": "For those here", "text": "hi", "forExistingUsers": true })).await;
+    // Everyone's reaches every socket, signed in or not, outside any channel.
+    for ws in [&mut a_ws, &mut anon_ws] {
+        let f = ws.next(Duration::from_secs(5)).await.expect("announcementCreated");
+        assert_eq!(f["type"], "announcementCreated", "{f}");
+        assert_eq!(f["body"]["announcement"]["id"], json!(existing));
+    }
+    let everyone =
+        create(json!({ "title": "News", "text": "**new**", "icon": "warning", "display": "banner" })).await;
+    let quiet = create(json!({ "title": "Quiet", "text": "x", "silence": true })).await;
+    let personal =
+        create(json!({ "title": "For alice", "text": "x", "userId": alice_id, "display": "dialog" })).await;
+    let (body, _) =
+        a_ws.expect("m", "announcementCreated", |b| b["announcement"]["id"] == json!(personal)).await;
+    assert_eq!(body["announcement"]["forYou"], json!(true));
+    let others = c_ws.drain(Duration::from_millis(500)).await;
+    assert!(!others.iter().any(|f| f.to_string().contains(&personal)), "carol hears alice's: {others:?}");
+
+    // Bob joins later: what was for existing users is not his to read.
+    let (_, bob) = user(b, &admin, "bob").await;
+    let unread = |token: String| async move {
+        let (_, me) = call(b, "i", &token, json!({})).await;
+        let ids: Vec<String> = me["unreadAnnouncements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().into())
+            .collect();
+        (me["hasUnreadAnnouncement"].as_bool().unwrap(), ids)
+    };
+    assert_eq!(
+        unread(alice.clone()).await,
+        (true, vec![personal.clone(), everyone.clone(), existing.clone()])
+    );
+    assert_eq!(unread(bob.clone()).await, (true, vec![everyone.clone()]));
+    let (_, listed) = call(b, "announcements", &bob, json!({})).await;
+    assert_eq!(listed.as_array().unwrap().len(), 3, "bob lists everyone's (quiet too): {listed}");
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["isRead"] == json!(false) && a["forYou"] == json!(false)));
+    let (_, anon) = api(b, "announcements", json!({})).await;
+    assert!(anon.as_array().unwrap().iter().all(|a| a.get("isRead").is_none() && a["id"] != json!(personal)));
+    let r = call(b, "announcements/show", &bob, json!({ "announcementId": personal })).await;
+    assert_eq!((r.0, r.1["error"]["code"].as_str()), (400, Some("NO_SUCH_ANNOUNCEMENT")));
+    let (_, q) = call(b, "announcements/show", &bob, json!({ "announcementId": quiet })).await;
+    assert_eq!(q["silence"], json!(true));
+
+    // Reading: alice's own one ends; when nothing is left, her sockets hear it.
+    for id in [&personal, &everyone] {
+        let r = call(b, "i/read-announcement", &alice, json!({ "announcementId": id })).await;
+        assert_eq!(r.0, 204, "{}", r.1);
+    }
+    assert_eq!(unread(alice.clone()).await, (true, vec![existing.clone()]));
+    assert_eq!(call(b, "i/read-announcement", &alice, json!({ "announcementId": existing })).await.0, 204);
+    a_ws.expect("m", "readAllAnnouncements", |_| true).await;
+    assert_eq!(unread(alice.clone()).await, (false, vec![]));
+    // Reading someone else's, or twice, changes nothing.
+    assert_eq!(call(b, "i/read-announcement", &bob, json!({ "announcementId": personal })).await.0, 204);
+    assert_eq!(call(b, "i/read-announcement", &alice, json!({ "announcementId": existing })).await.0, 204);
+    let (_, ended) = call(b, "announcements", &alice, json!({ "isActive": false })).await;
+    assert_eq!(ended[0]["id"], json!(personal), "{ended}");
+
+    // The moderators' list: everyone's with read counts; one user's by id.
+    let (_, all) = call(b, "admin/announcements/list", &admin, json!({})).await;
+    let reads: Vec<(String, i64)> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["id"].as_str().unwrap().to_string(), a["reads"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(reads, vec![(quiet.clone(), 0), (everyone.clone(), 1), (existing.clone(), 1)]);
+    let (_, hers) =
+        call(b, "admin/announcements/list", &admin, json!({ "userId": alice_id, "status": "archived" }))
+            .await;
+    assert_eq!((hers[0]["id"].clone(), hers[0]["isActive"].clone()), (json!(personal), json!(false)));
+
+    // Change, end, delete.
+    let r = call(
+        b,
+        "admin/announcements/update",
+        &admin,
+        json!({ "id": everyone, "title": "News!", "isActive": false }),
+    )
+    .await;
+    assert_eq!(r.0, 204, "{}", r.1);
+    let (_, now) = call(b, "announcements", &bob, json!({})).await;
+    assert!(!now.as_array().unwrap().iter().any(|a| a["id"] == json!(everyone)), "{now}");
+    let r = call(b, "admin/announcements/update", &admin, json!({ "id": "nope", "title": "x" })).await;
+    assert_eq!(r.1["error"]["id"], json!("d3aae5a7-6372-4cb4-b61c-f511ffc2d7cc"));
+    assert_eq!(call(b, "admin/announcements/delete", &admin, json!({ "id": everyone })).await.0, 204);
+    let r = call(b, "admin/announcements/delete", &admin, json!({ "id": everyone })).await;
+    assert_eq!(r.1["error"]["id"], json!("ecad8040-a276-4e85-bda9-015a708d291e"));
+    let (_, logs) = call(b, "admin/show-moderation-logs", &admin, json!({})).await;
+    let kinds: Vec<&str> = logs.as_array().unwrap().iter().map(|l| l["type"].as_str().unwrap()).collect();
+    for k in [
+        "createGlobalAnnouncement",
+        "createUserAnnouncement",
+        "updateGlobalAnnouncement",
+        "deleteGlobalAnnouncement",
+    ] {
+        assert!(kinds.contains(&k), "{k} in {kinds:?}");
+    }
+    let update = logs.as_array().unwrap().iter().find(|l| l["type"] == "updateGlobalAnnouncement").unwrap();
+    assert_eq!(
+        (update["info"]["before"]["title"].as_str(), update["info"]["after"]["title"].as_str()),
+        (Some("News"), Some("News!"))
+    );
+}

@@ -590,18 +590,3 @@ pub async fn update_default_policies(ctx: Ctx, p: PoliciesParams) -> Result<Out,
     ctx.state.policies.forget();
     Ok(().into())
 }
-
-#[derive(Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AnnouncementsParams {
-    #[serde(flatten)]
-    page: super::timelines::Page,
-    #[allow(dead_code)]
-    is_active: Option<bool>,
-}
-
-/// Announcements are written by administrators (a later admin feature); none exist yet.
-pub async fn announcements(_ctx: Ctx, p: AnnouncementsParams) -> Result<Out, ApiError> {
-    p.page.bounds(10)?;
-    Ok(json!([]).into())
-}

@@ -3,8 +3,8 @@
 
 use super::endpoint::{ep, Endpoint, HOUR, SEC};
 use super::{
-    accounts, apps, drive, emoji, federation, following, instance, instances, invites, meta, moderation,
-    notes, notifications, ping, queue, relations, timelines, twofactor, users,
+    accounts, announcements, apps, drive, emoji, federation, following, instance, instances, invites, meta,
+    moderation, notes, notifications, ping, queue, relations, timelines, twofactor, users,
 };
 
 pub fn all() -> Vec<Endpoint> {
@@ -101,7 +101,31 @@ pub fn all() -> Vec<Endpoint> {
         // meta
         ep("meta", meta::meta).get().doc("Instance information (MetaDetailed, or MetaLite with detail: false)."),
         ep("ping", ping::ping).doc("The server's clock."),
-        ep("announcements", accounts::announcements).get().doc("Current announcements."),
+        ep("announcements", announcements::list)
+            .get()
+            .doc("Announcements to everyone and to the caller, current (default) or ended, newest first, with isRead when signed in."),
+        ep("announcements/show", announcements::show)
+            .get()
+            .doc("One announcement the caller may see."),
+        ep("i/read-announcement", announcements::read)
+            .cred(Some("write:account"))
+            .doc("Marks an announcement read (the caller's own one ends with it); readAllAnnouncements when none is left."),
+        ep("admin/announcements/create", announcements::create)
+            .moderator()
+            .kind("write:admin:announcements")
+            .doc("Announces to everyone, or to one user (announcementCreated on the streaming API; logged)."),
+        ep("admin/announcements/update", announcements::update)
+            .moderator()
+            .kind("write:admin:announcements")
+            .doc("Changes or ends an announcement (logged with what it was)."),
+        ep("admin/announcements/delete", announcements::delete)
+            .moderator()
+            .kind("write:admin:announcements")
+            .doc("Deletes an announcement and its reads (logged)."),
+        ep("admin/announcements/list", announcements::admin_list)
+            .moderator()
+            .kind("read:admin:announcements")
+            .doc("Announcements to everyone or to one user, by status, with how many have read each."),
         // accounts and auth
         ep("admin/accounts/create", accounts::admin_create)
             .doc("Creates an account: the first administrator (with the setup token while no user exists), then admin-only."),

@@ -451,6 +451,15 @@ fn refusal(r: crate::domain::Refusal) -> ApiError {
             "0b3f9f6a-2f4d-4b1f-9fb4-49d3a2fd7191",
             "Your new name contains prohibited words.",
         ),
+        NoSuchAnnouncement { deleting: false } => {
+            ("NO_SUCH_ANNOUNCEMENT", "d3aae5a7-6372-4cb4-b61c-f511ffc2d7cc", "No such announcement.")
+        }
+        NoSuchAnnouncement { deleting: true } => {
+            ("NO_SUCH_ANNOUNCEMENT", "ecad8040-a276-4e85-bda9-015a708d291e", "No such announcement.")
+        }
+        NoSuchAnnouncementToShow => {
+            ("NO_SUCH_ANNOUNCEMENT", "b57b5e1d-4f49-404a-9edb-46b00268f121", "No such announcement.")
+        }
         PinLimitExceeded => {
             ("PIN_LIMIT_EXCEEDED", "72dab508-c64d-498f-8740-a8eec1ba385a", "You can not pin notes any more.")
         }

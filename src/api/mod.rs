@@ -4,6 +4,7 @@
 //! Every error leaves through [`ApiError`].
 
 mod accounts;
+mod announcements;
 mod apps;
 pub mod auth;
 pub mod drive;

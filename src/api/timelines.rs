@@ -40,25 +40,7 @@ impl Page {
     }
 }
 
-/// Applies page bounds to a boxed diesel query over a table keyed by an aid `id`: the range and
-/// the order (the caller adds `.limit(b.limit)`).
-macro_rules! paginate {
-    ($q:expr, $id:expr, $b:expr) => {{
-        let mut q = $q;
-        if let Some(lo) = &$b.lower {
-            q = q.filter($id.gt(lo));
-        }
-        if let Some(hi) = &$b.upper {
-            q = q.filter($id.lt(hi));
-        }
-        if $b.ascending {
-            q.order($id.asc())
-        } else {
-            q.order($id.desc())
-        }
-    }};
-}
-pub(crate) use paginate;
+pub(crate) use crate::db::page::paginate;
 
 /// Reads a list with its packing in one statement and answers the packed page.
 pub async fn run(ctx: &Ctx, list: List, b: &Bounds) -> Result<Out, ApiError> {

@@ -232,3 +232,23 @@ impl Statement {
         self.query().load(conn).await
     }
 }
+
+/// Applies page bounds to a boxed diesel query over a table keyed by an aid `id`: the range and
+/// the order (the caller adds `.limit(b.limit)`).
+macro_rules! paginate {
+    ($q:expr, $id:expr, $b:expr) => {{
+        let mut q = $q;
+        if let Some(lo) = &$b.lower {
+            q = q.filter($id.gt(lo));
+        }
+        if let Some(hi) = &$b.upper {
+            q = q.filter($id.lt(hi));
+        }
+        if $b.ascending {
+            q.order($id.asc())
+        } else {
+            q.order($id.desc())
+        }
+    }};
+}
+pub(crate) use paginate;

@@ -383,6 +383,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    announcements (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        updated_at -> Nullable<Timestamptz>,
+        title -> Varchar,
+        text -> Varchar,
+        image_url -> Nullable<Varchar>,
+        icon -> Varchar,
+        display -> Varchar,
+        need_confirmation_to_read -> Bool,
+        silence -> Bool,
+        for_existing_users -> Bool,
+        is_active -> Bool,
+        user_id -> Nullable<Varchar>,
+    }
+}
+
+diesel::table! {
+    announcement_reads (user_id, announcement_id) {
+        announcement_id -> Varchar,
+        user_id -> Varchar,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(user_publickeys -> users (user_id));
 diesel::joinable!(user_profiles -> users (user_id));
 diesel::joinable!(user_keypairs -> users (user_id));
@@ -478,4 +504,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     drive_folders,
     drive_files,
     emojis,
+    announcements,
+    announcement_reads,
 );

@@ -169,6 +169,9 @@ async fn purge_rows(conn: &mut AsyncPgConnection, user: &str) -> Result<u64, Err
         "DELETE FROM user_list_members WHERE id IN (SELECT id FROM user_list_members WHERE user_id = $1 LIMIT $2)",
         "DELETE FROM user_lists WHERE id IN (SELECT id FROM user_lists WHERE user_id = $1 LIMIT $2)",
         "DELETE FROM access_tokens WHERE id IN (SELECT id FROM access_tokens WHERE user_id = $1 LIMIT $2)",
+        "DELETE FROM announcement_reads WHERE (user_id, announcement_id) IN \
+           (SELECT user_id, announcement_id FROM announcement_reads WHERE user_id = $1 LIMIT $2)",
+        "DELETE FROM announcements WHERE id IN (SELECT id FROM announcements WHERE user_id = $1 LIMIT $2)",
     ] {
         drain(conn, user, sql).await?;
     }

@@ -57,6 +57,11 @@ pub enum Refusal {
     CannotSuspendModerator,
     CannotResetRootPassword,
     CannotDeleteRoot,
+    // Announcements.
+    NoSuchAnnouncement {
+        deleting: bool,
+    },
+    NoSuchAnnouncementToShow,
     // Pinned notes.
     NoSuchNoteToPin {
         pinning: bool,

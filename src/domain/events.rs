@@ -57,6 +57,10 @@ pub enum Event {
     NotificationsRead { user: String },
     /// Something in `user`'s drive changed.
     Drive { user: String, change: DriveChange },
+    /// An announcement was made, to everyone or to `user`.
+    Announced { id: String, user: Option<String> },
+    /// `user` has read every announcement shown to them.
+    AnnouncementsRead { user: String },
     /// The instance's custom emoji changed (every connection hears it); `names` of deleted ones.
     Emoji { change: EmojiChange, ids: Vec<String>, names: Vec<String> },
 }

@@ -1,5 +1,6 @@
 //! The rules of the instance, shared by the API, ActivityPub and the CLI.
 
+pub mod announcements;
 pub mod deletion;
 pub mod drive;
 pub mod emoji;

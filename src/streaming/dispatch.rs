@@ -182,6 +182,38 @@ async fn emoji_changed(
     Ok(outs.into_iter().map(|o| (o, frame.clone())).collect())
 }
 
+/// A new announcement: everyone's to every connection (outside any channel), a user's to
+/// their main channels.
+async fn announced(hub: &Hub, state: &AppState, id: &str, user: Option<&str>) -> anyhow::Result<Frames> {
+    use crate::db::schema::announcements;
+    use crate::domain::announcements::AnnouncementRow;
+    let outs: Vec<Outbox> = match user {
+        None => hub.lock().conns.values().map(|c| c.out.clone()).collect(),
+        Some(u) => main_channels(hub, u).into_iter().map(|(o, _, _)| o).collect(),
+    };
+    if outs.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut conn = state.db.get().await?;
+    let Some(a): Option<AnnouncementRow> = announcements::table
+        .find(id)
+        .select(AnnouncementRow::as_select())
+        .first(&mut conn)
+        .await
+        .optional()?
+    else {
+        return Ok(vec![]);
+    };
+    let body = json!({ "announcement": crate::api::pack::announcements::announcement(&a, user, None) });
+    match user {
+        None => {
+            let frame = json!({ "type": "announcementCreated", "body": body }).to_string();
+            Ok(outs.into_iter().map(|o| (o, frame.clone())).collect())
+        }
+        Some(u) => Ok(to_main(hub, u, "announcementCreated", Some(&body.to_string()))),
+    }
+}
+
 /// A drive change, to the owner's `drive` channels (and `main` for new files).
 async fn drive(hub: &Hub, state: &AppState, user: &str, change: DriveChange) -> anyhow::Result<Frames> {
     use crate::api::pack::drive as pack_d;
@@ -322,6 +354,8 @@ async fn prepare(hub: &Hub, state: &AppState, ev: Event) -> anyhow::Result<Frame
         }
         Event::Drive { user, change } => drive(hub, state, &user, change).await,
         Event::Emoji { change, ids, names } => emoji_changed(hub, state, change, &ids, names).await,
+        Event::Announced { id, user } => announced(hub, state, &id, user.as_deref()).await,
+        Event::AnnouncementsRead { user } => Ok(to_main(hub, &user, "readAllAnnouncements", None)),
         Event::ListChanged { id } => {
             let ids: Vec<(ConnId, Option<String>)> = {
                 let g = hub.lock();

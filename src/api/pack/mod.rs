@@ -1,5 +1,6 @@
 //! Misskey's JSON shapes, one packer per entity, each loading its relations per batch.
 
+pub mod announcements;
 pub mod drive;
 pub mod emoji;
 pub mod notes;

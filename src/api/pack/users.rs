@@ -358,6 +358,11 @@ pub async fn me_detailed(
         .optional()?
         .flatten();
     let backup_codes = backup_codes.map_or(0, |c| c.len());
+    let unread_announcements: Vec<Value> = crate::domain::announcements::unread(conn, &u.id)
+        .await?
+        .iter()
+        .map(|a| super::announcements::announcement(a, Some(&u.id), Some(false)))
+        .collect();
     let media: Option<Media> = diesel::sql_query("SELECT avatar_id, banner_id FROM users WHERE id = $1")
         .bind::<diesel::sql_types::Varchar, _>(&u.id)
         .get_result(conn)
@@ -387,8 +392,8 @@ pub async fn me_detailed(
             "hideOnlineStatus": u.hide_online_status,
             "hasUnreadSpecifiedNotes": false,
             "hasUnreadMentions": false,
-            "hasUnreadAnnouncement": false,
-            "unreadAnnouncements": [],
+            "hasUnreadAnnouncement": !unread_announcements.is_empty(),
+            "unreadAnnouncements": unread_announcements,
             "hasUnreadAntenna": false,
             "hasUnreadChannel": false,
             "hasUnreadChatMessages": false,

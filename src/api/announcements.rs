@@ -1,0 +1,163 @@
+//! Announcements: `announcements`, `announcements/show`, `i/read-announcement` and the
+//! moderators' `admin/announcements/*`. The rules are `domain::announcements`.
+
+use super::endpoint::{Ctx, Out};
+use super::pack::announcements as pack;
+use super::timelines::Page;
+use super::ApiError;
+use crate::domain::announcements::{self as dom, Fields, Status};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ListParams {
+    #[serde(flatten)]
+    page: Page,
+    /// Current announcements (default) or ended ones.
+    is_active: Option<bool>,
+}
+
+pub async fn list(ctx: Ctx, p: ListParams) -> Result<Out, ApiError> {
+    let b = p.page.bounds(10)?;
+    let me = ctx.me_id();
+    let rows = dom::page(&mut *ctx.db().await?, me, p.is_active.unwrap_or(true), &b).await?;
+    Ok(Value::Array(rows.iter().map(|(a, read)| pack::announcement(a, me, *read)).collect()).into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ShowParams {
+    announcement_id: String,
+}
+
+pub async fn show(ctx: Ctx, p: ShowParams) -> Result<Out, ApiError> {
+    let me = ctx.me_id();
+    let (a, read) = dom::show(&mut *ctx.db().await?, me, &p.announcement_id).await?;
+    Ok(pack::announcement(&a, me, read).into())
+}
+
+pub async fn read(ctx: Ctx, p: ShowParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    dom::read(&mut *ctx.db().await?, &me, &p.announcement_id).await?;
+    Ok(().into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateParams {
+    /// 1–256 characters.
+    #[schemars(length(min = 1, max = 256))]
+    title: String,
+    /// 1–8192 characters (MFM).
+    #[schemars(length(min = 1, max = 8192))]
+    text: String,
+    /// An http(s) URL; null or "" for none.
+    #[serde(default)]
+    image_url: Option<String>,
+    /// info (default), warning, error or success.
+    #[schemars(regex(pattern = r"^(info|warning|error|success)$"))]
+    icon: Option<String>,
+    /// normal (default), banner or dialog.
+    #[schemars(regex(pattern = r"^(normal|banner|dialog)$"))]
+    display: Option<String>,
+    /// Shown only to accounts that exist when it is made.
+    for_existing_users: Option<bool>,
+    /// Listed, but never shown as unread.
+    silence: Option<bool>,
+    need_confirmation_to_read: Option<bool>,
+    /// For this user only (null: everyone).
+    user_id: Option<String>,
+}
+
+pub async fn create(ctx: Ctx, p: CreateParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    let f = Fields {
+        title: Some(p.title),
+        text: Some(p.text),
+        image_url: Some(p.image_url.filter(|u| !u.is_empty())),
+        icon: p.icon,
+        display: p.display,
+        for_existing_users: p.for_existing_users,
+        silence: p.silence,
+        need_confirmation_to_read: p.need_confirmation_to_read,
+        is_active: None,
+    };
+    let a = dom::create(&mut *ctx.db().await?, &me, f, p.user_id.as_deref()).await?;
+    Ok(pack::admin(&a, 0).into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateParams {
+    id: String,
+    #[schemars(length(min = 1, max = 256))]
+    title: Option<String>,
+    #[schemars(length(min = 1, max = 8192))]
+    text: Option<String>,
+    /// null or "" removes the image.
+    #[serde(default, deserialize_with = "super::params::nullable")]
+    image_url: Option<Option<String>>,
+    #[schemars(regex(pattern = r"^(info|warning|error|success)$"))]
+    icon: Option<String>,
+    #[schemars(regex(pattern = r"^(normal|banner|dialog)$"))]
+    display: Option<String>,
+    for_existing_users: Option<bool>,
+    silence: Option<bool>,
+    need_confirmation_to_read: Option<bool>,
+    /// false ends it (it moves to the archive).
+    is_active: Option<bool>,
+}
+
+pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    let f = Fields {
+        title: p.title,
+        text: p.text,
+        image_url: p.image_url.map(|u| u.filter(|u| !u.is_empty())),
+        icon: p.icon,
+        display: p.display,
+        for_existing_users: p.for_existing_users,
+        silence: p.silence,
+        need_confirmation_to_read: p.need_confirmation_to_read,
+        is_active: p.is_active,
+    };
+    dom::update(&mut *ctx.db().await?, &me, &p.id, f).await?;
+    Ok(().into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub struct DeleteParams {
+    id: String,
+}
+
+pub async fn delete(ctx: Ctx, p: DeleteParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    dom::delete(&mut *ctx.db().await?, &me, &p.id).await?;
+    Ok(().into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminListParams {
+    #[serde(flatten)]
+    page: Page,
+    /// One user's announcements (default: everyone's).
+    user_id: Option<String>,
+    /// all (default), active or archived.
+    #[schemars(regex(pattern = r"^(all|active|archived)$"))]
+    status: Option<String>,
+}
+
+pub async fn admin_list(ctx: Ctx, p: AdminListParams) -> Result<Out, ApiError> {
+    let b = p.page.bounds(10)?;
+    let status = match p.status.as_deref() {
+        None | Some("all") => Status::All,
+        Some("active") => Status::Active,
+        Some("archived") => Status::Archived,
+        Some(_) => return Err(ApiError::invalid_param("status", "must be all, active or archived")),
+    };
+    let rows = dom::admin_page(&mut *ctx.db().await?, p.user_id.as_deref(), status, &b).await?;
+    Ok(Value::Array(rows.iter().map(|(a, n)| pack::admin(a, *n)).collect()).into())
+}
