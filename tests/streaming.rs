@@ -596,3 +596,31 @@ async fn announcements_reach_whom_they_are_for() {
         (Some("News"), Some("News!"))
     );
 }
+
+/// A report reaches the moderators' `admin` channels at once; others cannot open one.
+#[tokio::test]
+async fn reports_reach_the_admin_channel() {
+    let inst = Instance::init("admin_channel").without_rate_limits();
+    let (server, admin) = serve_signed_in(&inst).await;
+    let b = server.base.as_str();
+    let (_, alice) = user(b, &admin, "alice").await;
+    let (bob_id, _) = user(b, &admin, "bob").await;
+    let mut mod_ws = open(b, Some(&admin)).await;
+    mod_ws.channel("admin", "a", json!({})).await;
+    let mut alice_ws = open(b, Some(&alice)).await;
+    alice_ws
+        .send(json!({ "type": "connect", "body": { "channel": "admin", "id": "a", "params": {} } }))
+        .await;
+    assert_eq!(
+        alice_ws.drain(Duration::from_millis(500)).await,
+        Vec::<Value>::new(),
+        "no admin channel for alice"
+    );
+    let r = call(b, "users/report-abuse", &alice, json!({ "userId": bob_id, "comment": "spam" })).await;
+    assert_eq!(r.0, 204, "{}", r.1);
+    let (body, took) = mod_ws.expect("a", "newAbuseUserReport", |b| b["targetUserId"] == json!(bob_id)).await;
+    assert_eq!(body["comment"], json!("spam"));
+    assert!(body["id"].is_string() && body["reporterId"].is_string(), "{body}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    assert_eq!(alice_ws.drain(Duration::from_millis(300)).await, Vec::<Value>::new());
+}

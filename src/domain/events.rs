@@ -57,6 +57,8 @@ pub enum Event {
     NotificationsRead { user: String },
     /// Something in `user`'s drive changed.
     Drive { user: String, change: DriveChange },
+    /// A user was reported to the moderators (their `admin` channels hear it).
+    AbuseReported { id: String, target: String, reporter: String, comment: String },
     /// An announcement was made, to everyone or to `user`.
     Announced { id: String, user: Option<String> },
     /// `user` has read every announcement shown to them.

@@ -92,9 +92,10 @@ pub async fn report(
     if target.is_root || target.is_admin {
         return Err(Refusal::CannotReportTheAdmin.into());
     }
+    let id = crate::id::gen();
     diesel::insert_into(abuse_user_reports::table)
         .values((
-            abuse_user_reports::id.eq(crate::id::gen()),
+            abuse_user_reports::id.eq(&id),
             abuse_user_reports::created_at.eq(Utc::now()),
             abuse_user_reports::target_user_id.eq(&target.id),
             abuse_user_reports::reporter_id.eq(reporter),
@@ -102,6 +103,12 @@ pub async fn report(
         ))
         .execute(conn)
         .await?;
+    super::events::emit(super::events::Event::AbuseReported {
+        id,
+        target: target.id,
+        reporter: reporter.to_owned(),
+        comment: comment.to_owned(),
+    });
     Ok(())
 }
 

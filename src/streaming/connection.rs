@@ -218,6 +218,7 @@ impl Socket {
         Ok(match channel {
             "main" => me.map(|_| Kind::Main),
             "drive" => me.map(|_| Kind::Drive),
+            "admin" => staff.then_some(Kind::Admin),
             "homeTimeline" => me.map(|_| Kind::Home(switches())),
             "localTimeline" => open(Public::Local).await?.then(|| Kind::Local(switches())),
             "hybridTimeline" => match me {

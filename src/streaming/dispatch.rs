@@ -354,6 +354,19 @@ async fn prepare(hub: &Hub, state: &AppState, ev: Event) -> anyhow::Result<Frame
         }
         Event::Drive { user, change } => drive(hub, state, &user, change).await,
         Event::Emoji { change, ids, names } => emoji_changed(hub, state, change, &ids, names).await,
+        Event::AbuseReported { id, target, reporter, comment } => {
+            let body =
+                json!({ "id": id, "targetUserId": target, "reporterId": reporter, "comment": comment })
+                    .to_string();
+            let g = hub.lock();
+            let mut out = Vec::new();
+            for c in g.under(&[Key::Admin]).iter().filter_map(|id| g.conns.get(id)) {
+                for ch in c.channels.iter().filter(|ch| matches!(ch.kind, Kind::Admin)) {
+                    out.push((c.out.clone(), channel_frame(&ch.id, "newAbuseUserReport", Some(&body))));
+                }
+            }
+            Ok(out)
+        }
         Event::Announced { id, user } => announced(hub, state, &id, user.as_deref()).await,
         Event::AnnouncementsRead { user } => Ok(to_main(hub, &user, "readAllAnnouncements", None)),
         Event::ListChanged { id } => {

@@ -61,6 +61,8 @@ pub struct Channel {
 #[derive(Clone, Debug)]
 pub enum Kind {
     Main,
+    /// The moderators' channel (new abuse reports).
+    Admin,
     /// The viewer's own drive: files and folders as they change.
     Drive,
     Home(Switches),
@@ -82,7 +84,7 @@ impl Kind {
         let shows = |feed, s| if v.shows(feed, s, n) { vec!["note"] } else { vec![] };
         match self {
             Kind::Main => v.note_events(n),
-            Kind::Drive => vec![],
+            Kind::Drive | Kind::Admin => vec![],
             Kind::Home(s) => shows(Feed::Home, *s),
             Kind::Local(s) => shows(Feed::Local, *s),
             Kind::Hybrid(s) => shows(Feed::Hybrid, *s),
@@ -113,6 +115,8 @@ pub enum Key {
     List(String),
     /// This user's relations changed.
     User(String),
+    /// Moderators' `admin` channels.
+    Admin,
 }
 
 pub struct Conn {
@@ -182,6 +186,9 @@ fn keys_of(c: &Conn) -> HashSet<Key> {
     for ch in &c.channels {
         match &ch.kind {
             Kind::Main | Kind::Drive => keys.extend(c.viewer.id.clone().map(Key::Main)),
+            Kind::Admin => {
+                keys.insert(Key::Admin);
+            }
             Kind::Home(_) | Kind::Hybrid(_) => {
                 keys.extend(c.viewer.following.keys().map(|u| Key::Author(u.to_string())));
                 keys.extend(c.viewer.id.clone().map(Key::Author));
