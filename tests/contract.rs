@@ -210,6 +210,25 @@ async fn packed_entities_match_misskey_js_types() {
         samples.push(("Announcement", "announcements", a.clone()));
     }
     samples.push(("MeDetailed", "i with unread announcements", ok(b, "i", &at, json!({})).await));
+    let role = json!({ "name": "r", "target": "conditional", "color": "#86b300", "isPublic": true, "isExplorable": true,
+        "condFormula": { "id": "a", "type": "and", "values": [{ "id": "b", "type": "isLocal" },
+            { "id": "c", "type": "createdMoreThan", "sec": 0 }] },
+        "policies": { "pinLimit": { "useDefault": false, "priority": 1, "value": 9 } } });
+    let role = ok(b, "admin/roles/create", &admin, role).await;
+    samples.push((
+        "Role",
+        "admin/roles/show",
+        ok(b, "admin/roles/show", &admin, json!({ "roleId": role["id"] })).await,
+    ));
+    let manual =
+        ok(b, "admin/roles/create", &admin, json!({ "name": "m", "isPublic": true, "isExplorable": true }))
+            .await;
+    ok(b, "admin/roles/assign", &admin, json!({ "roleId": manual["id"], "userId": alice })).await;
+    for r in ok(b, "roles/list", &at, json!({})).await.as_array().unwrap() {
+        samples.push(("Role", "roles/list", r.clone()));
+    }
+    let holders = ok(b, "roles/users", &at, json!({ "roleId": manual["id"] })).await;
+    samples.push(("UserDetailed", "roles/users", holders[0]["user"].clone()));
     check_contract(&samples);
     check_snapshot("entities", b, &samples);
 }

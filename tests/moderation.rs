@@ -280,3 +280,124 @@ async fn instance_settings_and_word_lists() {
     let (s, _) = call(b, "notes/create", &alice, json!({ "text": "spam" })).await;
     assert_eq!(s, 200);
 }
+
+/// Roles: policies merged over the base for holders (by hand or by condition), taking effect
+/// on the holder's next request; roles that make moderators; who may give which role.
+#[tokio::test]
+async fn roles_give_policies_and_staff_rights() {
+    let inst = Instance::init("roles").without_rate_limits();
+    let (server, admin) = serve_signed_in(&inst).await;
+    let b = server.base.as_str();
+    let (alice_id, alice) = user(b, &admin, "alice").await;
+    let (_, bob) = user(b, &admin, "bob").await;
+    let (carol_id, carol) = user(b, &admin, "carol").await;
+    let (_, moder) = user(b, &admin, "mod").await;
+    let (ok_cli, _, err) =
+        inst.cli(&["admin", "user", "promote", "--username", "mod", "--role", "moderator"]);
+    assert!(ok_cli, "{err}");
+    let ltl = |token: String| async move { call(b, "notes/local-timeline", &token, json!({})).await.0 };
+
+    // The base closes the local timeline.
+    let r = call(
+        b,
+        "admin/roles/update-default-policies",
+        &admin,
+        json!({ "policies": { "ltlAvailable": false } }),
+    )
+    .await;
+    assert!(ok(&r), "{}", r.1);
+    assert_eq!(ltl(alice.clone()).await, 400);
+
+    let opens = json!({ "ltlAvailable": { "useDefault": false, "priority": 0, "value": true } });
+    let role = json!({ "name": "readers", "target": "manual", "policies": opens, "isPublic": true, "isExplorable": true,
+        "color": "#86b300", "asBadge": true });
+    assert_eq!(call(b, "admin/roles/create", &alice, role.clone()).await.0, 403);
+    assert_eq!(call(b, "admin/roles/create", &moder, role.clone()).await.0, 403, "administrators only");
+    for bad in [
+        json!({ "name": "x", "policies": { "ltlAvailable": { "useDefault": false, "value": 3 } } }),
+        json!({ "name": "x", "policies": { "noSuchPolicy": { "value": true } } }),
+        json!({ "name": "x", "target": "conditional", "condFormula": { "type": "isWizard" } }),
+        json!({ "name": "", "target": "manual" }),
+        json!({ "name": "x", "color": "red" }),
+    ] {
+        let r = call(b, "admin/roles/create", &admin, bad.clone()).await;
+        assert_eq!(code(&r), (400, Some("INVALID_PARAM")), "{bad}: {}", r.1);
+    }
+    let (s, readers) = call(b, "admin/roles/create", &admin, role).await;
+    assert_eq!(s, 200, "{readers}");
+    let rid = readers["id"].as_str().unwrap().to_string();
+
+    // Given by hand: the next request of the holder follows.
+    let r = call(b, "admin/roles/assign", &moder, json!({ "roleId": rid, "userId": alice_id })).await;
+    assert_eq!(code(&r), (400, Some("ACCESS_DENIED")), "this role is not moderators' to give: {}", r.1);
+    let r = call(b, "admin/roles/assign", &admin, json!({ "roleId": rid, "userId": alice_id })).await;
+    assert!(ok(&r), "{}", r.1);
+    assert_eq!(ltl(alice.clone()).await, 200);
+    assert_eq!(ltl(bob.clone()).await, 400, "bob holds nothing");
+    let (_, holders) = call(b, "admin/roles/users", &moder, json!({ "roleId": rid })).await;
+    assert_eq!(holders[0]["user"]["id"], json!(alice_id), "{holders}");
+    let (_, public) = call(b, "roles/users", &bob, json!({ "roleId": rid })).await;
+    assert_eq!(public[0]["user"]["username"], json!("alice"), "{public}");
+    let (_, listed) = call(b, "roles/list", &bob, json!({})).await;
+    assert_eq!(listed[0]["usersCount"], json!(1), "{listed}");
+    // A change of the role reaches her next request.
+    let r = call(b, "admin/roles/update", &admin, json!({ "roleId": rid, "policies": {} })).await;
+    assert!(ok(&r), "{}", r.1);
+    assert_eq!(ltl(alice.clone()).await, 400);
+    assert!(ok(&call(b, "admin/roles/update", &admin, json!({ "roleId": rid, "policies": opens })).await));
+    assert_eq!(ltl(alice.clone()).await, 200);
+    // Taken away, it is gone; twice is refused.
+    assert!(ok(&call(b, "admin/roles/unassign", &admin, json!({ "roleId": rid, "userId": alice_id })).await));
+    assert_eq!(ltl(alice.clone()).await, 400);
+    let r = call(b, "admin/roles/unassign", &admin, json!({ "roleId": rid, "userId": alice_id })).await;
+    assert_eq!(code(&r), (400, Some("NOT_ASSIGNED")));
+
+    // By condition: held while it holds (what the token knows of the account is a few seconds old).
+    let cond = json!({ "name": "writers", "target": "conditional", "policies": opens,
+        "condFormula": { "id": "a", "type": "and", "values": [
+            { "id": "b", "type": "isLocal" }, { "id": "c", "type": "notesMoreThanOrEq", "value": 1 } ] } });
+    let (s, writers) = call(b, "admin/roles/create", &admin, cond).await;
+    assert_eq!(s, 200, "{writers}");
+    assert_eq!(ltl(bob.clone()).await, 400);
+    let (_, n) = call(b, "notes/create", &bob, json!({ "text": "first" })).await;
+    let t0 = std::time::Instant::now();
+    while ltl(bob.clone()).await != 200 {
+        assert!(t0.elapsed() < std::time::Duration::from_secs(10), "the condition never held");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(ok(&call(b, "notes/delete", &bob, json!({ "noteId": n["createdNote"]["id"] })).await));
+    let t0 = std::time::Instant::now();
+    while ltl(bob.clone()).await != 400 {
+        assert!(t0.elapsed() < std::time::Duration::from_secs(10), "the condition kept holding");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let r =
+        call(b, "admin/roles/assign", &admin, json!({ "roleId": writers["id"], "userId": alice_id })).await;
+    assert_eq!(code(&r), (400, Some("INVALID_PARAM")), "conditional roles are not given: {}", r.1);
+
+    // A role that makes moderators, which moderators may give.
+    let mods = json!({ "name": "helpers", "target": "manual", "isModerator": true, "canEditMembersByModerator": true });
+    let (_, helpers) = call(b, "admin/roles/create", &admin, mods).await;
+    assert_eq!(call(b, "admin/abuse-user-reports", &carol, json!({})).await.0, 403);
+    let r =
+        call(b, "admin/roles/assign", &moder, json!({ "roleId": helpers["id"], "userId": carol_id })).await;
+    assert!(ok(&r), "{}", r.1);
+    assert_eq!(call(b, "admin/abuse-user-reports", &carol, json!({})).await.0, 200);
+    let r = call(b, "admin/roles/assign", &admin, json!({ "roleId": "nope", "userId": carol_id })).await;
+    assert_eq!(code(&r), (400, Some("NO_SUCH_ROLE")));
+    let r = call(b, "admin/roles/assign", &admin, json!({ "roleId": helpers["id"], "userId": "nope" })).await;
+    assert_eq!(code(&r), (400, Some("NO_SUCH_USER")));
+
+    // Private roles stay hidden from users; deletion ends every assignment.
+    let r = call(b, "roles/show", &bob, json!({ "roleId": helpers["id"] })).await;
+    assert_eq!(code(&r), (400, Some("NO_SUCH_ROLE")));
+    assert!(ok(&call(b, "admin/roles/delete", &admin, json!({ "roleId": helpers["id"] })).await));
+    assert_eq!(call(b, "admin/abuse-user-reports", &carol, json!({})).await.0, 403);
+    let (_, all) = call(b, "admin/roles/list", &moder, json!({})).await;
+    assert_eq!(all.as_array().unwrap().len(), 2, "{all}");
+    let (_, logs) = call(b, "admin/show-moderation-logs", &admin, json!({})).await;
+    let kinds: Vec<&str> = logs.as_array().unwrap().iter().map(|l| l["type"].as_str().unwrap()).collect();
+    for k in ["createRole", "updateRole", "deleteRole", "assignRole", "unassignRole"] {
+        assert!(kinds.contains(&k), "{k} in {kinds:?}");
+    }
+}

@@ -212,7 +212,6 @@ pub async fn process(fed: &Federation, activity: &Value, signer: &UserRow) -> Re
             if host_of(&uri) != signer.host {
                 return Err(skip("a pin of another host's note"));
             }
-            let policies = fed.state.policies.get(&fed.state.db).await.map_err(Error::internal)?;
             let pinning = kind(activity) == "Add";
             let note = if pinning {
                 Some(fed.note(&uri, 1).await?)
@@ -222,6 +221,8 @@ pub async fn process(fed: &Federation, activity: &Value, signer: &UserRow) -> Re
             };
             let Some(note) = note else { return Ok(()) };
             let mut conn = fed.state.db.get().await.map_err(Error::from)?;
+            let base = fed.state.policies.get(&fed.state.db).await.map_err(Error::internal)?;
+            let policies = crate::domain::roles::held_by(&mut conn, &base, &signer.id).await?.policies;
             let done = if pinning {
                 crate::domain::pins::pin(&mut conn, &signer.id, &note.id, &policies).await
             } else {

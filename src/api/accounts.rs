@@ -40,7 +40,7 @@ async fn me_with_token(ctx: &Ctx, id: &str, token: &str) -> Result<Value, ApiErr
     let mut conn = ctx.db().await?;
     let row =
         pack_users::load_one(&mut conn, id).await?.ok_or_else(|| ApiError::internal("account vanished"))?;
-    let policies = ctx.state.policies.get(&ctx.state.db).await?;
+    let policies = ctx.policies().await?;
     let mut v = pack_users::me_detailed(&mut conn, &ctx.state.config.url, &row, &policies).await?;
     v["token"] = json!(token);
     Ok(v)
@@ -264,7 +264,7 @@ pub async fn i(ctx: Ctx, _: NoParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
     let mut conn = ctx.db().await?;
     let row = pack_users::load_one(&mut conn, &me).await?.ok_or_else(ApiError::authentication_failed)?;
-    let policies = ctx.state.policies.get(&ctx.state.db).await?;
+    let policies = ctx.policies().await?;
     Ok(pack_users::me_detailed(&mut conn, &ctx.state.config.url, &row, &policies).await?.into())
 }
 
@@ -401,7 +401,7 @@ pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
     {
         return Err(ApiError::invalid_param("notificationRecieveConfig", "at most 32 notification types"));
     }
-    let policies = ctx.state.policies.get(&ctx.state.db).await?;
+    let policies = ctx.policies().await?;
     let muted = words("mutedWords", &p.muted_words.map(|w| w.0), policies.word_mute_limit)?;
     let hard_muted = words("hardMutedWords", &p.hard_muted_words.map(|w| w.0), policies.word_mute_limit)?;
     let mut conn = ctx.db().await?;
@@ -555,14 +555,14 @@ async fn pin_or_unpin(ctx: Ctx, note_id: String, pin: bool) -> Result<Out, ApiEr
     let me = ctx.me()?.id.clone();
     let mut conn = ctx.db().await?;
     if pin {
-        let policies = ctx.state.policies.get(&ctx.state.db).await?;
+        let policies = ctx.policies().await?;
         crate::domain::pins::pin(&mut conn, &me, &note_id, &policies).await?;
     } else {
         crate::domain::pins::unpin(&mut conn, &me, &note_id).await?;
     }
     let row: UserRow =
         pack_users::load_one(&mut conn, &me).await?.ok_or_else(ApiError::authentication_failed)?;
-    let policies = ctx.state.policies.get(&ctx.state.db).await?;
+    let policies = ctx.policies().await?;
     Ok(pack_users::me_detailed(&mut conn, &ctx.state.config.url, &row, &policies).await?.into())
 }
 

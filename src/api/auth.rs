@@ -27,6 +27,8 @@ pub struct Me {
     pub is_suspended: bool,
     /// `None` for the native token; the granted permissions for an app token.
     pub permissions: Option<Vec<String>>,
+    /// What role conditions look at (and the roles given by hand).
+    pub facts: crate::domain::roles::Facts,
 }
 
 impl Me {
@@ -41,6 +43,15 @@ impl Me {
     pub fn is_staff(&self) -> bool {
         self.is_root || self.is_admin || self.is_moderator
     }
+}
+
+/// The policies of the caller: the instance's base policies with those of the roles they hold
+/// (the base alone for visitors). No query while the settings and roles are fresh.
+pub async fn policies_of(
+    state: &crate::state::AppState,
+    me: Option<&Me>,
+) -> Result<Arc<crate::domain::policies::RolePolicies>, ApiError> {
+    Ok(crate::domain::roles::policies_for(&state.db, &state.policies, me.map(|m| &m.facts)).await?)
 }
 
 /// When a token was resolved, and to whom (None: nobody).
@@ -68,6 +79,11 @@ impl TokenCache {
         map.insert(token.to_string(), (Instant::now(), me));
     }
 
+    /// Forgets every cached resolution (a role that makes moderators changed).
+    pub fn clear(&self) {
+        self.map.write().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     /// Forgets every cached resolution for a user (token regenerated, suspended).
     pub fn forget_user(&self, user_id: &str) {
         let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
@@ -75,14 +91,52 @@ impl TokenCache {
     }
 }
 
-type UserFlags = (String, String, bool, bool, bool, bool);
+type UserFlags = (
+    (String, String, bool, bool, bool, bool),
+    (chrono::DateTime<chrono::Utc>, Option<String>, i32, i32, i32, bool, bool, bool, bool, Vec<String>),
+);
 
-fn flags(
-) -> (users::id, users::username, users::is_root, users::is_admin, users::is_moderator, users::is_suspended) {
-    (users::id, users::username, users::is_root, users::is_admin, users::is_moderator, users::is_suspended)
+#[allow(clippy::type_complexity)]
+fn flags() -> (
+    (users::id, users::username, users::is_root, users::is_admin, users::is_moderator, users::is_suspended),
+    (
+        users::created_at,
+        users::host,
+        users::followers_count,
+        users::following_count,
+        users::notes_count,
+        users::is_locked,
+        users::is_bot,
+        users::is_cat,
+        users::is_explorable,
+        diesel::expression::SqlLiteral<diesel::sql_types::Array<diesel::sql_types::Text>>,
+    ),
+) {
+    (
+        (
+            users::id,
+            users::username,
+            users::is_root,
+            users::is_admin,
+            users::is_moderator,
+            users::is_suspended,
+        ),
+        (
+            users::created_at,
+            users::host,
+            users::followers_count,
+            users::following_count,
+            users::notes_count,
+            users::is_locked,
+            users::is_bot,
+            users::is_cat,
+            users::is_explorable,
+            diesel::dsl::sql(crate::domain::roles::ASSIGNED_SQL),
+        ),
+    )
 }
 
-fn me_from(u: UserFlags, permissions: Option<Vec<String>>) -> Me {
+fn me_from((u, f): UserFlags, permissions: Option<Vec<String>>) -> Me {
     Me {
         id: u.0,
         username: u.1,
@@ -91,6 +145,20 @@ fn me_from(u: UserFlags, permissions: Option<Vec<String>>) -> Me {
         is_moderator: u.4,
         is_suspended: u.5,
         permissions,
+        facts: crate::domain::roles::Facts {
+            created_at: f.0,
+            local: f.1.is_none(),
+            host: f.1,
+            followers: f.2,
+            following: f.3,
+            notes: f.4,
+            is_suspended: u.5,
+            is_locked: f.5,
+            is_bot: f.6,
+            is_cat: f.7,
+            is_explorable: f.8,
+            assigned: f.9,
+        },
     }
 }
 
@@ -123,7 +191,17 @@ pub async fn resolve(db: &DbPool, cache: &TokenCache, token: &str) -> Result<Opt
             app.map(|(perm, u)| me_from(u, Some(perm)))
         }
     };
-    let me = me.map(Arc::new);
+    // Roles may make the caller a moderator or an administrator.
+    let me = match me {
+        Some(mut m) => {
+            let roles = crate::domain::roles::snapshot(&mut conn).await?;
+            let (moderator, admin) = roles.staff_flags(&m.facts);
+            m.is_moderator |= moderator;
+            m.is_admin |= admin;
+            Some(Arc::new(m))
+        }
+        None => None,
+    };
     cache.put(token, me.clone());
     Ok(me)
 }

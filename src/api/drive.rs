@@ -59,7 +59,7 @@ async fn packed_folder(
 
 pub async fn drive(ctx: Ctx, _: super::accounts::NoParams) -> Result<Out, ApiError> {
     let me = ctx.me()?;
-    let policies = ctx.state.policies.get(&ctx.state.db).await?;
+    let policies = ctx.policies().await?;
     let usage = dom::usage(&mut *ctx.db().await?, &me.id).await?;
     Ok(json!({ "capacity": dom::capacity(&policies), "usage": usage }).into())
 }
@@ -204,7 +204,7 @@ pub struct UpdateParams {
 
 pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
     let a = actor(&ctx)?;
-    let policies = ctx.state.policies.get(&ctx.state.db).await?;
+    let policies = ctx.policies().await?;
     let changes =
         FileChanges { folder_id: p.folder_id, name: p.name, sensitive: p.is_sensitive, comment: p.comment };
     let f = dom::update(&ctx.state.db, &a, &policies, &p.file_id, changes).await?;
@@ -450,7 +450,7 @@ pub async fn create(ctx: Ctx, p: CreateParams) -> Result<Out, ApiError> {
     let got = ctx.take_upload().ok_or_else(|| {
         ApiError::client("FILE_REQUIRED", "4267801e-70d1-416a-b011-4ee502885d8b", "File required.")
     })?;
-    let policies = ctx.state.policies.get(&ctx.state.db).await?;
+    let policies = ctx.policies().await?;
     let owner = Owner { id: &me.id, staff: me.is_staff(), policies: &policies };
     let up = Upload {
         name: p.name.or(got.1),

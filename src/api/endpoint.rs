@@ -52,6 +52,11 @@ impl Ctx {
         self.me.as_deref().ok_or_else(ApiError::credential_required)
     }
 
+    /// The caller's policies (base and roles; the base for visitors).
+    pub async fn policies(&self) -> Result<Arc<RolePolicies>, ApiError> {
+        super::auth::policies_of(&self.state, self.me.as_deref()).await
+    }
+
     pub fn me_id(&self) -> Option<&str> {
         self.me.as_deref().map(|m| m.id.as_str())
     }

@@ -4,7 +4,7 @@
 use super::endpoint::{ep, Endpoint, HOUR, SEC};
 use super::{
     accounts, announcements, apps, drive, emoji, federation, following, instance, instances, invites, meta,
-    moderation, notes, notifications, ping, queue, relations, timelines, twofactor, users,
+    moderation, notes, notifications, ping, queue, relations, roles, timelines, twofactor, users,
 };
 
 pub fn all() -> Vec<Endpoint> {
@@ -151,6 +151,37 @@ pub fn all() -> Vec<Endpoint> {
         ep("i/pin", accounts::pin).cred(Some("write:account")).doc("Pins one of the caller's notes."),
         ep("i/unpin", accounts::unpin).cred(Some("write:account")).doc("Unpins a note."),
         ep("i/favorites", notes::my_favorites).cred(Some("read:favorites")).doc("The caller's favorite notes."),
+        ep("admin/roles/create", roles::create)
+            .admin()
+            .kind("write:admin:roles")
+            .doc("Makes a role: policies, a condition or manual membership, badge, moderator or administrator (logged)."),
+        ep("admin/roles/update", roles::update)
+            .admin()
+            .kind("write:admin:roles")
+            .doc("Changes a role; its holders' next requests follow (logged with what it was)."),
+        ep("admin/roles/delete", roles::delete)
+            .admin()
+            .kind("write:admin:roles")
+            .doc("Deletes a role and its assignments (logged)."),
+        ep("admin/roles/show", roles::show).moderator().kind("read:admin:roles").doc("One role."),
+        ep("admin/roles/list", roles::list).moderator().kind("read:admin:roles").doc("Every role, in display order."),
+        ep("admin/roles/assign", roles::assign)
+            .moderator()
+            .kind("write:admin:roles")
+            .doc("Gives a user a manual role, optionally until a time (moderators only where the role allows; logged)."),
+        ep("admin/roles/unassign", roles::unassign)
+            .moderator()
+            .kind("write:admin:roles")
+            .doc("Takes a manual role from a user (logged)."),
+        ep("admin/roles/users", roles::users)
+            .moderator()
+            .kind("read:admin:roles")
+            .doc("The holders of a manual role, newest first, with when it ends."),
+        ep("roles/list", roles::public_list)
+            .cred(Some("read:account"))
+            .doc("The public, explorable roles."),
+        ep("roles/show", roles::public_show).doc("One public role."),
+        ep("roles/users", roles::public_users).doc("The holders of a public, explorable role."),
         ep("admin/roles/update-default-policies", accounts::update_default_policies)
             .admin()
             .kind("write:admin:roles")

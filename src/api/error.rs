@@ -451,6 +451,37 @@ fn refusal(r: crate::domain::Refusal) -> ApiError {
             "0b3f9f6a-2f4d-4b1f-9fb4-49d3a2fd7191",
             "Your new name contains prohibited words.",
         ),
+        NoSuchRole(action) => {
+            use crate::domain::roles::RoleAction::*;
+            let id = match action {
+                Show => "07dc7d34-c0d8-49b7-96c6-db3ce64ee0b3",
+                Update => "cd23ef55-09ad-428a-ac61-95a45e124b32",
+                Delete => "de0d6ecd-8e0a-4253-88ff-74bc89ae3d45",
+                Assign => "6503c040-6af4-4ed9-bf07-f2dd16678eab",
+                Unassign => "6e519036-a70d-4c76-b679-bc8fb18194e2",
+                Members => "224eff5e-2488-4b18-b3e7-f50d94421648",
+                PublicShow => "de5502bf-009a-4639-86c1-fec349e46dcb",
+                PublicMembers => "30aaaee3-4792-48dc-ab0d-cf501a575ac5",
+            };
+            ("NO_SUCH_ROLE", id, "No such role.")
+        }
+        NoSuchUserForRole { assigning: true } => {
+            ("NO_SUCH_USER", "558ea170-f653-4700-94d0-5a818371d0df", "No such user.")
+        }
+        NoSuchUserForRole { assigning: false } => {
+            ("NO_SUCH_USER", "2b730f78-1179-461b-88ad-d24c9af1a5ce", "No such user.")
+        }
+        NotAssigned => ("NOT_ASSIGNED", "b9060ac7-5c94-4da4-9f55-2047c953df44", "Not assigned."),
+        RoleMembersDenied { assigning: true } => (
+            "ACCESS_DENIED",
+            "25b5bc31-dc79-4ebd-9bd2-c84978fd052c",
+            "Only administrators change who holds this role.",
+        ),
+        RoleMembersDenied { assigning: false } => (
+            "ACCESS_DENIED",
+            "24636eee-e8c1-493e-94b2-e16ad401e262",
+            "Only administrators change who holds this role.",
+        ),
         NoSuchAnnouncement { deleting: false } => {
             ("NO_SUCH_ANNOUNCEMENT", "d3aae5a7-6372-4cb4-b61c-f511ffc2d7cc", "No such announcement.")
         }

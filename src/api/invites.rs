@@ -71,7 +71,7 @@ fn invite_error(e: InviteError) -> ApiError {
 
 pub async fn create(ctx: Ctx, _: NoParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
-    let policies = ctx.state.policies.get(&ctx.state.db).await?;
+    let policies = ctx.policies().await?;
     let mut conn = ctx.db().await?;
     let ticket = invites::create_own(&mut conn, &me, &policies).await.map_err(invite_error)?;
     let mut packed = pack(&mut conn, &ctx.state.config.url, &[ticket]).await?;
@@ -93,7 +93,7 @@ pub async fn delete(ctx: Ctx, p: DeleteParams) -> Result<Out, ApiError> {
 
 pub async fn limit(ctx: Ctx, _: NoParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
-    let policies = ctx.state.policies.get(&ctx.state.db).await?;
+    let policies = ctx.policies().await?;
     let mut conn = ctx.db().await?;
     Ok(json!({ "remaining": invites::remaining(&mut conn, &me, &policies).await? }).into())
 }

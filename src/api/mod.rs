@@ -28,6 +28,7 @@ mod ping;
 mod queue;
 pub mod ratelimit;
 mod relations;
+mod roles;
 pub mod timelines;
 mod twofactor;
 mod upload;
@@ -168,7 +169,7 @@ async fn authorize(
 ) -> Result<(), ApiError> {
     if let (Some(limit), true) = (ep.limit, state.config.api.rate_limits) {
         let factor = match me {
-            Some(_) => state.policies.get(&state.db).await?.rate_limit_factor,
+            Some(m) => auth::policies_of(state, Some(m)).await?.rate_limit_factor,
             None => 1.0,
         };
         let actor = me.map(|m| m.id.clone()).unwrap_or_else(|| ip.to_string());
@@ -185,7 +186,7 @@ async fn authorize(
             _ => {}
         }
         if let Some((_, allowed)) = ep.policy {
-            if !(me.is_root || me.is_admin || allowed(&*state.policies.get(&state.db).await?)) {
+            if !(me.is_root || me.is_admin || allowed(&*auth::policies_of(state, Some(me)).await?)) {
                 return Err(ApiError::policy_denied());
             }
         }

@@ -127,7 +127,9 @@ pub async fn show_user(ctx: Ctx, p: UserParams) -> Result<Out, ApiError> {
         .optional()?;
     let (p0, p1) = (profile.unwrap_or_default(), extra.unwrap_or((json!([]), json!([]), json!({}))));
     let note = moderation::user_note(&mut conn, &user.id).await?;
-    let policies = ctx.state.policies.get(&ctx.state.db).await?;
+    let base = ctx.state.policies.get(&ctx.state.db).await?;
+    let held = crate::domain::roles::held_by(&mut conn, &base, &user.id).await?;
+    let policies = held.policies.clone();
     Ok(json!({
         "email": p0.0,
         "emailVerified": p0.1,

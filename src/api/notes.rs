@@ -82,7 +82,7 @@ pub async fn create(ctx: Ctx, p: CreateParams) -> Result<Out, ApiError> {
         channel_id: p.channel_id,
         mentions: vec![],
     };
-    let policies = ctx.state.policies.get(&ctx.state.db).await?;
+    let policies = ctx.policies().await?;
     let host = ctx.state.config.host();
     let origin = Origin::Local { policies: &policies };
     let stored = dom::create(&ctx.state.db, &ctx.state.notes, &host, origin, &me, draft).await?;
@@ -261,7 +261,7 @@ pub struct SearchParams {
 }
 
 pub async fn search_notes(ctx: Ctx, p: SearchParams) -> Result<Out, ApiError> {
-    let policies = ctx.state.policies.get(&ctx.state.db).await?;
+    let policies = ctx.policies().await?;
     if !policies.can_search_notes && !ctx.me.as_ref().is_some_and(|m| m.is_staff()) {
         return Err(ApiError::client(
             "UNAVAILABLE",

@@ -111,7 +111,7 @@ pub async fn home(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
 
 async fn allowed(ctx: &Ctx, which: Public) -> Result<(), ApiError> {
     let staff = ctx.me.as_ref().is_some_and(|m| m.is_staff());
-    Ok(tl::allowed(which, staff, &*ctx.state.policies.get(&ctx.state.db).await?)?)
+    Ok(tl::allowed(which, staff, &*ctx.policies().await?)?)
 }
 
 pub async fn local(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {

@@ -328,7 +328,7 @@ pub struct ListCreateParams {
 pub async fn list_create(ctx: Ctx, p: ListCreateParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
     check_name(&p.name)?;
-    let limit = ctx.state.policies.get(&ctx.state.db).await?.user_list_limit as i64;
+    let limit = ctx.policies().await?.user_list_limit as i64;
     let mut conn = ctx.db().await?;
     let have: i64 =
         user_lists::table.filter(user_lists::user_id.eq(&me)).count().get_result(&mut conn).await?;
@@ -481,7 +481,7 @@ pub async fn list_push(ctx: Ctx, p: ListMemberParams) -> Result<Out, ApiError> {
             "You cannot push this user because you have been blocked by this user.",
         ));
     }
-    let limit = ctx.state.policies.get(&ctx.state.db).await?.user_each_user_lists_limit as i64;
+    let limit = ctx.policies().await?.user_each_user_lists_limit as i64;
     let have: i64 = user_list_members::table
         .filter(user_list_members::user_list_id.eq(&l.0))
         .count()

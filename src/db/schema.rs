@@ -409,7 +409,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    roles (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        last_used_at -> Timestamptz,
+        name -> Varchar,
+        description -> Varchar,
+        color -> Nullable<Varchar>,
+        icon_url -> Nullable<Varchar>,
+        target -> Varchar,
+        cond_formula -> Jsonb,
+        is_public -> Bool,
+        is_moderator -> Bool,
+        is_administrator -> Bool,
+        is_explorable -> Bool,
+        as_badge -> Bool,
+        preserve_assignment_on_move_account -> Bool,
+        can_edit_members_by_moderator -> Bool,
+        display_order -> Int4,
+        policies -> Jsonb,
+    }
+}
+
+diesel::table! {
+    role_assignments (id) {
+        id -> Varchar,
+        created_at -> Timestamptz,
+        role_id -> Varchar,
+        user_id -> Varchar,
+        expires_at -> Nullable<Timestamptz>,
+        memo -> Nullable<Varchar>,
+    }
+}
+
 diesel::joinable!(user_publickeys -> users (user_id));
+diesel::joinable!(role_assignments -> users (user_id));
+diesel::joinable!(role_assignments -> roles (role_id));
 diesel::joinable!(user_profiles -> users (user_id));
 diesel::joinable!(user_keypairs -> users (user_id));
 diesel::joinable!(access_tokens -> users (user_id));
@@ -506,4 +543,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     emojis,
     announcements,
     announcement_reads,
+    roles,
+    role_assignments,
 );

@@ -172,6 +172,7 @@ async fn purge_rows(conn: &mut AsyncPgConnection, user: &str) -> Result<u64, Err
         "DELETE FROM announcement_reads WHERE (user_id, announcement_id) IN \
            (SELECT user_id, announcement_id FROM announcement_reads WHERE user_id = $1 LIMIT $2)",
         "DELETE FROM announcements WHERE id IN (SELECT id FROM announcements WHERE user_id = $1 LIMIT $2)",
+        "DELETE FROM role_assignments WHERE id IN (SELECT id FROM role_assignments WHERE user_id = $1 LIMIT $2)",
     ] {
         drain(conn, user, sql).await?;
     }

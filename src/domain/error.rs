@@ -57,6 +57,16 @@ pub enum Refusal {
     CannotSuspendModerator,
     CannotResetRootPassword,
     CannotDeleteRoot,
+    // Roles.
+    NoSuchRole(super::roles::RoleAction),
+    NoSuchUserForRole {
+        assigning: bool,
+    },
+    NotAssigned,
+    /// Only administrators change who holds this role.
+    RoleMembersDenied {
+        assigning: bool,
+    },
     // Announcements.
     NoSuchAnnouncement {
         deleting: bool,

@@ -19,6 +19,7 @@ pub mod policies;
 pub mod polls;
 pub mod reactions;
 pub mod remote;
+pub mod roles;
 pub mod search;
 pub mod settings;
 pub mod timelines;

@@ -211,7 +211,9 @@ impl Socket {
         };
         let staff = self.me.as_ref().is_some_and(|m| m.is_staff());
         let open = |tl| async move {
-            let policies = self.state.policies.get(&self.state.db).await?;
+            let facts = self.me.as_ref().map(|m| &m.facts);
+            let policies =
+                crate::domain::roles::policies_for(&self.state.db, &self.state.policies, facts).await?;
             anyhow::Ok(timelines::allowed(tl, staff, &policies).is_ok())
         };
         let me = self.me.as_ref().map(|m| m.id.clone());

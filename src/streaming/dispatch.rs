@@ -327,7 +327,8 @@ async fn prepare(hub: &Hub, state: &AppState, ev: Event) -> anyhow::Result<Frame
             }
             let mut conn = state.db.get().await?;
             let Some(row) = pack_users::load_one(&mut conn, &user).await? else { return Ok(vec![]) };
-            let policies = state.policies.get(&state.db).await?;
+            let base_policies = state.policies.get(&state.db).await?;
+            let policies = crate::domain::roles::held_by(&mut conn, &base_policies, &user).await?.policies;
             let me = pack_users::me_detailed(&mut conn, base, &row, &policies).await.map_err(api)?;
             Ok(to_main(hub, &user, "meUpdated", Some(&me.to_string())))
         }

@@ -5,6 +5,7 @@ pub mod drive;
 pub mod emoji;
 pub mod notes;
 pub mod notifications;
+pub mod roles;
 pub mod users;
 
 /// A timestamp as Misskey's JSON writes it: ISO 8601 in UTC with milliseconds.

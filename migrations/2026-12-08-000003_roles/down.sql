@@ -1,0 +1,2 @@
+DROP TABLE role_assignments;
+DROP TABLE roles;
