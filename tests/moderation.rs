@@ -383,6 +383,28 @@ async fn roles_give_policies_and_staff_rights() {
         call(b, "admin/roles/assign", &moder, json!({ "roleId": helpers["id"], "userId": carol_id })).await;
     assert!(ok(&r), "{}", r.1);
     assert_eq!(call(b, "admin/abuse-user-reports", &carol, json!({})).await.0, 200);
+    assert_eq!(call(b, "i", &carol, json!({})).await.1["isModerator"], json!(true), "her client shows it");
+    let r = call(b, "admin/suspend-user", &moder, json!({ "userId": carol_id })).await;
+    assert_eq!(code(&r), (400, Some("CANNOT_SUSPEND_MODERATOR")), "a moderator by role is staff: {}", r.1);
+    // No way around "moderators never make administrators": a role an administrator role is
+    // conditioned on is not theirs to give either.
+    let (_, gate) =
+        call(b, "admin/roles/create", &admin, json!({ "name": "gate", "canEditMembersByModerator": true }))
+            .await;
+    let escalate = json!({ "name": "admins", "target": "conditional", "isAdministrator": true,
+        "condFormula": { "type": "roleAssignedTo", "roleId": gate["id"] } });
+    assert_eq!(call(b, "admin/roles/create", &admin, escalate).await.0, 200);
+    let r = call(b, "admin/roles/assign", &moder, json!({ "roleId": gate["id"], "userId": alice_id })).await;
+    assert_eq!(code(&r), (400, Some("ACCESS_DENIED")), "{}", r.1);
+    let r = call(
+        b,
+        "admin/roles/create",
+        &admin,
+        json!({ "name": "all", "target": "conditional", "isAdministrator": true }),
+    )
+    .await;
+    assert_eq!(code(&r), (400, Some("INVALID_PARAM")), "a conditional role needs its condition: {}", r.1);
+    assert!(ok(&call(b, "admin/roles/delete", &admin, json!({ "roleId": gate["id"] })).await));
     let r = call(b, "admin/roles/assign", &admin, json!({ "roleId": "nope", "userId": carol_id })).await;
     assert_eq!(code(&r), (400, Some("NO_SUCH_ROLE")));
     let r = call(b, "admin/roles/assign", &admin, json!({ "roleId": helpers["id"], "userId": "nope" })).await;
@@ -394,7 +416,7 @@ async fn roles_give_policies_and_staff_rights() {
     assert!(ok(&call(b, "admin/roles/delete", &admin, json!({ "roleId": helpers["id"] })).await));
     assert_eq!(call(b, "admin/abuse-user-reports", &carol, json!({})).await.0, 403);
     let (_, all) = call(b, "admin/roles/list", &moder, json!({})).await;
-    assert_eq!(all.as_array().unwrap().len(), 2, "{all}");
+    assert_eq!(all.as_array().unwrap().len(), 3, "{all}");
     let (_, logs) = call(b, "admin/show-moderation-logs", &admin, json!({})).await;
     let kinds: Vec<&str> = logs.as_array().unwrap().iter().map(|l| l["type"].as_str().unwrap()).collect();
     for k in ["createRole", "updateRole", "deleteRole", "assignRole", "unassignRole"] {

@@ -145,7 +145,7 @@ pub async fn admin_meta(ctx: Ctx, _p: NoParams) -> Result<Out, ApiError> {
         "enableServerMachineStats": false,
         "enableIdenticonGeneration": false,
         "manifestJsonOverride": "{}",
-        "policies": m.get("policies").cloned().unwrap_or_else(|| json!({})),
+        "policies": serde_json::to_value(&*ctx.state.policies.get(&ctx.state.db).await?).map_err(ApiError::internal)?,
         "enableFanoutTimeline": false,
         "enableFanoutTimelineDbFallback": true,
         "perLocalUserUserTimelineCacheMax": 0,

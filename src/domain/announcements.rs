@@ -5,7 +5,7 @@
 use super::events::{emit, Event};
 use super::{Error, Refusal};
 use crate::db::page::Bounds;
-use crate::db::schema::{announcement_reads, announcements, users};
+use crate::db::schema::{announcement_reads, announcements};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -91,14 +91,7 @@ async fn find(conn: &mut AsyncPgConnection, id: &str) -> Result<Option<Announcem
 
 /// The log entry's user part for a user's own announcement.
 async fn addressee(conn: &mut AsyncPgConnection, user: &str) -> Result<Value, Error> {
-    let (username, host): (String, Option<String>) = users::table
-        .find(user)
-        .select((users::username, users::host))
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or(Refusal::NoSuchUser)?;
-    Ok(json!({ "userId": user, "userUsername": username, "userHost": host }))
+    Ok(Value::Object(super::moderation::named(conn, user, Refusal::NoSuchUser).await?))
 }
 
 fn log_info(a: &AnnouncementRow, who: &Value, more: Value) -> Value {

@@ -55,7 +55,32 @@ impl Subject {
     }
 }
 
+/// How the log names a user an action is about (`userId`, `userUsername`, `userHost`);
+/// `missing` when there is no such user.
+pub async fn named(
+    conn: &mut AsyncPgConnection,
+    user: &str,
+    missing: Refusal,
+) -> Result<serde_json::Map<String, Value>, Error> {
+    let found: Option<(String, Option<String>)> =
+        users::table.find(user).select((users::username, users::host)).first(conn).await.optional()?;
+    let (username, host) = found.ok_or(missing)?;
+    let v = json!({ "userId": user, "userUsername": username, "userHost": host });
+    Ok(v.as_object().cloned().unwrap_or_default())
+}
+
+/// The user an action is about, with the staff rights their roles give them too.
 async fn subject(conn: &mut AsyncPgConnection, user: &str) -> Result<Subject, Error> {
+    let mut s = subject_row(conn, user).await?;
+    if let Some(f) = super::roles::facts(conn, user).await? {
+        let (moderator, admin) = super::roles::snapshot(conn).await?.staff_flags(&f);
+        s.is_moderator |= moderator;
+        s.is_admin |= admin;
+    }
+    Ok(s)
+}
+
+async fn subject_row(conn: &mut AsyncPgConnection, user: &str) -> Result<Subject, Error> {
     users::table
         .find(user)
         .filter(users::is_system.eq(false))
@@ -320,11 +345,8 @@ pub async fn delete_all_files(
     moderator: &str,
     user: &str,
 ) -> Result<(), Error> {
-    let found: Option<(String, Option<String>)> =
-        users::table.find(user).select((users::username, users::host)).first(conn).await.optional()?;
-    let (username, host) = found.ok_or(Refusal::NoSuchUser)?;
+    let info = named(conn, user, Refusal::NoSuchUser).await?;
     let job = super::jobs::Job::DeleteFiles { user: user.to_string() };
     super::jobs::enqueue(conn, &[(job, Utc::now())]).await?;
-    let info = json!({ "userId": user, "userUsername": username, "userHost": host });
-    log(conn, moderator, "deleteAllFilesOfAUser", info).await
+    log(conn, moderator, "deleteAllFilesOfAUser", Value::Object(info)).await
 }

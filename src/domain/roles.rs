@@ -134,6 +134,16 @@ impl Cond {
         }
     }
 
+    /// Whether the formula looks at whether a user holds `role`.
+    pub fn mentions(&self, role: &str) -> bool {
+        match self {
+            Cond::And { values } | Cond::Or { values } => values.iter().any(|c| c.mentions(role)),
+            Cond::Not { value } => value.mentions(role),
+            Cond::RoleAssignedTo { role_id } => role_id == role,
+            _ => false,
+        }
+    }
+
     pub fn holds(&self, f: &Facts, now: DateTime<Utc>) -> bool {
         let age = (now - f.created_at).num_seconds();
         let n = |x: i32| i64::from(x);
@@ -489,6 +499,11 @@ impl Fields {
         if self.target.as_deref().is_some_and(|t| t != "manual" && t != "conditional") {
             return Err(Error::invalid("target", "must be manual or conditional"));
         }
+        if self.target.as_deref() == Some("conditional")
+            && self.cond_formula.as_ref().is_none_or(|f| f.as_object().is_some_and(|o| o.is_empty()))
+        {
+            return Err(Error::invalid("condFormula", "a conditional role needs its condition"));
+        }
         if let Some(f) = &self.cond_formula {
             // A manual role carries a formula too (for its editor): an empty one becomes the
             // one Misskey's editor starts with.
@@ -682,9 +697,13 @@ pub async fn delete(conn: &mut AsyncPgConnection, admin: &str, id: &str) -> Resu
 }
 
 /// Whether `staff` may change who holds `role`: administrators always; moderators where the
-/// role lets them, never for a role that makes administrators.
-fn may_edit_members(role: &RoleRow, staff_is_admin: bool) -> bool {
-    staff_is_admin || (role.can_edit_members_by_moderator && !role.is_administrator)
+/// role lets them, never for a role that makes administrators — nor for one that a
+/// conditional moderator or administrator role is conditioned on.
+fn may_edit_members(snap: &Snapshot, role: &RoleRow, staff_is_admin: bool) -> bool {
+    let grants_staff = snap.roles.iter().zip(&snap.conds).any(|(r, c)| {
+        (r.is_moderator || r.is_administrator) && c.as_ref().is_some_and(|c| c.mentions(&role.id))
+    });
+    staff_is_admin || (role.can_edit_members_by_moderator && !role.is_administrator && !grants_staff)
 }
 
 async fn member_info(
@@ -693,16 +712,10 @@ async fn member_info(
     user: &str,
     assigning: bool,
 ) -> Result<Value, Error> {
-    let (username, host): (String, Option<String>) = users::table
-        .find(user)
-        .select((users::username, users::host))
-        .first(conn)
-        .await
-        .optional()?
-        .ok_or(Refusal::NoSuchUserForRole { assigning })?;
-    Ok(
-        json!({ "roleId": role.id, "roleName": role.name, "userId": user, "userUsername": username, "userHost": host }),
-    )
+    let mut info = super::moderation::named(conn, user, Refusal::NoSuchUserForRole { assigning }).await?;
+    info.insert("roleId".into(), json!(role.id));
+    info.insert("roleName".into(), json!(role.name));
+    Ok(Value::Object(info))
 }
 
 /// A moderator gives `user` a manual role, optionally until `expires_at` (giving it again
@@ -716,7 +729,7 @@ pub async fn assign(
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<(), Error> {
     let role = find(conn, role_id, RoleAction::Assign).await?;
-    if !may_edit_members(&role, staff_is_admin) {
+    if !may_edit_members(&*snapshot(conn).await?, &role, staff_is_admin) {
         return Err(Refusal::RoleMembersDenied { assigning: true }.into());
     }
     if role.target != "manual" {
@@ -757,7 +770,7 @@ pub async fn unassign(
     user: &str,
 ) -> Result<(), Error> {
     let role = find(conn, role_id, RoleAction::Unassign).await?;
-    if !may_edit_members(&role, staff_is_admin) {
+    if !may_edit_members(&*snapshot(conn).await?, &role, staff_is_admin) {
         return Err(Refusal::RoleMembersDenied { assigning: false }.into());
     }
     conn.transaction::<_, Error, _>(async |conn| {

@@ -52,8 +52,13 @@ impl<T> Timed<T> {
     /// Keeps a value just read, and answers it.
     pub fn store(&self, v: T) -> std::sync::Arc<T> {
         let v = std::sync::Arc::new(v);
-        *self.last.write().unwrap_or_else(|e| e.into_inner()) = Some((std::time::Instant::now(), v.clone()));
+        self.store_arc(v.clone());
         v
+    }
+
+    /// Keeps a value already shared.
+    pub fn store_arc(&self, v: std::sync::Arc<T>) {
+        *self.last.write().unwrap_or_else(|e| e.into_inner()) = Some((std::time::Instant::now(), v));
     }
 
     /// Forgets the value, after this process changed it.

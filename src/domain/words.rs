@@ -1,7 +1,7 @@
 //! Word lists: the instance's prohibited words (a note holding one is refused, local or
 //! remote), sensitive words (a public note holding one is kept out of the public timelines),
-//! words prohibited in display names, and each user's hard-muted words (notes holding one are
-//! left out of that user's lists).
+//! words prohibited in display names, and the shape of users' muted and hard-muted word lists
+//! (which their clients apply, as Misskey's do).
 //!
 //! An entry is either words separated by spaces, all of which must occur (`"buy cheap"`), or a
 //! regular expression between slashes with optional flags (`"/bu+y/i"`). Expressions are those
@@ -26,6 +26,8 @@ pub struct WordList {
     /// Each entry's words; an entry matches when all occur.
     all_of: Vec<Vec<String>>,
     patterns: Vec<regex::Regex>,
+    /// The patterns as one set, matched in one pass (built by [`WordList::prepared`]).
+    set: Option<regex::RegexSet>,
 }
 
 /// `/body/flags` → (body, flags).
@@ -37,19 +39,20 @@ fn as_pattern(entry: &str) -> Option<(&str, &str)> {
 }
 
 fn compile(body: &str, flags: &str) -> Result<regex::Regex, String> {
-    let mut b = regex::RegexBuilder::new(body);
-    b.size_limit(MAX_REGEX_SIZE);
+    let mut inline = String::new();
     for f in flags.chars() {
         match f {
-            'i' => b.case_insensitive(true),
-            'm' => b.multi_line(true),
-            's' => b.dot_matches_new_line(true),
+            'i' | 'm' | 's' if !inline.contains(f) => inline.push(f),
             // Global, sticky and Unicode change nothing for a yes/no test.
-            'g' | 'y' | 'u' => &mut b,
+            'i' | 'm' | 's' | 'g' | 'y' | 'u' => {}
             other => return Err(format!("unknown regular expression flag {other:?}")),
-        };
+        }
     }
-    b.build().map_err(|e| format!("not a regular expression RE2 accepts: {e}"))
+    let source = if inline.is_empty() { body.to_owned() } else { format!("(?{inline}){body}") };
+    regex::RegexBuilder::new(&source)
+        .size_limit(MAX_REGEX_SIZE)
+        .build()
+        .map_err(|e| format!("not a regular expression RE2 accepts: {e}"))
 }
 
 impl WordList {
@@ -94,6 +97,17 @@ impl WordList {
         list
     }
 
+    /// The list with its patterns joined into one set, for lists matched against every note.
+    pub fn prepared(mut self) -> WordList {
+        if self.patterns.len() > 1 {
+            self.set = regex::RegexSetBuilder::new(self.patterns.iter().map(regex::Regex::as_str))
+                .size_limit(64 * 1024 * 1024)
+                .build()
+                .ok();
+        }
+        self
+    }
+
     pub fn is_empty(&self) -> bool {
         self.all_of.is_empty() && self.patterns.is_empty()
     }
@@ -102,7 +116,10 @@ impl WordList {
     pub fn matches(&self, text: &str) -> bool {
         !text.is_empty()
             && (self.all_of.iter().any(|ws| ws.iter().all(|w| text.contains(w.as_str())))
-                || self.patterns.iter().any(|p| p.is_match(text)))
+                || match &self.set {
+                    Some(set) => set.is_match(text),
+                    None => self.patterns.iter().any(|p| p.is_match(text)),
+                })
     }
 }
 
@@ -214,18 +231,34 @@ pub struct InstanceWords {
 
 static INSTANCE: Timed<InstanceWords> = Timed::new();
 
+/// The lists last compiled, with the stored entries they came from: compiling a thousand
+/// expressions is done again only when the entries changed.
+type Compiled = ((Vec<String>, Vec<String>, Vec<String>), Arc<InstanceWords>);
+static COMPILED: std::sync::Mutex<Option<Compiled>> = std::sync::Mutex::new(None);
+
 /// The instance's lists as this process last read them (read again after a short while, so an
 /// administrator's change reaches every process).
 pub async fn instance(conn: &mut AsyncPgConnection) -> Result<Arc<InstanceWords>, Error> {
     if let Some(w) = INSTANCE.fresh() {
         return Ok(w);
     }
-    let m = crate::db::meta::word_lists(conn).await?;
-    Ok(INSTANCE.store(InstanceWords {
-        prohibited: WordList::lenient(&m.0),
-        sensitive: WordList::lenient(&m.1),
-        prohibited_in_names: WordList::lenient(&m.2),
-    }))
+    let raw = crate::db::meta::word_lists(conn).await?;
+    let mut compiled = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
+    let words = match compiled.as_ref() {
+        Some((was, w)) if *was == raw => w.clone(),
+        _ => {
+            let w = Arc::new(InstanceWords {
+                prohibited: WordList::lenient(&raw.0).prepared(),
+                sensitive: WordList::lenient(&raw.1).prepared(),
+                prohibited_in_names: WordList::lenient(&raw.2).prepared(),
+            });
+            *compiled = Some((raw, w.clone()));
+            w
+        }
+    };
+    drop(compiled);
+    INSTANCE.store_arc(words.clone());
+    Ok(words)
 }
 
 /// Forgets the lists read, after this process changed them.
@@ -260,6 +293,17 @@ mod tests {
         assert!(WordList::parse(&many).is_err());
         // A slash-only entry is a word, not an empty expression.
         assert!(WordList::parse(&["//"]).unwrap().matches("http://x"));
+    }
+
+    #[test]
+    fn a_prepared_list_matches_as_its_entries_do() {
+        let entries = ["/^ad:/m", "/SP[A4]M/i", "/a.b/s", "buy cheap"];
+        let (one, set) = (WordList::parse(&entries).unwrap(), WordList::parse(&entries).unwrap().prepared());
+        assert!(set.set.is_some());
+        for t in ["x\nad: y", "spam", "a\nb", "cheap buy", "nothing", "ad: x", "AD: x"] {
+            assert_eq!(one.matches(t), set.matches(t), "{t}");
+        }
+        assert!(set.matches("a\nb") && !set.matches("AD: x"));
     }
 
     #[test]

@@ -220,7 +220,10 @@ impl Socket {
         Ok(match channel {
             "main" => me.map(|_| Kind::Main),
             "drive" => me.map(|_| Kind::Drive),
-            "admin" => staff.then_some(Kind::Admin),
+            // As Misskey: an app token needs read:admin:stream besides a moderator's account.
+            "admin" => {
+                (staff && self.me.as_ref().is_some_and(|m| m.may("read:admin:stream"))).then_some(Kind::Admin)
+            }
             "homeTimeline" => me.map(|_| Kind::Home(switches())),
             "localTimeline" => open(Public::Local).await?.then(|| Kind::Local(switches())),
             "hybridTimeline" => match me {

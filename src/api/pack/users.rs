@@ -358,6 +358,10 @@ pub async fn me_detailed(
         .optional()?
         .flatten();
     let backup_codes = backup_codes.map_or(0, |c| c.len());
+    let (role_moderator, role_admin) = match crate::domain::roles::facts(conn, &u.id).await? {
+        Some(f) => crate::domain::roles::snapshot(conn).await?.staff_flags(&f),
+        None => (false, false),
+    };
     let unread_announcements: Vec<Value> = crate::domain::announcements::unread(conn, &u.id)
         .await?
         .iter()
@@ -376,8 +380,8 @@ pub async fn me_detailed(
             "avatarId": avatar_id,
             "bannerId": banner_id,
             "followedMessage": p.and_then(|p| p.followed_message.clone()),
-            "isModerator": u.is_moderator,
-            "isAdmin": u.is_admin || u.is_root,
+            "isModerator": u.is_moderator || role_moderator,
+            "isAdmin": u.is_admin || u.is_root || role_admin,
             "injectFeaturedNote": p.is_none_or(|p| p.inject_featured_note),
             "receiveAnnouncementEmail": p.is_none_or(|p| p.receive_announcement_email),
             "alwaysMarkNsfw": p.is_some_and(|p| p.always_mark_nsfw),

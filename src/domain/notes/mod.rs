@@ -277,8 +277,10 @@ pub async fn create(
         _ => {}
     }
     let choices = poll.as_ref().map_or(&[][..], |p| &p.choices[..]);
+    // (A channel's notes stay in their channel: sensitive words leave them as they are.)
+    let seen_as = if d.channel_id.is_some() { "" } else { visibility.as_str() };
     if let Some(v) =
-        super::words::check_note(conn, d.cw.as_deref(), d.text.as_deref(), choices, &visibility).await?
+        super::words::check_note(conn, d.cw.as_deref(), d.text.as_deref(), choices, seen_as).await?
     {
         visibility = v.into();
     }
