@@ -225,10 +225,17 @@ async fn packed_entities_match_misskey_js_types() {
         "admin/roles/show",
         ok(b, "admin/roles/show", &admin, json!({ "roleId": role["id"] })).await,
     ));
-    let manual =
-        ok(b, "admin/roles/create", &admin, json!({ "name": "m", "isPublic": true, "isExplorable": true }))
-            .await;
+    let manual = json!({ "name": "m", "isPublic": true, "isExplorable": true, "asBadge": true,
+        "iconUrl": "https://example.com/badge.png" });
+    let manual = ok(b, "admin/roles/create", &admin, manual).await;
     ok(b, "admin/roles/assign", &admin, json!({ "roleId": manual["id"], "userId": alice })).await;
+    let given = ok(b, "i/notifications", &at, json!({ "includeTypes": ["roleAssigned"] })).await;
+    samples.push(("Notification", "i/notifications roleAssigned", given[0].clone()));
+    let badged = ok(b, "notes/create", &at, json!({ "text": "with a badge" })).await;
+    assert_eq!(badged["createdNote"]["user"]["badgeRoles"][0]["name"], json!("m"), "{badged}");
+    samples.push(("UserLite", "note.user with a badge", badged["createdNote"]["user"].clone()));
+    let role_notes = ok(b, "roles/notes", &at, json!({ "roleId": manual["id"] })).await;
+    samples.push(("Note", "roles/notes", role_notes[0].clone()));
     for r in ok(b, "roles/list", &at, json!({})).await.as_array().unwrap() {
         samples.push(("Role", "roles/list", r.clone()));
     }

@@ -423,3 +423,92 @@ async fn roles_give_policies_and_staff_rights() {
         assert!(kinds.contains(&k), "{k} in {kinds:?}");
     }
 }
+
+#[tokio::test]
+async fn roles_show_as_badges_notes_and_notifications() {
+    let inst = Instance::init("role_badges").without_rate_limits();
+    let (server, admin) = serve_signed_in(&inst).await;
+    let b = server.base.as_str();
+    let (alice_id, alice) = user(b, &admin, "alice").await;
+    let (bob_id, bob) = user(b, &admin, "bob").await;
+    let (carol_id, carol) = user(b, &admin, "carol").await;
+
+    let supporters = json!({ "name": "supporters", "target": "manual", "isPublic": true, "isExplorable": true,
+        "asBadge": true, "iconUrl": "https://example.com/heart.png", "displayOrder": 3 });
+    let (s, role) = call(b, "admin/roles/create", &admin, supporters).await;
+    assert_eq!(s, 200, "{role}");
+    let rid = role["id"].as_str().unwrap().to_string();
+    let r = call(b, "admin/roles/assign", &admin, json!({ "roleId": rid, "userId": alice_id })).await;
+    assert!(ok(&r), "{}", r.1);
+
+    // A public role given is news to its holder.
+    let (_, notes) = call(b, "i/notifications", &alice, json!({})).await;
+    let given = notes.as_array().unwrap().iter().find(|n| n["type"] == "roleAssigned");
+    let given = given.unwrap_or_else(|| panic!("no roleAssigned in {notes}"));
+    assert_eq!(given["role"]["id"], json!(rid));
+    assert_eq!(given["role"]["usersCount"], json!(1));
+
+    // Her badge is on her notes and her profile lists the role; bob has neither.
+    let (_, a) = call(b, "notes/create", &alice, json!({ "text": "badge" })).await;
+    let (_, bn) = call(b, "notes/create", &bob, json!({ "text": "no badge" })).await;
+    let (_, ltl) = call(b, "notes/local-timeline", &bob, json!({})).await;
+    let by = |name: &str| ltl.as_array().unwrap().iter().find(|n| n["user"]["username"] == name).cloned();
+    let badges = &by("alice").unwrap()["user"]["badgeRoles"];
+    assert_eq!(
+        badges,
+        &json!([{ "name": "supporters", "iconUrl": "https://example.com/heart.png", "displayOrder": 3 }])
+    );
+    assert_eq!(by("bob").unwrap()["user"]["badgeRoles"], json!([]));
+    let (_, shown) = call(b, "users/show", &bob, json!({ "userId": alice_id })).await;
+    assert_eq!(shown["roles"][0]["id"], json!(rid), "{shown}");
+    let (_, shown) = call(b, "users/show", &alice, json!({ "userId": bob_id })).await;
+    assert_eq!(shown["roles"], json!([]));
+
+    // roles/notes: public notes of the holders, by hand or by condition.
+    let (s, listed) = call(b, "roles/notes", &bob, json!({ "roleId": rid })).await;
+    assert_eq!(s, 200, "{listed}");
+    let ids: Vec<&Value> = listed.as_array().unwrap().iter().map(|n| &n["id"]).collect();
+    assert_eq!(ids, vec![&a["createdNote"]["id"]]);
+    let r = call(b, "roles/notes", &bob, json!({ "roleId": "nope" })).await;
+    assert_eq!(code(&r), (400, Some("NO_SUCH_ROLE")));
+    let r = call(b, "roles/notes", &bob, json!({ "roleId": rid, "limit": 0 })).await;
+    assert_eq!(code(&r), (400, Some("INVALID_PARAM")));
+    let cats = json!({ "name": "cats", "target": "conditional", "isPublic": true, "isExplorable": true,
+        "condFormula": { "type": "and", "values": [{ "type": "isCat" }, { "type": "notesMoreThanOrEq", "value": 1 }] } });
+    let (_, cats) = call(b, "admin/roles/create", &admin, cats).await;
+    assert!(ok(&call(b, "i/update", &bob, json!({ "isCat": true })).await));
+    let (_, listed) = call(b, "roles/notes", &alice, json!({ "roleId": cats["id"] })).await;
+    let ids: Vec<&Value> = listed.as_array().unwrap().iter().map(|n| &n["id"]).collect();
+    assert_eq!(ids, vec![&bn["createdNote"]["id"]], "{listed}");
+    let hidden = json!({ "name": "quiet", "target": "manual", "isPublic": true, "isExplorable": false });
+    let (_, hidden) = call(b, "admin/roles/create", &admin, hidden).await;
+    assert_eq!(call(b, "roles/notes", &bob, json!({ "roleId": hidden["id"] })).await.1, json!([]));
+    let private = json!({ "name": "staff only", "target": "manual" });
+    let (_, private) = call(b, "admin/roles/create", &admin, private).await;
+    let r = call(b, "roles/notes", &bob, json!({ "roleId": private["id"] })).await;
+    assert_eq!(code(&r), (400, Some("NO_SUCH_ROLE")), "a private role is not listed: {}", r.1);
+    let (_, notes) = call(b, "i/notifications", &carol, json!({})).await;
+    assert!(notes.as_array().unwrap().iter().all(|n| n["type"] != "roleAssigned"));
+    let r =
+        call(b, "admin/roles/assign", &admin, json!({ "roleId": private["id"], "userId": carol_id })).await;
+    assert!(ok(&r), "{}", r.1);
+    let (_, notes) = call(b, "i/notifications", &carol, json!({})).await;
+    assert!(
+        notes.as_array().unwrap().iter().all(|n| n["type"] != "roleAssigned"),
+        "a private role is not announced: {notes}"
+    );
+
+    // Silenced through a role: public notes become home, and profiles say so.
+    let silence = json!({ "name": "silenced", "target": "manual",
+        "policies": { "canPublicNote": { "useDefault": false, "priority": 2, "value": false } } });
+    let (_, silence) = call(b, "admin/roles/create", &admin, silence).await;
+    let r =
+        call(b, "admin/roles/assign", &admin, json!({ "roleId": silence["id"], "userId": carol_id })).await;
+    assert!(ok(&r), "{}", r.1);
+    let (_, shown) = call(b, "users/show", &bob, json!({ "userId": carol_id })).await;
+    assert_eq!(shown["isSilenced"], json!(true));
+    let (_, n) = call(b, "notes/create", &carol, json!({ "text": "quiet please" })).await;
+    assert_eq!(n["createdNote"]["visibility"], json!("home"), "{n}");
+    let (_, shown) = call(b, "users/show", &bob, json!({ "userId": alice_id })).await;
+    assert_eq!(shown["isSilenced"], json!(false));
+}

@@ -182,6 +182,9 @@ pub fn all() -> Vec<Endpoint> {
             .doc("The public, explorable roles."),
         ep("roles/show", roles::public_show).doc("One public role."),
         ep("roles/users", roles::public_users).doc("The holders of a public, explorable role."),
+        ep("roles/notes", roles::public_notes)
+            .cred(Some("read:account"))
+            .doc("Public notes of the holders of a public role, newest first (none when it is not explorable)."),
         ep("admin/roles/update-default-policies", accounts::update_default_policies)
             .admin()
             .kind("write:admin:roles")

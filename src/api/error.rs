@@ -462,6 +462,7 @@ fn refusal(r: crate::domain::Refusal) -> ApiError {
                 Members => "224eff5e-2488-4b18-b3e7-f50d94421648",
                 PublicShow => "de5502bf-009a-4639-86c1-fec349e46dcb",
                 PublicMembers => "30aaaee3-4792-48dc-ab0d-cf501a575ac5",
+                PublicNotes => "eb70323a-df61-4dd4-ad90-89c83c7cf26e",
             };
             ("NO_SUCH_ROLE", id, "No such role.")
         }

@@ -112,6 +112,11 @@ async fn dispatch(
     let me = me.filter(|m| !m.is_suspended);
     let resolver = req.app_data::<web::Data<dyn crate::domain::federation::Resolver>>().cloned();
     let upload = upload.map(|u| std::sync::Arc::new(std::sync::Mutex::new(Some(u))));
+    // Packed users show role badges from the roles last read: keep them recent (no query
+    // while they are).
+    if let Err(e) = crate::domain::roles::snapshot_from(&state.db).await {
+        tracing::debug!(error = ?e, "roles not read again");
+    }
     let ctx = Ctx { state: state.clone(), api, me, ip, resolver, upload };
     Ok(match (ep.call)(ctx, value).await? {
         Out::Json(v) => HttpResponse::Ok().json(v),

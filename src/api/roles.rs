@@ -215,3 +215,21 @@ pub async fn public_users(ctx: Ctx, p: UsersParams) -> Result<Out, ApiError> {
     let r = dom::show_public(&mut *ctx.db().await?, &p.role_id, true).await?;
     Ok(holders(&ctx, &r, &p.page, false).await?.into())
 }
+
+/// `roles/notes` parameters.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NotesParams {
+    role_id: String,
+    #[serde(flatten)]
+    page: Page,
+}
+
+/// Public notes of the holders of a public role (none when it is not explorable).
+pub async fn public_notes(ctx: Ctx, p: NotesParams) -> Result<Out, ApiError> {
+    let b = p.page.bounds(10)?;
+    let Some(role) = dom::for_notes(&mut *ctx.db().await?, &p.role_id).await? else {
+        return Ok(Value::Array(vec![]).into());
+    };
+    super::timelines::run(&ctx, crate::domain::timelines::role(ctx.me_id(), &role, &b), &b).await
+}

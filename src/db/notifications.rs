@@ -19,6 +19,8 @@ pub struct NewNotification<'a> {
     /// The file an `exportCompleted` names, and what was exported (Misskey's entity name).
     pub file_id: Option<&'a str>,
     pub exported_entity: Option<&'a str>,
+    /// The role a `roleAssigned` names.
+    pub role_id: Option<&'a str>,
 }
 
 impl<'a> NewNotification<'a> {
@@ -32,6 +34,7 @@ impl<'a> NewNotification<'a> {
             message: None,
             file_id: None,
             exported_entity: None,
+            role_id: None,
         }
     }
 
@@ -74,10 +77,11 @@ pub async fn insert(
     crate::db::cached(
         diesel::sql_query(
             "INSERT INTO notifications (id, created_at, notifiee_id, notifier_id, type, note_id, reaction, message, \
-                                        file_id, exported_entity) \
-             SELECT t.id, now(), t.notifiee, t.notifier, t.kind, t.note, t.reaction, t.message, t.file, t.entity \
-             FROM UNNEST($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                  AS t(id, notifiee, notifier, kind, note, reaction, message, file, entity) \
+                                        file_id, exported_entity, role_id) \
+             SELECT t.id, now(), t.notifiee, t.notifier, t.kind, t.note, t.reaction, t.message, t.file, t.entity, \
+                    t.role \
+             FROM UNNEST($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                  AS t(id, notifiee, notifier, kind, note, reaction, message, file, entity, role) \
              WHERE t.notifiee IS DISTINCT FROM t.notifier \
                AND (SELECT u.host IS NULL FROM users u WHERE u.id = t.notifiee) \
                AND NOT EXISTS (SELECT 1 FROM mutings WHERE muter_id = t.notifiee AND mutee_id = t.notifier \
@@ -94,7 +98,8 @@ pub async fn insert(
         .bind::<Array<Nullable<Text>>, _>(col(&rows, |r| r.reaction))
         .bind::<Array<Nullable<Text>>, _>(col(&rows, |r| r.message))
         .bind::<Array<Nullable<Text>>, _>(col(&rows, |r| r.file_id))
-        .bind::<Array<Nullable<Text>>, _>(col(&rows, |r| r.exported_entity)),
+        .bind::<Array<Nullable<Text>>, _>(col(&rows, |r| r.exported_entity))
+        .bind::<Array<Nullable<Text>>, _>(col(&rows, |r| r.role_id)),
     )
     .load(conn)
     .await

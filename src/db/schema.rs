@@ -233,6 +233,7 @@ diesel::table! {
         is_read -> Bool,
         file_id -> Nullable<Varchar>,
         exported_entity -> Nullable<Varchar>,
+        role_id -> Nullable<Varchar>,
     }
 }
 

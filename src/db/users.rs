@@ -4,7 +4,7 @@
 use super::schema::{user_profiles, users};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Bool, Integer, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -107,6 +107,21 @@ pub struct LiteUser {
     pub last_active_date: Option<DateTime<Utc>>,
     #[diesel(sql_type = Bool, column_name = u_hide_online_status)]
     pub hide_online_status: bool,
+    // What role conditions read, for badges.
+    #[diesel(sql_type = Timestamptz, column_name = u_created_at)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Integer, column_name = u_followers_count)]
+    pub followers_count: i32,
+    #[diesel(sql_type = Integer, column_name = u_following_count)]
+    pub following_count: i32,
+    #[diesel(sql_type = Integer, column_name = u_notes_count)]
+    pub notes_count: i32,
+    #[diesel(sql_type = Bool, column_name = u_is_suspended)]
+    pub is_suspended: bool,
+    #[diesel(sql_type = Bool, column_name = u_is_locked)]
+    pub is_locked: bool,
+    #[diesel(sql_type = Bool, column_name = u_is_explorable)]
+    pub is_explorable: bool,
 }
 
 /// The [`LiteUser`] columns of `users` alias `a`, named as that struct reads them.
@@ -121,6 +136,13 @@ pub fn lite_columns(a: &str) -> String {
         "is_cat",
         "last_active_date",
         "hide_online_status",
+        "created_at",
+        "followers_count",
+        "following_count",
+        "notes_count",
+        "is_suspended",
+        "is_locked",
+        "is_explorable",
     ]
     .iter()
     .map(|c| format!("{a}.{c} AS u_{c}"))
@@ -140,6 +162,13 @@ impl From<&UserRow> for LiteUser {
             is_cat: u.is_cat,
             last_active_date: u.last_active_date,
             hide_online_status: u.hide_online_status,
+            created_at: u.created_at,
+            followers_count: u.followers_count,
+            following_count: u.following_count,
+            notes_count: u.notes_count,
+            is_suspended: u.is_suspended,
+            is_locked: u.is_locked,
+            is_explorable: u.is_explorable,
         }
     }
 }

@@ -63,6 +63,45 @@ pub struct Facts {
     pub assigned: Vec<String>,
 }
 
+impl Facts {
+    /// The facts of a user row, with the roles given to them by hand.
+    pub fn of_user(u: &crate::db::users::UserRow, assigned: Vec<String>) -> Facts {
+        Facts {
+            created_at: u.created_at,
+            local: u.host.is_none(),
+            host: u.host.clone(),
+            followers: u.followers_count,
+            following: u.following_count,
+            notes: u.notes_count,
+            is_suspended: u.is_suspended,
+            is_locked: u.is_locked,
+            is_bot: u.is_bot,
+            is_cat: u.is_cat,
+            is_explorable: u.is_explorable,
+            assigned,
+        }
+    }
+}
+
+/// The roles given by hand (and not expired) to each of `users` (to everyone for `None`).
+pub async fn assigned_to(
+    conn: &mut AsyncPgConnection,
+    users: Option<&[String]>,
+) -> Result<HashMap<String, Vec<String>>, Error> {
+    let mut q = role_assignments::table
+        .filter(role_assignments::expires_at.is_null().or(role_assignments::expires_at.gt(Utc::now())))
+        .select((role_assignments::user_id, role_assignments::role_id))
+        .into_boxed();
+    if let Some(users) = users {
+        q = q.filter(role_assignments::user_id.eq_any(users));
+    }
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for (user, role) in q.load::<(String, String)>(conn).await? {
+        out.entry(user).or_default().push(role);
+    }
+    Ok(out)
+}
+
 /// A condition of a conditional role (Misskey's RoleCondFormulaValue).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -169,6 +208,72 @@ impl Cond {
             Cond::NotesMoreThanOrEq { value } => n(f.notes) >= *value,
         }
     }
+}
+
+impl Cond {
+    /// The condition as SQL over the `users` row aliased `u`, for lists of the users it holds
+    /// for (the same rules as [`Cond::holds`]); `bind` binds a text and names its parameter.
+    pub fn sql(&self, u: &str, bind: &mut dyn FnMut(&str) -> String) -> String {
+        let join = |values: &[Cond], op: &str, empty: &str, bind: &mut dyn FnMut(&str) -> String| {
+            if values.is_empty() {
+                return empty.to_string();
+            }
+            let parts: Vec<String> = values.iter().map(|c| c.sql(u, bind)).collect();
+            format!("({})", parts.join(op))
+        };
+        let age = format!("extract(epoch FROM now() - {u}.created_at)");
+        match self {
+            Cond::And { values } => join(values, " AND ", "TRUE", bind),
+            Cond::Or { values } => join(values, " OR ", "FALSE", bind),
+            Cond::Not { value } => format!("(NOT {})", value.sql(u, bind)),
+            Cond::IsLocal => format!("{u}.host IS NULL"),
+            Cond::IsRemote => format!("{u}.host IS NOT NULL"),
+            Cond::IsSuspended => format!("{u}.is_suspended"),
+            Cond::IsLocked => format!("{u}.is_locked"),
+            Cond::IsBot => format!("{u}.is_bot"),
+            Cond::IsCat => format!("{u}.is_cat"),
+            Cond::IsExplorable => format!("{u}.is_explorable"),
+            Cond::RoleAssignedTo { role_id } => format!(
+                "EXISTS (SELECT 1 FROM role_assignments ra WHERE ra.user_id = {u}.id AND ra.role_id = {} \
+                 AND (ra.expires_at IS NULL OR ra.expires_at > now()))",
+                bind(role_id)
+            ),
+            Cond::CreatedLessThan { sec } => format!("{age} < {sec}"),
+            Cond::CreatedMoreThan { sec } => format!("{age} > {sec}"),
+            Cond::FollowersLessThanOrEq { value } => format!("{u}.followers_count <= {value}"),
+            Cond::FollowersMoreThanOrEq { value } => format!("{u}.followers_count >= {value}"),
+            Cond::FollowingLessThanOrEq { value } => format!("{u}.following_count <= {value}"),
+            Cond::FollowingMoreThanOrEq { value } => format!("{u}.following_count >= {value}"),
+            Cond::NotesLessThanOrEq { value } => format!("{u}.notes_count <= {value}"),
+            Cond::NotesMoreThanOrEq { value } => format!("{u}.notes_count >= {value}"),
+        }
+    }
+}
+
+/// Who holds `role`, as SQL over the `users` row aliased `u` (nobody for a conditional role
+/// whose formula does not read).
+pub fn holders_sql(role: &RoleRow, u: &str, bind: &mut dyn FnMut(&str) -> String) -> String {
+    if role.target == "manual" {
+        let id = bind(&role.id);
+        return format!(
+            "EXISTS (SELECT 1 FROM role_assignments ra WHERE ra.user_id = {u}.id AND ra.role_id = {id} \
+             AND (ra.expires_at IS NULL OR ra.expires_at > now()))"
+        );
+    }
+    match Cond::parse(&role.cond_formula) {
+        Some(c) => c.sql(u, bind),
+        None => "FALSE".into(),
+    }
+}
+
+/// The role whose notes a user asks for: public (or no such role); `None` when it is not
+/// explorable, whose notes nobody lists.
+pub async fn for_notes(conn: &mut AsyncPgConnection, id: &str) -> Result<Option<RoleRow>, Error> {
+    let r = find(conn, id, RoleAction::PublicNotes).await?;
+    if !r.is_public {
+        return Err(Refusal::NoSuchRole(RoleAction::PublicNotes).into());
+    }
+    Ok(r.is_explorable.then_some(r))
 }
 
 /// Misskey's formulas carry an `id` per node (for its editor); they mean nothing here.
@@ -303,6 +408,10 @@ pub struct Snapshot {
     /// Merged policies per set of roles held, over the base policies kept beside them (a new
     /// base empties the map).
     merged: Mutex<Merged>,
+    /// Whether any role is shown as a badge; if so, everyone's roles given by hand (badges are
+    /// drawn on every packed user, with no query there).
+    has_badges: bool,
+    assigned: HashMap<String, Vec<String>>,
 }
 
 /// The base policies merged over, and the merge for each set of role indexes.
@@ -324,7 +433,21 @@ pub async fn snapshot(conn: &mut AsyncPgConnection) -> Result<Arc<Snapshot>, Err
         .iter()
         .map(|r| if r.target == "conditional" { Cond::parse(&r.cond_formula) } else { None })
         .collect();
-    Ok(ROLES.store(Snapshot { roles: rows, conds, merged: Mutex::new((None, HashMap::new())) }))
+    let has_badges = rows.iter().any(|r| r.as_badge);
+    let assigned = if has_badges { assigned_to(conn, None).await? } else { HashMap::new() };
+    Ok(ROLES.store(Snapshot {
+        roles: rows,
+        conds,
+        merged: Mutex::new((None, HashMap::new())),
+        has_badges,
+        assigned,
+    }))
+}
+
+/// The roles as last read, however long ago (none before the first read): for packing users,
+/// which must not wait for a query. Any request refreshes them.
+pub fn current() -> Option<Arc<Snapshot>> {
+    ROLES.last()
 }
 
 /// [`snapshot`], taking a connection only when the roles must be read again.
@@ -359,6 +482,34 @@ impl Snapshot {
                 None => false,
             })
             .collect()
+    }
+
+    /// The badges of a local user (none when no role is a badge). Their facts are read from
+    /// the packed row, their roles given by hand from the snapshot.
+    pub fn badges(&self, u: &crate::db::users::LiteUser) -> Vec<&RoleRow> {
+        if !self.has_badges || u.host.is_some() {
+            return Vec::new();
+        }
+        let f = Facts {
+            created_at: u.created_at,
+            local: true,
+            host: None,
+            followers: u.followers_count,
+            following: u.following_count,
+            notes: u.notes_count,
+            is_suspended: u.is_suspended,
+            is_locked: u.is_locked,
+            is_bot: u.is_bot,
+            is_cat: u.is_cat,
+            is_explorable: u.is_explorable,
+            assigned: self.assigned.get(&u.id).cloned().unwrap_or_default(),
+        };
+        self.indexes(&f, Utc::now()).into_iter().map(|i| &self.roles[i]).filter(|r| r.as_badge).collect()
+    }
+
+    /// The public roles `f` holds, in display order (shown on the user's profile).
+    pub fn public_of(&self, f: &Facts) -> Vec<&RoleRow> {
+        self.indexes(f, Utc::now()).into_iter().map(|i| &self.roles[i]).filter(|r| r.is_public).collect()
     }
 
     /// Whether the roles held make a user a moderator, an administrator.
@@ -543,6 +694,7 @@ pub enum RoleAction {
     Members,
     PublicShow,
     PublicMembers,
+    PublicNotes,
 }
 
 async fn find(conn: &mut AsyncPgConnection, id: &str, action: RoleAction) -> Result<RoleRow, Error> {
@@ -757,7 +909,17 @@ pub async fn assign(
         super::moderation::log(conn, staff, "assignRole", info).await
     })
     .await?;
+    // Badges are drawn from the roles given by hand the snapshot holds.
+    forget();
     super::events::emit(super::events::Event::MeUpdated { user: user.to_owned() });
+    // A public role is news to a local holder (the store skips remote notifiees).
+    if role.is_public {
+        let n = super::notify::Notice {
+            role_id: Some(role_id),
+            ..super::notify::Notice::from_instance(user, "roleAssigned")
+        };
+        super::notify::send(conn, n).await?;
+    }
     Ok(())
 }
 
@@ -787,6 +949,8 @@ pub async fn unassign(
         super::moderation::log(conn, staff, "unassignRole", info).await
     })
     .await?;
+    // Badges are drawn from the roles given by hand the snapshot holds.
+    forget();
     super::events::emit(super::events::Event::MeUpdated { user: user.to_owned() });
     Ok(())
 }

@@ -32,7 +32,8 @@ pub async fn set_policies(conn: &mut AsyncPgConnection, overrides: &Value) -> Re
 /// rarely and are read on every request, and the short life lets an administrator's change
 /// reach every process without any signal between them.
 pub struct Timed<T> {
-    last: std::sync::RwLock<Option<(std::time::Instant, std::sync::Arc<T>)>>,
+    /// The value, and when it was read (none once forgotten: read again, kept meanwhile).
+    last: std::sync::RwLock<Option<(Option<std::time::Instant>, std::sync::Arc<T>)>>,
 }
 
 /// How long a [`Timed`] value is used before it is read again.
@@ -46,7 +47,14 @@ impl<T> Timed<T> {
     /// The value, while it is recent enough.
     pub fn fresh(&self) -> Option<std::sync::Arc<T>> {
         let last = self.last.read().unwrap_or_else(|e| e.into_inner());
-        last.as_ref().filter(|(at, _)| at.elapsed() < SETTINGS_TTL).map(|(_, v)| v.clone())
+        last.as_ref()
+            .filter(|(at, _)| at.is_some_and(|at| at.elapsed() < SETTINGS_TTL))
+            .map(|(_, v)| v.clone())
+    }
+
+    /// The value last read, however old (for what cannot wait for a query, such as packing).
+    pub fn last(&self) -> Option<std::sync::Arc<T>> {
+        self.last.read().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(_, v)| v.clone())
     }
 
     /// Keeps a value just read, and answers it.
@@ -58,12 +66,14 @@ impl<T> Timed<T> {
 
     /// Keeps a value already shared.
     pub fn store_arc(&self, v: std::sync::Arc<T>) {
-        *self.last.write().unwrap_or_else(|e| e.into_inner()) = Some((std::time::Instant::now(), v));
+        *self.last.write().unwrap_or_else(|e| e.into_inner()) = Some((Some(std::time::Instant::now()), v));
     }
 
-    /// Forgets the value, after this process changed it.
+    /// Makes the next use read the value again, after this process changed it.
     pub fn forget(&self) {
-        *self.last.write().unwrap_or_else(|e| e.into_inner()) = None;
+        if let Some(last) = self.last.write().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            last.0 = None;
+        }
     }
 }
 
@@ -73,22 +83,33 @@ impl<T> Default for Timed<T> {
     }
 }
 
-/// The base role policies as this process last read them.
+/// The base role policies as this process last read them (one value for the process: every
+/// handle reads the same database).
+static BASE_POLICIES: Timed<RolePolicies> = Timed::new();
+
+/// The base role policies, read again after a short while.
+pub async fn base_policies(conn: &mut AsyncPgConnection) -> Result<std::sync::Arc<RolePolicies>, Error> {
+    match BASE_POLICIES.fresh() {
+        Some(p) => Ok(p),
+        None => Ok(BASE_POLICIES.store(policies(conn).await?)),
+    }
+}
+
+/// The handle on the base policies the server state carries.
 #[derive(Default)]
-pub struct PolicyCache(Timed<RolePolicies>);
+pub struct PolicyCache;
 
 impl PolicyCache {
     pub async fn get(&self, db: &crate::db::DbPool) -> Result<std::sync::Arc<RolePolicies>, Error> {
-        if let Some(p) = self.0.fresh() {
-            return Ok(p);
+        match BASE_POLICIES.fresh() {
+            Some(p) => Ok(p),
+            None => base_policies(&mut *db.get().await?).await,
         }
-        let mut conn = db.get().await?;
-        Ok(self.0.store(policies(&mut conn).await?))
     }
 
     /// Forgets the policies read, after this process changed them.
     pub fn forget(&self) {
-        self.0.forget();
+        BASE_POLICIES.forget();
     }
 }
 

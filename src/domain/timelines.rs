@@ -225,6 +225,24 @@ pub fn user_notes(me: Option<&str>, user_id: &str, b: &Bounds, s: Switches) -> L
     List { sql, binds }
 }
 
+/// Public notes of the holders of a role (the caller checks that it is public and
+/// explorable).
+pub fn role(me: Option<&str>, role: &super::roles::RoleRow, b: &Bounds) -> List {
+    let mut binds = Binds::new(me);
+    let r = b.bind(&mut binds);
+    let holders = super::roles::holders_sql(role, "u", &mut |v| binds.text(v));
+    let sql = format!(
+        "SELECT {c} FROM notes n WHERE n.visibility = 'public' AND {common} \
+           AND n.user_id IN (SELECT u.id FROM users u WHERE {holders}) \
+         ORDER BY n.id {d} LIMIT {lim}",
+        c = cols("n"),
+        common = common("n", &r, Switches::default()),
+        d = b.dir(),
+        lim = b.limit,
+    );
+    List { sql, binds }
+}
+
 /// Notes that mention `me` or are addressed to them; only from users they follow when
 /// `following`, only of one visibility when `only` says so.
 pub fn mentions(me: &str, b: &Bounds, following: bool, only: Option<&str>) -> List {

@@ -28,6 +28,8 @@ impl NoteView {
     /// Reads the note's rows; `None` when it is gone already.
     pub async fn load(conn: &mut AsyncPgConnection, id: &str) -> Result<Option<NoteView>, Error> {
         let rows = timelines::load(conn, List::by_ids(None, std::slice::from_ref(&id.to_string()))).await?;
+        // The badges drawn on its users come from the roles last read.
+        crate::domain::roles::snapshot(conn).await?;
         if !rows.iter().any(|r| r.note.id == id && !r.nested) {
             return Ok(None);
         }

@@ -21,6 +21,7 @@ pub struct NotificationRow {
     pub message: Option<String>,
     pub file_id: Option<String>,
     pub exported_entity: Option<String>,
+    pub role_id: Option<String>,
 }
 
 /// Packs notifications in order; ones whose note is gone or hidden are left out.
@@ -36,6 +37,13 @@ pub async fn pack(
         rows.iter().filter_map(|r| r.note_id.clone()).collect::<HashSet<_>>().into_iter().collect();
     let users = users::load(conn, &user_ids).await?;
     let notes = notes::by_ids(conn, base, Some(me), &note_ids).await?;
+    let role_ids: Vec<&String> = rows.iter().filter_map(|r| r.role_id.as_ref()).collect();
+    let (roles, holders) = if role_ids.is_empty() {
+        (Vec::new(), Default::default())
+    } else {
+        let snapshot = crate::domain::roles::snapshot(conn).await?;
+        (snapshot.roles.clone(), crate::domain::roles::member_counts(conn, &role_ids).await?)
+    };
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let mut v = json!({
@@ -65,6 +73,10 @@ pub async fn pack(
                 v["body"] = json!(r.message.clone().unwrap_or_default());
                 v["header"] = Value::Null;
                 v["icon"] = Value::Null;
+            }
+            "roleAssigned" => {
+                let Some(role) = roles.iter().find(|x| r.role_id.as_ref() == Some(&x.id)) else { continue };
+                v["role"] = super::roles::role(role, holders.get(&role.id).copied().unwrap_or(0));
             }
             _ => {}
         }

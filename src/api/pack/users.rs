@@ -5,6 +5,7 @@ use super::iso;
 use crate::api::ApiError;
 use crate::db::schema::{blockings, follow_requests, following, mutings, renote_mutings, user_profiles};
 use crate::domain::policies::RolePolicies;
+use crate::domain::roles::{self, Held};
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -70,9 +71,27 @@ pub struct UserLite<'a> {
     is_cat: bool,
     emojis: EmptyMap,
     online_status: &'static str,
-    badge_roles: EmptyList,
+    badge_roles: Vec<Badge>,
     #[serde(skip_serializing_if = "Option::is_none")]
     instance: Option<Instance>,
+}
+
+/// A role a user shows as a badge.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Badge {
+    name: String,
+    icon_url: Option<String>,
+    display_order: i32,
+}
+
+fn badges(u: &LiteUser) -> Vec<Badge> {
+    let Some(roles) = crate::domain::roles::current() else { return Vec::new() };
+    roles
+        .badges(u)
+        .into_iter()
+        .map(|r| Badge { name: r.name.clone(), icon_url: r.icon_url.clone(), display_order: r.display_order })
+        .collect()
 }
 
 /// What UserLite tells of a remote user's server (nothing is recorded about servers yet).
@@ -101,7 +120,7 @@ impl<'a> UserLite<'a> {
             is_cat: u.is_cat,
             emojis: EmptyMap,
             online_status: online_status(u),
-            badge_roles: [],
+            badge_roles: badges(u),
             instance: u.host.is_some().then(Instance::default),
         }
     }
@@ -221,7 +240,7 @@ async fn profiles(
     Ok(rows.into_iter().map(|p| (p.user_id.clone(), p)).collect())
 }
 
-fn detailed_one(base: &str, u: &UserRow, p: Option<&ProfileRow>, pinned: Vec<Value>) -> Value {
+fn detailed_one(base: &str, u: &UserRow, p: Option<&ProfileRow>, pinned: Vec<Value>, held: &Held) -> Value {
     let mut v = lite(base, u);
     let local = u.host.is_none();
     let fields = p.map(|p| p.fields.clone()).unwrap_or_else(|| json!([]));
@@ -236,7 +255,7 @@ fn detailed_one(base: &str, u: &UserRow, p: Option<&ProfileRow>, pinned: Vec<Val
         "bannerUrl": u.banner_url,
         "bannerBlurhash": null,
         "isLocked": u.is_locked,
-        "isSilenced": false,
+        "isSilenced": !held.policies.can_public_note,
         "isSuspended": u.is_suspended,
         "description": p.and_then(|p| p.description.clone()),
         "location": p.and_then(|p| p.location.clone()),
@@ -256,7 +275,7 @@ fn detailed_one(base: &str, u: &UserRow, p: Option<&ProfileRow>, pinned: Vec<Val
         "followersVisibility": p.map(|p| p.followers_visibility.as_str()).unwrap_or("public"),
         "chatScope": "mutual",
         "canChat": false,
-        "roles": [],
+        "roles": held.roles.iter().filter(|r| r.is_public).map(super::roles::lite).collect::<Vec<_>>(),
         "memo": null,
         "twoFactorEnabled": p.is_some_and(|p| p.two_factor_enabled),
         "usePasswordLessLogin": false,
@@ -295,6 +314,17 @@ async fn detailed_with(
     rows: &[UserRow],
     profs: &HashMap<String, ProfileRow>,
 ) -> Result<Vec<Value>, ApiError> {
+    Ok(detailed_held(conn, base, me, rows, profs).await?.into_iter().map(|(v, _)| v).collect())
+}
+
+/// [`detailed_with`], with what each user holds by their roles.
+async fn detailed_held(
+    conn: &mut AsyncPgConnection,
+    base: &str,
+    me: Option<&str>,
+    rows: &[UserRow],
+    profs: &HashMap<String, ProfileRow>,
+) -> Result<Vec<(Value, Held)>, ApiError> {
     let ids: Vec<String> = rows.iter().map(|u| u.id.clone()).collect();
     let pinned_ids: Vec<String> = profs.values().flat_map(|p| p.pinned_note_ids.iter().cloned()).collect();
     let pinned = super::notes::by_ids(conn, base, me, &pinned_ids).await?;
@@ -302,6 +332,9 @@ async fn detailed_with(
         Some(me) => Some(Relations::load(conn, me, &ids).await?),
         None => None,
     };
+    let mut assigned = roles::assigned_to(conn, Some(&ids)).await?;
+    let snapshot = roles::snapshot(conn).await?;
+    let base_policies = crate::domain::settings::base_policies(conn).await?;
     Ok(rows
         .iter()
         .map(|u| {
@@ -309,13 +342,15 @@ async fn detailed_with(
             let pins: Vec<Value> = p
                 .map(|p| p.pinned_note_ids.iter().filter_map(|id| pinned.get(id).cloned()).collect())
                 .unwrap_or_default();
-            let mut v = detailed_one(base, u, p, pins);
+            let facts = roles::Facts::of_user(u, assigned.remove(&u.id).unwrap_or_default());
+            let held = snapshot.held(&base_policies, &facts);
+            let mut v = detailed_one(base, u, p, pins, &held);
             if let (Some(rel), Some(me)) = (&rel, me) {
                 if me != u.id {
                     merge(&mut v, Value::Object(rel.of(&u.id)));
                 }
             }
-            v
+            (v, held)
         })
         .collect())
 }
@@ -338,7 +373,7 @@ pub async fn me_detailed(
 ) -> Result<Value, ApiError> {
     use crate::db::schema::notifications;
     let profs = profiles(conn, std::slice::from_ref(&u.id)).await?;
-    let mut v = detailed_with(conn, base, None, std::slice::from_ref(u), &profs).await?.remove(0);
+    let (mut v, held) = detailed_held(conn, base, None, std::slice::from_ref(u), &profs).await?.remove(0);
     let p = profs.get(&u.id);
     let unread: i64 = notifications::table
         .filter(notifications::notifiee_id.eq(&u.id).and(notifications::is_read.eq(false)))
@@ -358,10 +393,6 @@ pub async fn me_detailed(
         .optional()?
         .flatten();
     let backup_codes = backup_codes.map_or(0, |c| c.len());
-    let (role_moderator, role_admin) = match crate::domain::roles::facts(conn, &u.id).await? {
-        Some(f) => crate::domain::roles::snapshot(conn).await?.staff_flags(&f),
-        None => (false, false),
-    };
     let unread_announcements: Vec<Value> = crate::domain::announcements::unread(conn, &u.id)
         .await?
         .iter()
@@ -380,8 +411,8 @@ pub async fn me_detailed(
             "avatarId": avatar_id,
             "bannerId": banner_id,
             "followedMessage": p.and_then(|p| p.followed_message.clone()),
-            "isModerator": u.is_moderator || role_moderator,
-            "isAdmin": u.is_admin || u.is_root || role_admin,
+            "isModerator": u.is_moderator || held.is_moderator,
+            "isAdmin": u.is_admin || u.is_root || held.is_administrator,
             "injectFeaturedNote": p.is_none_or(|p| p.inject_featured_note),
             "receiveAnnouncementEmail": p.is_none_or(|p| p.receive_announcement_email),
             "alwaysMarkNsfw": p.is_some_and(|p| p.always_mark_nsfw),
