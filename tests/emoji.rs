@@ -69,6 +69,24 @@ async fn custom_emoji_lifecycle_and_reactions() {
     let (_, who) = call(b, "notes/reactions", &bob, json!({ "noteId": note })).await;
     assert!(who.as_array().unwrap().iter().any(|r| r["type"] == ":blobcat@.:"), "{who}");
 
+    // An emoji kept for a role: its holders react with it, others fall back to the like.
+    let (_, vip) = call(b, "admin/roles/create", &admin, json!({ "name": "vip", "target": "manual" })).await;
+    let (_, img3) = upload(b, &admin, &[], "vip.png", &png(16, 16)).await;
+    let only = json!({ "name": "vipcat", "fileId": img3["id"], "roleIdsThatCanBeUsedThisEmojiAsReaction": [vip["id"]] });
+    assert_eq!(call(b, "admin/emoji/add", &admin, only).await.0, 200);
+    let (_, alice_me) = call(b, "i", &alice, json!({})).await;
+    let r =
+        call(b, "admin/roles/assign", &admin, json!({ "roleId": vip["id"], "userId": alice_me["id"] })).await;
+    assert_eq!(r.0, 204, "{}", r.1);
+    let (_, n2) = call(b, "notes/create", &admin, json!({ "text": "vip only" })).await;
+    let n2 = n2["createdNote"]["id"].clone();
+    for who in [&alice, &bob] {
+        let r = call(b, "notes/reactions/create", who, json!({ "noteId": n2, "reaction": ":vipcat:" })).await;
+        assert_eq!(r.0, 204, "{}", r.1);
+    }
+    let (_, shown) = call(b, "notes/show", &bob, json!({ "noteId": n2 })).await;
+    assert_eq!(shown["reactions"], json!({ ":vipcat@.:": 1, "❤": 1 }), "{shown}");
+
     // Renamed, with its name clash refused; listed for managers; deleted.
     let (_, img2) = upload(b, &admin, &[], "other.png", &png(32, 32)).await;
     let (_, e2) = call(b, "admin/emoji/add", &admin, json!({ "name": "other", "fileId": img2["id"] })).await;

@@ -349,11 +349,12 @@ pub async fn remote(conn: &mut AsyncPgConnection, name: &str, host: &str) -> Res
         .optional()?)
 }
 
-/// What a `:name:` (or `:name@host:`) reaction by a user of `reacter_host` becomes: the emoji's
+/// What a `:name:` (or `:name@host:`) reaction by `reacter` (of `reacter_host`) becomes: the emoji's
 /// stored form when it exists for them and the note takes it, else `None` (the fallback).
 pub async fn reaction(
     conn: &mut AsyncPgConnection,
     requested: &str,
+    reacter: &str,
     reacter_host: Option<&str>,
     acceptance: Option<&str>,
 ) -> Result<Option<String>, Error> {
@@ -372,12 +373,18 @@ pub async fn reaction(
             }
             let local = local(conn).await?;
             let Some(e) = local.get(name) else { return Ok(None) };
-            // Roles that may use an emoji arrive with roles: until then a restricted emoji is no
-            // one's to react with.
-            if !e.role_ids_that_can_be_used_this_emoji_as_reaction.is_empty()
-                || (non_sensitive_only && e.is_sensitive)
-            {
+            if non_sensitive_only && e.is_sensitive {
                 return Ok(None);
+            }
+            // An emoji kept for some roles is for their holders only.
+            let only_for = &e.role_ids_that_can_be_used_this_emoji_as_reaction;
+            if !only_for.is_empty() {
+                let facts = super::roles::facts(conn, reacter).await?.unwrap_or_default();
+                let roles = super::roles::snapshot(conn).await?;
+                let held = roles.held_ids(&facts);
+                if !only_for.iter().any(|r| held.contains(&r.as_str())) {
+                    return Ok(None);
+                }
             }
             Ok(Some(format!(":{name}@.:")))
         }

@@ -119,7 +119,7 @@ pub async fn react(
     let reaction = if like_only {
         FALLBACK.to_string()
     } else if requested.len() > 2 && requested.starts_with(':') && requested.ends_with(':') {
-        super::emoji::reaction(conn, requested, reacter_host.as_deref(), acceptance)
+        super::emoji::reaction(conn, requested, user, reacter_host.as_deref(), acceptance)
             .await?
             .unwrap_or_else(|| FALLBACK.into())
     } else {

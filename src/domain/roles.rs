@@ -512,6 +512,11 @@ impl Snapshot {
         self.indexes(f, Utc::now()).into_iter().map(|i| &self.roles[i]).filter(|r| r.is_public).collect()
     }
 
+    /// The ids of the roles `f` holds.
+    pub fn held_ids(&self, f: &Facts) -> Vec<&str> {
+        self.indexes(f, Utc::now()).into_iter().map(|i| self.roles[i].id.as_str()).collect()
+    }
+
     /// Whether the roles held make a user a moderator, an administrator.
     pub fn staff_flags(&self, f: &Facts) -> (bool, bool) {
         let idx = self.indexes(f, Utc::now());
