@@ -31,6 +31,16 @@ fn user_error(e: UserError) -> ApiError {
             "6e2ad7a1-4c0b-4f57-9d3e-0c8f1b5a2e74",
             "This invitation code is unknown, already used or expired.",
         ),
+        UserError::RegistrationClosed => ApiError::client(
+            "REGISTRATION_CLOSED",
+            "8a0b6c2e-7d1f-4c3a-9e5b-1f2d3c4b5a69",
+            "Registration is closed on this server; an invitation code is needed.",
+        ),
+        UserError::DeniedUsername(_) => ApiError::client(
+            "DENIED_USERNAME",
+            "f2b7c9d4-3e8a-4b1c-a6d5-9e0f1a2b3c4d",
+            "This username is reserved.",
+        ),
         other => ApiError::internal(other),
     }
 }
@@ -101,34 +111,7 @@ pub struct Signup {
 
 pub async fn signup(ctx: Ctx, p: Signup) -> Result<Out, ApiError> {
     let mut conn = ctx.db().await?;
-    let (closed, root): (bool, Option<String>) = meta::table
-        .filter(meta::id.eq("x"))
-        .select((meta::disable_registration, meta::root_user_id))
-        .first(&mut conn)
-        .await
-        .optional()?
-        .unwrap_or((true, None));
-    // While registration is closed, only an invitation code lets someone in; with it open, a
-    // code is not needed and not used up.
-    let invitation = match (closed, p.invitation_code.as_deref().filter(|c| !c.is_empty())) {
-        (false, _) => None,
-        (true, Some(code)) => Some(code),
-        (true, None) => {
-            return Err(ApiError::client(
-                "REGISTRATION_CLOSED",
-                "8a0b6c2e-7d1f-4c3a-9e5b-1f2d3c4b5a69",
-                "Registration is closed on this server; an invitation code is needed.",
-            ))
-        }
-    };
-    if root.is_some() && crate::db::meta::is_preserved(&mut conn, &p.username).await? {
-        return Err(ApiError::client(
-            "DENIED_USERNAME",
-            "f2b7c9d4-3e8a-4b1c-a6d5-9e0f1a2b3c4d",
-            "This username is reserved.",
-        ));
-    }
-    let created = dom_users::create_local_invited(&mut conn, &p.username, &p.password, false, invitation)
+    let created = dom_users::sign_up(&mut conn, &p.username, &p.password, p.invitation_code.as_deref())
         .await
         .map_err(user_error)?;
     drop(conn);

@@ -44,6 +44,40 @@ pub async fn read(ctx: Ctx, p: ShowParams) -> Result<Out, ApiError> {
     Ok(().into())
 }
 
+/// What an announcement's create and update both take.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Shown {
+    /// info (default), warning, error or success.
+    #[schemars(regex(pattern = r"^(info|warning|error|success)$"))]
+    icon: Option<String>,
+    /// normal (default), banner or dialog.
+    #[schemars(regex(pattern = r"^(normal|banner|dialog)$"))]
+    display: Option<String>,
+    /// Shown only to accounts that exist when it is made.
+    for_existing_users: Option<bool>,
+    /// Listed, but never shown as unread.
+    silence: Option<bool>,
+    need_confirmation_to_read: Option<bool>,
+}
+
+impl Shown {
+    /// The fields of the domain's announcement, with the rest given.
+    fn with(self, title: Option<String>, text: Option<String>, image_url: Option<Option<String>>) -> Fields {
+        Fields {
+            title,
+            text,
+            image_url,
+            icon: self.icon,
+            display: self.display,
+            for_existing_users: self.for_existing_users,
+            silence: self.silence,
+            need_confirmation_to_read: self.need_confirmation_to_read,
+            is_active: None,
+        }
+    }
+}
+
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateParams {
@@ -56,34 +90,15 @@ pub struct CreateParams {
     /// An http(s) URL; null or "" for none.
     #[serde(default)]
     image_url: Option<String>,
-    /// info (default), warning, error or success.
-    #[schemars(regex(pattern = r"^(info|warning|error|success)$"))]
-    icon: Option<String>,
-    /// normal (default), banner or dialog.
-    #[schemars(regex(pattern = r"^(normal|banner|dialog)$"))]
-    display: Option<String>,
-    /// Shown only to accounts that exist when it is made.
-    for_existing_users: Option<bool>,
-    /// Listed, but never shown as unread.
-    silence: Option<bool>,
-    need_confirmation_to_read: Option<bool>,
+    #[serde(flatten)]
+    shown: Shown,
     /// For this user only (null: everyone).
     user_id: Option<String>,
 }
 
 pub async fn create(ctx: Ctx, p: CreateParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
-    let f = Fields {
-        title: Some(p.title),
-        text: Some(p.text),
-        image_url: Some(p.image_url.filter(|u| !u.is_empty())),
-        icon: p.icon,
-        display: p.display,
-        for_existing_users: p.for_existing_users,
-        silence: p.silence,
-        need_confirmation_to_read: p.need_confirmation_to_read,
-        is_active: None,
-    };
+    let f = p.shown.with(Some(p.title), Some(p.text), Some(p.image_url));
     let a = dom::create(&mut *ctx.db().await?, &me, f, p.user_id.as_deref()).await?;
     Ok(pack::admin(&a, 0).into())
 }
@@ -99,30 +114,15 @@ pub struct UpdateParams {
     /// null or "" removes the image.
     #[serde(default, deserialize_with = "super::params::nullable")]
     image_url: Option<Option<String>>,
-    #[schemars(regex(pattern = r"^(info|warning|error|success)$"))]
-    icon: Option<String>,
-    #[schemars(regex(pattern = r"^(normal|banner|dialog)$"))]
-    display: Option<String>,
-    for_existing_users: Option<bool>,
-    silence: Option<bool>,
-    need_confirmation_to_read: Option<bool>,
+    #[serde(flatten)]
+    shown: Shown,
     /// false ends it (it moves to the archive).
     is_active: Option<bool>,
 }
 
 pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
-    let f = Fields {
-        title: p.title,
-        text: p.text,
-        image_url: p.image_url.map(|u| u.filter(|u| !u.is_empty())),
-        icon: p.icon,
-        display: p.display,
-        for_existing_users: p.for_existing_users,
-        silence: p.silence,
-        need_confirmation_to_read: p.need_confirmation_to_read,
-        is_active: p.is_active,
-    };
+    let f = Fields { is_active: p.is_active, ..p.shown.with(p.title, p.text, p.image_url) };
     dom::update(&mut *ctx.db().await?, &me, &p.id, f).await?;
     Ok(().into())
 }

@@ -91,74 +91,30 @@ impl TokenCache {
     }
 }
 
-type UserFlags = (
-    (String, String, bool, bool, bool, bool),
-    (chrono::DateTime<chrono::Utc>, Option<String>, i32, i32, i32, bool, bool, bool, bool, Vec<String>),
-);
+type UserFlags = ((String, String, bool, bool, bool), crate::domain::roles::FactsRow);
 
 #[allow(clippy::type_complexity)]
 fn flags() -> (
-    (users::id, users::username, users::is_root, users::is_admin, users::is_moderator, users::is_suspended),
-    (
-        users::created_at,
-        users::host,
-        users::followers_count,
-        users::following_count,
-        users::notes_count,
-        users::is_locked,
-        users::is_bot,
-        users::is_cat,
-        users::is_explorable,
-        diesel::expression::SqlLiteral<diesel::sql_types::Array<diesel::sql_types::Text>>,
-    ),
+    (users::id, users::username, users::is_root, users::is_admin, users::is_moderator),
+    diesel::dsl::AsSelect<crate::domain::roles::FactsRow, diesel::pg::Pg>,
 ) {
     (
-        (
-            users::id,
-            users::username,
-            users::is_root,
-            users::is_admin,
-            users::is_moderator,
-            users::is_suspended,
-        ),
-        (
-            users::created_at,
-            users::host,
-            users::followers_count,
-            users::following_count,
-            users::notes_count,
-            users::is_locked,
-            users::is_bot,
-            users::is_cat,
-            users::is_explorable,
-            diesel::dsl::sql(crate::domain::roles::ASSIGNED_SQL),
-        ),
+        (users::id, users::username, users::is_root, users::is_admin, users::is_moderator),
+        crate::domain::roles::FactsRow::as_select(),
     )
 }
 
 fn me_from((u, f): UserFlags, permissions: Option<Vec<String>>) -> Me {
+    let facts = crate::domain::roles::Facts::from(f);
     Me {
         id: u.0,
         username: u.1,
         is_root: u.2,
         is_admin: u.3,
         is_moderator: u.4,
-        is_suspended: u.5,
+        is_suspended: facts.is_suspended,
         permissions,
-        facts: crate::domain::roles::Facts {
-            created_at: f.0,
-            local: f.1.is_none(),
-            host: f.1,
-            followers: f.2,
-            following: f.3,
-            notes: f.4,
-            is_suspended: u.5,
-            is_locked: f.5,
-            is_bot: f.6,
-            is_cat: f.7,
-            is_explorable: f.8,
-            assigned: f.9,
-        },
+        facts,
     }
 }
 

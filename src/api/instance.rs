@@ -4,9 +4,8 @@
 use super::endpoint::{Ctx, Out};
 use super::params::AtMost;
 use super::ApiError;
-use crate::domain::settings::{list_setting, text_setting, TextKind};
+use crate::domain::settings::{camel, list_setting, text_setting, TextKind};
 use crate::domain::{users as dom_users, words};
-use diesel_async::AsyncConnection;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -35,23 +34,6 @@ pub const SHOWN: &[&str] = &[
     "default_light_theme",
     "default_dark_theme",
 ];
-
-/// `snake_case` → `camelCase` (`app192_icon_url` → `app192IconUrl`).
-fn camel(col: &str) -> String {
-    let mut out = String::with_capacity(col.len());
-    let mut up = false;
-    for c in col.chars() {
-        match c {
-            '_' => up = true,
-            c if up => {
-                out.extend(c.to_uppercase());
-                up = false;
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Writes the [`SHOWN`] settings of the stored row (`db::meta::settings`) and the `more`
 /// columns into `out`.
@@ -328,29 +310,8 @@ pub async fn update_meta(ctx: Ctx, p: UpdateMetaParams) -> Result<Out, ApiError>
             cols.push((col, json!(words::checked(param, &v.0)?)));
         }
     }
-    let mut conn = ctx.db().await?;
-    dom_users::ensure_meta(&mut conn).await.map_err(ApiError::internal)?;
-    let me = ctx.me()?.id.clone();
-    // The change and its moderation log entry (each changed setting before and after) together.
-    conn.transaction::<_, ApiError, _>(async |conn| {
-        let before = crate::db::meta::settings(conn).await?;
-        crate::db::update_columns(conn, "meta", "id", "x", &cols).await?;
-        let after = crate::db::meta::settings(conn).await?;
-        let pick = |m: &Value| -> Value {
-            cols.iter().map(|(c, _)| (camel(c), m.get(*c).cloned().unwrap_or(Value::Null))).collect()
-        };
-        crate::domain::moderation::log(
-            conn,
-            &me,
-            "updateServerSettings",
-            json!({ "before": pick(&before), "after": pick(&after) }),
-        )
-        .await?;
-        Ok(())
-    })
-    .await?;
+    crate::domain::settings::update(&mut *ctx.db().await?, &ctx.me()?.id, &cols).await?;
     ctx.api.meta.clear();
-    words::forget();
     Ok(().into())
 }
 
@@ -358,8 +319,8 @@ pub async fn update_meta(ctx: Ctx, p: UpdateMetaParams) -> Result<Out, ApiError>
 mod tests {
     #[test]
     fn columns_take_misskeys_names() {
-        assert_eq!(super::camel("app192_icon_url"), "app192IconUrl");
-        assert_eq!(super::camel("name"), "name");
-        assert_eq!(super::camel("server_rules"), "serverRules");
+        assert_eq!(crate::domain::settings::camel("app192_icon_url"), "app192IconUrl");
+        assert_eq!(crate::domain::settings::camel("name"), "name");
+        assert_eq!(crate::domain::settings::camel("server_rules"), "serverRules");
     }
 }

@@ -71,6 +71,7 @@ impl Fields {
                 }
             }
         }
+        // A blank image is none.
         if let Some(Some(u)) = &self.image_url {
             self.image_url =
                 Some(super::settings::text_setting("imageUrl", Some(u), super::settings::TextKind::Url)?);

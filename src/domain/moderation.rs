@@ -33,7 +33,7 @@ pub async fn log(
 }
 
 /// Who an action is about, as the log names them (the account may be gone later).
-#[derive(Queryable, Clone)]
+#[derive(Clone)]
 pub struct Subject {
     pub id: String,
     pub username: String,
@@ -70,33 +70,32 @@ pub async fn named(
 }
 
 /// The user an action is about, with the staff rights their roles give them too.
+/// The account an action is about, staff by their own flags or by the roles they hold (one
+/// query).
 async fn subject(conn: &mut AsyncPgConnection, user: &str) -> Result<Subject, Error> {
-    let mut s = subject_row(conn, user).await?;
-    if let Some(f) = super::roles::facts(conn, user).await? {
-        let (moderator, admin) = super::roles::snapshot(conn).await?.staff_flags(&f);
-        s.is_moderator |= moderator;
-        s.is_admin |= admin;
-    }
-    Ok(s)
-}
-
-async fn subject_row(conn: &mut AsyncPgConnection, user: &str) -> Result<Subject, Error> {
-    users::table
+    type Row = ((String, String, bool, bool, bool), super::roles::FactsRow);
+    let (u, f): Row = users::table
         .find(user)
         .filter(users::is_system.eq(false))
         .select((
-            users::id,
-            users::username,
-            users::host,
-            users::is_root,
-            users::is_admin,
-            users::is_moderator,
-            users::is_suspended,
+            (users::id, users::username, users::is_root, users::is_admin, users::is_moderator),
+            super::roles::FactsRow::as_select(),
         ))
         .first(conn)
         .await
         .optional()?
-        .ok_or(Error::Refused(Refusal::NoSuchUser))
+        .ok_or(Error::Refused(Refusal::NoSuchUser))?;
+    let f = super::roles::Facts::from(f);
+    let (moderator, admin) = super::roles::snapshot(conn).await?.staff_flags(&f);
+    Ok(Subject {
+        id: u.0,
+        username: u.1,
+        host: f.host.clone(),
+        is_root: u.2,
+        is_admin: u.3 || admin,
+        is_moderator: u.4 || moderator,
+        is_suspended: f.is_suspended,
+    })
 }
 
 /// `reporter` reports `target` to the moderators.

@@ -553,42 +553,50 @@ impl Snapshot {
 pub const ASSIGNED_SQL: &str = "ARRAY(SELECT role_id FROM role_assignments ra WHERE ra.user_id = users.id \
      AND (ra.expires_at IS NULL OR ra.expires_at > now()))::text[]";
 
-/// Reads the facts of `user` (for whom no request carries them: other users' badges, a
-/// socket's owner, a remote author).
+/// The columns of `users` that make [`Facts`], with the roles given by hand.
+#[derive(Queryable, Selectable, Debug)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub struct FactsRow {
+    created_at: DateTime<Utc>,
+    host: Option<String>,
+    followers_count: i32,
+    following_count: i32,
+    notes_count: i32,
+    is_suspended: bool,
+    is_locked: bool,
+    is_bot: bool,
+    is_cat: bool,
+    is_explorable: bool,
+    #[diesel(select_expression = diesel::dsl::sql::<diesel::sql_types::Array<diesel::sql_types::Text>>(ASSIGNED_SQL))]
+    #[diesel(select_expression_type = diesel::expression::SqlLiteral<diesel::sql_types::Array<diesel::sql_types::Text>>)]
+    assigned: Vec<String>,
+}
+
+impl From<FactsRow> for Facts {
+    fn from(r: FactsRow) -> Facts {
+        Facts {
+            created_at: r.created_at,
+            local: r.host.is_none(),
+            host: r.host,
+            followers: r.followers_count,
+            following: r.following_count,
+            notes: r.notes_count,
+            is_suspended: r.is_suspended,
+            is_locked: r.is_locked,
+            is_bot: r.is_bot,
+            is_cat: r.is_cat,
+            is_explorable: r.is_explorable,
+            assigned: r.assigned,
+        }
+    }
+}
+
+/// Reads the facts of `user` (for whom no request carries them: a socket's owner, a reacter,
+/// a remote author).
 pub async fn facts(conn: &mut AsyncPgConnection, user: &str) -> Result<Option<Facts>, Error> {
-    type Row = (DateTime<Utc>, Option<String>, i32, i32, i32, bool, bool, bool, bool, bool, Vec<String>);
-    let row: Option<Row> = users::table
-        .find(user)
-        .select((
-            users::created_at,
-            users::host,
-            users::followers_count,
-            users::following_count,
-            users::notes_count,
-            users::is_suspended,
-            users::is_locked,
-            users::is_bot,
-            users::is_cat,
-            users::is_explorable,
-            diesel::dsl::sql::<diesel::sql_types::Array<diesel::sql_types::Text>>(ASSIGNED_SQL),
-        ))
-        .first(conn)
-        .await
-        .optional()?;
-    Ok(row.map(|r| Facts {
-        created_at: r.0,
-        local: r.1.is_none(),
-        host: r.1,
-        followers: r.2,
-        following: r.3,
-        notes: r.4,
-        is_suspended: r.5,
-        is_locked: r.6,
-        is_bot: r.7,
-        is_cat: r.8,
-        is_explorable: r.9,
-        assigned: r.10,
-    }))
+    let row: Option<FactsRow> =
+        users::table.find(user).select(FactsRow::as_select()).first(conn).await.optional()?;
+    Ok(row.map(Facts::from))
 }
 
 /// The policies of someone with these facts (the base alone for visitors). No query while the

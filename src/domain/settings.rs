@@ -28,6 +28,44 @@ pub async fn set_policies(conn: &mut AsyncPgConnection, overrides: &Value) -> Re
     Ok(())
 }
 
+/// An administrator changes settings (columns of `meta` with their checked values): the change
+/// and its moderation log entry (each changed setting before and after, by its Misskey name)
+/// together.
+pub async fn update(conn: &mut AsyncPgConnection, admin: &str, cols: &[(&str, Value)]) -> Result<(), Error> {
+    use diesel_async::AsyncConnection;
+    super::users::ensure_meta(conn).await.map_err(Error::internal)?;
+    conn.transaction::<_, Error, _>(async |conn| {
+        let before = crate::db::meta::settings(conn).await?;
+        crate::db::update_columns(conn, "meta", "id", "x", cols).await?;
+        let after = crate::db::meta::settings(conn).await?;
+        let pick = |m: &Value| -> Value {
+            cols.iter().map(|(c, _)| (camel(c), m.get(*c).cloned().unwrap_or(Value::Null))).collect()
+        };
+        let change = serde_json::json!({ "before": pick(&before), "after": pick(&after) });
+        super::moderation::log(conn, admin, "updateServerSettings", change).await
+    })
+    .await?;
+    super::words::forget();
+    Ok(())
+}
+
+/// A setting's Misskey name: `snake_case` → `camelCase` (`app192_icon_url` → `app192IconUrl`).
+pub fn camel(col: &str) -> String {
+    let mut out = String::with_capacity(col.len());
+    let mut up = false;
+    for c in col.chars() {
+        if c == '_' {
+            up = true;
+        } else if up {
+            out.extend(c.to_uppercase());
+            up = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A value read from the database, kept by this process for a short while: settings change
 /// rarely and are read on every request, and the short life lets an administrator's change
 /// reach every process without any signal between them.

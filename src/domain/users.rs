@@ -21,6 +21,10 @@ pub enum UserError {
     InvalidInvitation,
     #[error("the root administrator cannot be suspended")]
     RootProtected,
+    #[error("registration is closed on this server; an invitation code is needed")]
+    RegistrationClosed,
+    #[error("the username {0:?} is reserved")]
+    DeniedUsername(String),
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
     #[error(transparent)]
@@ -102,6 +106,34 @@ pub async fn create_local_invited(
     let (public_key, private_key) = keys::generate_rsa_pem().await?;
     let new = NewLocal { username, password_hash: Some(hash), admin, system: false, invitation };
     insert_local(conn, new, public_key, private_key).await
+}
+
+/// Someone signs up: while registration is closed only an invitation code lets them in (with
+/// it open a code is neither needed nor used up), and once the server has its administrator
+/// the preserved usernames are not to be had.
+pub async fn sign_up(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+    password: &str,
+    invitation_code: Option<&str>,
+) -> Result<CreatedUser, UserError> {
+    use crate::db::schema::meta;
+    let (closed, root): (bool, Option<String>) = meta::table
+        .filter(meta::id.eq("x"))
+        .select((meta::disable_registration, meta::root_user_id))
+        .first(conn)
+        .await
+        .optional()?
+        .unwrap_or((true, None));
+    let invitation = match (closed, invitation_code.filter(|c| !c.is_empty())) {
+        (false, _) => None,
+        (true, Some(code)) => Some(code),
+        (true, None) => return Err(UserError::RegistrationClosed),
+    };
+    if root.is_some() && crate::db::meta::is_preserved(conn, username).await? {
+        return Err(UserError::DeniedUsername(username.into()));
+    }
+    create_local_invited(conn, username, password, false, invitation).await
 }
 
 struct NewLocal<'a> {
