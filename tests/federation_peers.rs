@@ -406,6 +406,28 @@ async fn two_servers_federate() {
     let (_, me) = call(pa, "i", &alice, json!({})).await;
     assert_eq!(me["followingCount"], 0, "{me}");
 
+    // Dave pinned notes before anyone at a knew him: met there, his profile shows them, read
+    // from his featured collection (newest pin first); a followers-only pin is not served.
+    let (_, dave) = user(pb, &admin_b, "dave").await;
+    call(pb, "admin/roles/update-default-policies", &admin_b, json!({ "policies": { "pinLimit": 5 } })).await;
+    for (text, visibility) in [("old pin", "public"), ("secret pin", "followers"), ("new pin", "public")] {
+        let (_, r) = call(pb, "notes/create", &dave, json!({ "text": text, "visibility": visibility })).await;
+        let r = call(pb, "i/pin", &dave, json!({ "noteId": r["createdNote"]["id"] })).await;
+        assert_eq!(r.0, 200, "{}", r.1);
+    }
+    let (s, dave_at_a) =
+        call(pa, "users/show", &alice, json!({ "username": "dave", "host": b.host() })).await;
+    assert_eq!(s, 200, "{dave_at_a}");
+    eventually("dave's pins at a", async || {
+        let (_, u) = call(pa, "users/show", &alice, json!({ "userId": dave_at_a["id"] })).await;
+        let texts: Vec<&str> = u["pinnedNotes"]
+            .as_array()
+            .map(|l| l.iter().filter_map(|n| n["text"].as_str()).collect())
+            .unwrap_or_default();
+        texts == ["new pin", "old pin"]
+    })
+    .await;
+
     // Nothing is left undelivered or dead on either side.
     for (inst, admin) in [(&a, &admin_a), (&b, &admin_b)] {
         let base = inst.base();

@@ -357,3 +357,63 @@ impl crate::domain::federation::Resolver for Federation {
         Box::pin(async move { self.fetch(url.trim()).await.map_err(|e| e.to_string()) })
     }
 }
+
+/// How many items of a featured collection are looked at.
+const FEATURED_ITEMS: usize = 20;
+
+/// The items of a collection document (`orderedItems` or `items`, or those of its first page,
+/// inline or fetched).
+async fn collection_items(fed: &Federation, doc: &Value) -> Result<Vec<Value>, ResolveError> {
+    let items =
+        |d: &Value| d.get("orderedItems").or_else(|| d.get("items")).and_then(Value::as_array).cloned();
+    if let Some(i) = items(doc) {
+        return Ok(i);
+    }
+    match doc.get("first") {
+        Some(first @ Value::Object(_)) => Ok(items(first).unwrap_or_default()),
+        Some(Value::String(url)) => Ok(items(&fed.fetch(url).await?).unwrap_or_default()),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Reads a remote user's featured collection and makes its notes (their own, on their own
+/// server) their pins. Answers how many are pinned.
+pub async fn featured(fed: &Federation, user_id: &str) -> Result<usize, ResolveError> {
+    use crate::db::schema::users;
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    let mut conn = fed.state.db.get().await.map_err(Error::from)?;
+    let row: Option<(Option<String>, Option<String>)> = users::table
+        .find(user_id)
+        .select((users::host, users::featured_uri))
+        .first(&mut conn)
+        .await
+        .optional()
+        .map_err(Error::from)?;
+    drop(conn);
+    let Some((Some(host), Some(uri))) = row else { return Ok(0) };
+    if host_of(&uri).as_deref() != Some(host.as_str()) {
+        return Err(invalid("the featured collection is on another host"));
+    }
+    let doc = fed.fetch(&uri).await?;
+    let mut pinned = Vec::new();
+    for item in collection_items(fed, &doc).await?.iter().take(FEATURED_ITEMS) {
+        if pinned.len() >= crate::domain::pins::REMOTE_PINS {
+            break;
+        }
+        let Some(id) = id_of(item) else { continue };
+        if host_of(&id).as_deref() != Some(host.as_str()) {
+            continue;
+        }
+        // Each note is fetched from its own URL (never trusted inline); one that fails is left out.
+        match fed.note(&id, MAX_DEPTH).await {
+            Ok(n) if n.user_id == user_id => pinned.push(n.id),
+            Ok(_) => {}
+            Err(e) if e.transient() => return Err(e),
+            Err(e) => tracing::debug!(note = id, error = %e, "featured note not taken"),
+        }
+    }
+    let mut conn = fed.state.db.get().await.map_err(Error::from)?;
+    crate::domain::pins::set_remote(&mut conn, user_id, &pinned).await?;
+    Ok(pinned.len())
+}

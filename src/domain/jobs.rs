@@ -88,6 +88,8 @@ pub enum Job {
     Federate { action: super::federation::Action },
     /// One activity to one inbox, signed by the local user `signer`.
     Deliver { inbox: String, activity: serde_json::Value, signer: String },
+    /// Read a remote user's featured collection (their pinned notes).
+    Featured { user: String },
     /// Ask a server what it says of itself (NodeInfo, manifest).
     InstanceInfo { host: String },
     /// Remove what a deleted account had.
@@ -118,6 +120,7 @@ impl Job {
             Job::PollEnd { .. } => POLLS,
             Job::Sweep
             | Job::InstanceInfo { .. }
+            | Job::Featured { .. }
             | Job::DeleteAccount { .. }
             | Job::DeleteFiles { .. }
             | Job::ExportEmojis { .. }
@@ -143,6 +146,7 @@ impl Job {
                 activity.get("id").and_then(|v| v.as_str()).map(|id| hashed("deliver", &[id, inbox]))
             }
             Job::InstanceInfo { host } => Some(hashed("instanceInfo", &[host])),
+            Job::Featured { user } => Some(format!("featured:{user}")),
             Job::DeleteAccount { user } => Some(format!("deleteAccount:{user}")),
             Job::DeleteFiles { user } => Some(format!("deleteFiles:{user}")),
             Job::UploadFromUrl { .. } => None,

@@ -70,3 +70,29 @@ async fn change(
     })
     .await
 }
+
+/// How many pins of a remote user are read from their featured collection.
+pub const REMOTE_PINS: usize = 5;
+
+/// A remote user's pins as their featured collection lists them (read when they are first met
+/// or refreshed): their own stored notes only, in the collection's order, at most
+/// [`REMOTE_PINS`].
+pub async fn set_remote(conn: &mut AsyncPgConnection, user: &str, note_ids: &[String]) -> Result<(), Error> {
+    use crate::db::schema::notes;
+    let own: Vec<String> = notes::table
+        .filter(notes::id.eq_any(note_ids).and(notes::user_id.eq(user)))
+        .select(notes::id)
+        .load(conn)
+        .await?;
+    let mut pinned: Vec<String> = Vec::new();
+    for id in note_ids {
+        if own.contains(id) && !pinned.contains(id) && pinned.len() < REMOTE_PINS {
+            pinned.push(id.clone());
+        }
+    }
+    diesel::update(user_profiles::table.find(user))
+        .set(user_profiles::pinned_note_ids.eq(&pinned))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

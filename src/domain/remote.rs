@@ -116,6 +116,11 @@ pub async fn upsert(conn: &mut AsyncPgConnection, a: Actor) -> Result<UserRow, E
             .set((user_publickeys::key_id.eq(&a.key_id), user_publickeys::key_pem.eq(&a.key_pem)))
             .execute(conn)
             .await?;
+        // Their pins are in their featured collection, read in the background.
+        if a.featured_uri.is_some() {
+            let job = super::jobs::Job::Featured { user: id.clone() };
+            super::jobs::enqueue(conn, &[(job, now)]).await?;
+        }
         Ok(users::table.find(&id).select(UserRow::as_select()).first(conn).await?)
     })
     .await

@@ -78,6 +78,12 @@ pub async fn run(fed: &Federation, job: Job) -> Result<(), Failure> {
             let up = crate::domain::drive::Upload { name: None, folder_id, comment, sensitive, force };
             crate::ap::media::upload_from_url(fed, &user, &url, up, marker).await?;
         }
+        Job::Featured { user } => match crate::ap::resolve::featured(fed, &user).await {
+            Ok(n) => tracing::debug!(user, pinned = n, "featured collection read"),
+            Err(e) if e.transient() => return Err(Failure::Retry(e.to_string())),
+            // A collection that cannot be read leaves the pins as they were.
+            Err(e) => tracing::debug!(user, error = %e, "featured collection not read"),
+        },
         Job::InstanceInfo { host } => {
             // A server that does not say is asked again a day later, not retried now.
             let info = crate::ap::wellknown::instance_info(fed, &host)
