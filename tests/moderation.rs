@@ -512,3 +512,33 @@ async fn roles_show_as_badges_notes_and_notifications() {
     let (_, shown) = call(b, "users/show", &bob, json!({ "userId": alice_id })).await;
     assert_eq!(shown["isSilenced"], json!(false));
 }
+
+#[tokio::test]
+async fn hard_muted_words_hide_notes_from_their_owner() {
+    let inst = Instance::init("hard_mute").without_rate_limits();
+    let (server, admin) = serve_signed_in(&inst).await;
+    let b = server.base.as_str();
+    let (alice_id, alice) = user(b, &admin, "alice").await;
+    let (_, bob) = user(b, &admin, "bob").await;
+    let r = call(b, "i/update", &bob, json!({ "hardMutedWords": [["spoiler", "ending"], "/ca+t/i"] })).await;
+    assert_eq!(r.0, 200, "{}", r.1);
+    for text in ["the ending, a spoiler", "a CAAT", "harmless", "just the ending"] {
+        assert_eq!(call(b, "notes/create", &alice, json!({ "text": text })).await.0, 200);
+    }
+    let (_, n) = call(b, "notes/create", &alice, json!({ "text": "behind", "cw": "spoiler ending" })).await;
+    assert_eq!(n["createdNote"]["cw"], json!("spoiler ending"));
+    assert_eq!(call(b, "notes/create", &bob, json!({ "text": "my own spoiler ending" })).await.0, 200);
+    let texts = |v: &Value| -> Vec<String> {
+        v.as_array().unwrap().iter().map(|n| n["text"].as_str().unwrap_or("").to_string()).collect()
+    };
+    let (_, ltl) = call(b, "notes/local-timeline", &bob, json!({})).await;
+    assert_eq!(texts(&ltl), ["my own spoiler ending", "just the ending", "harmless"], "{ltl}");
+    let (_, own) = call(b, "users/notes", &bob, json!({ "userId": alice_id })).await;
+    assert_eq!(texts(&own), ["just the ending", "harmless"]);
+    // Others still see everything; and once bob clears his list, so does he.
+    let (_, ltl) = call(b, "notes/local-timeline", &alice, json!({})).await;
+    assert_eq!(ltl.as_array().unwrap().len(), 6);
+    assert_eq!(call(b, "i/update", &bob, json!({ "hardMutedWords": [] })).await.0, 200);
+    let (_, ltl) = call(b, "notes/local-timeline", &bob, json!({})).await;
+    assert_eq!(ltl.as_array().unwrap().len(), 6);
+}

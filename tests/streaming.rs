@@ -307,6 +307,9 @@ async fn the_stream_and_the_rest_timelines_agree_for_the_same_viewer() {
     assert_eq!(call(b, "mute/create", &vt, json!({ "userId": id(2) })).await.0, 204);
     assert_eq!(call(b, "renote-mute/create", &vt, json!({ "userId": id(1) })).await.0, 204);
     assert_eq!(call(b, "blocking/create", &tok(3), json!({ "userId": v })).await.0, 200);
+    // Quotes hold a word the viewer hard-mutes: neither form shows them.
+    let r = call(b, "i/update", &vt, json!({ "hardMutedWords": [["a", "quote"]] })).await;
+    assert_eq!(r.0, 200, "{}", r.1);
 
     let mut ws = open(b, Some(&vt)).await;
     let channels: [(&str, &str, Value); 6] = [
@@ -391,6 +394,7 @@ async fn the_stream_and_the_rest_timelines_agree_for_the_same_viewer() {
             .filter(|id| posted.contains(id))
             .collect();
         assert!(listed.len() < 100, "{cid}: the page holds every note");
+        assert!(!page.as_array().unwrap().iter().any(|n| n["text"] == "a quote"), "{cid}: hard-muted");
         let got = streamed.remove(cid).unwrap_or_default();
         assert_eq!(
             got,

@@ -455,6 +455,7 @@ pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
             pr.push((col, json!(v)));
         }
     }
+    let hard_muted_changed = hard_muted.is_some();
     for (col, v) in [
         ("fields", fields),
         ("muted_words", muted),
@@ -474,6 +475,11 @@ pub async fn update(ctx: Ctx, p: UpdateParams) -> Result<Out, ApiError> {
             .set(users::updated_at.eq(chrono::Utc::now()))
             .execute(&mut conn)
             .await?;
+    }
+    if hard_muted_changed {
+        // Their next request and their open streams read the words that hide notes from them.
+        ctx.api.tokens.forget_user(&me);
+        events::emit(events::Event::Relations { users: vec![me.clone()] });
     }
     if !u.is_empty() || !pr.is_empty() {
         events::emit(events::Event::MeUpdated { user: me.clone() });

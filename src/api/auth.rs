@@ -29,6 +29,8 @@ pub struct Me {
     pub permissions: Option<Vec<String>>,
     /// What role conditions look at (and the roles given by hand).
     pub facts: crate::domain::roles::Facts,
+    /// The words that hide notes from them.
+    pub hard_muted: Option<Arc<crate::domain::words::WordList>>,
 }
 
 impl Me {
@@ -115,6 +117,7 @@ fn me_from((u, f): UserFlags, permissions: Option<Vec<String>>) -> Me {
         is_suspended: facts.is_suspended,
         permissions,
         facts,
+        hard_muted: None,
     }
 }
 
@@ -150,6 +153,13 @@ pub async fn resolve(db: &DbPool, cache: &TokenCache, token: &str) -> Result<Opt
     // Roles may make the caller a moderator or an administrator.
     let me = match me {
         Some(mut m) => {
+            let hard: Option<serde_json::Value> = crate::db::schema::user_profiles::table
+                .find(&m.id)
+                .select(crate::db::schema::user_profiles::hard_muted_words)
+                .first(&mut conn)
+                .await
+                .optional()?;
+            m.hard_muted = hard.as_ref().and_then(crate::domain::words::hard_muted);
             let roles = crate::domain::roles::snapshot(&mut conn).await?;
             let (moderator, admin) = roles.staff_flags(&m.facts);
             m.is_moderator |= moderator;

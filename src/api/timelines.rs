@@ -45,8 +45,12 @@ pub(crate) use crate::db::page::paginate;
 /// Reads a list with its packing in one statement and answers the packed page.
 pub async fn run(ctx: &Ctx, list: List, b: &Bounds) -> Result<Out, ApiError> {
     let mut conn = ctx.db().await?;
-    let rows = tl::load(&mut conn, list).await?;
+    let mut rows = tl::load(&mut conn, list).await?;
     drop(conn);
+    let hard = ctx.me.as_ref().and_then(|m| m.hard_muted.as_deref());
+    if hard.is_some() {
+        rows.retain(|r| r.nested || !crate::domain::words::hides(hard, ctx.me_id(), &r.note));
+    }
     let order = if b.ascending { Order::Oldest } else { Order::Newest };
     let page = pack_notes::render_page(&ctx.state.config.url, ctx.me_id(), &rows, order);
     Ok(Out::Bytes(serde_json::to_vec(&page).map_err(ApiError::internal)?.into()))

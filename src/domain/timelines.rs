@@ -364,6 +364,8 @@ pub struct Viewer {
     pub following: Follows,
     pub ex: UserSet,
     pub rm: UserSet,
+    /// Words that hide notes from them ([`super::words::hides`]).
+    pub hard: Option<std::sync::Arc<super::words::WordList>>,
 }
 
 /// User ids with a flag each, as a sorted list of inline strings: a viewer is kept for every
@@ -453,11 +455,14 @@ impl Viewer {
             ex: Vec<String>,
             #[diesel(sql_type = Array<Text>)]
             rm: Vec<String>,
+            #[diesel(sql_type = Nullable<diesel::sql_types::Jsonb>)]
+            hm: Option<serde_json::Value>,
         }
         let sql = format!(
             "WITH f AS MATERIALIZED (SELECT followee_id, with_replies FROM following WHERE follower_id = $1) \
              SELECT ARRAY(SELECT followee_id FROM f ORDER BY followee_id)::text[] AS fo, \
-               ARRAY(SELECT with_replies FROM f ORDER BY followee_id) AS fr, e.ex, e.rm FROM ({}) e",
+               ARRAY(SELECT with_replies FROM f ORDER BY followee_id) AS fr, e.ex, e.rm, \
+               (SELECT hard_muted_words FROM user_profiles WHERE user_id = $1) AS hm FROM ({}) e",
             visibility::EXCLUSIONS_SQL
         );
         let r: Row = crate::db::cached(diesel::sql_query(sql).bind::<Nullable<Varchar>, _>(me))
@@ -468,6 +473,7 @@ impl Viewer {
             following: r.fo.into_iter().zip(r.fr).collect(),
             ex: r.ex.into_iter().collect(),
             rm: r.rm.into_iter().collect(),
+            hard: r.hm.as_ref().and_then(super::words::hard_muted),
         })
     }
 
@@ -489,6 +495,7 @@ impl Viewer {
     /// Whether the note survives the viewer's mutes, blocks and renote mutes.
     pub fn keeps(&self, n: &NoteRow) -> bool {
         !visibility::excluded(n, &self.ex, &self.rm)
+            && !super::words::hides(self.hard.as_deref(), self.id.as_deref(), n)
     }
 
     /// Whether the note is in the feed for this viewer, with these switches.

@@ -169,6 +169,25 @@ pub fn user_list(entries: &[serde_json::Value]) -> Result<WordList, BadList> {
     Ok(list)
 }
 
+/// A user's hard-muted words as stored (`None` when they have none, or the stored list no
+/// longer reads), ready to match.
+pub fn hard_muted(stored: &serde_json::Value) -> Option<std::sync::Arc<WordList>> {
+    let list = user_list(stored.as_array()?).ok()?;
+    (!list.all_of.is_empty() || !list.patterns.is_empty()).then(|| std::sync::Arc::new(list.prepared()))
+}
+
+/// Whether a viewer's hard-muted words hide a note from them: its warning or text holds one
+/// (never the viewer's own notes). Applied to every list of notes the viewer reads and to their
+/// streams.
+pub fn hides(hard: Option<&WordList>, viewer: Option<&str>, n: &crate::db::notes::NoteRow) -> bool {
+    let Some(list) = hard else { return false };
+    if viewer == Some(n.user_id.as_str()) {
+        return false;
+    }
+    let text = format!("{}\n{}", n.cw.as_deref().unwrap_or(""), n.text.as_deref().unwrap_or(""));
+    list.matches(text.trim())
+}
+
 /// Why a user's word list was not taken.
 #[derive(Debug)]
 pub enum BadList {
