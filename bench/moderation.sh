@@ -4,6 +4,8 @@
 #   nothing, then with 20 roles defined (10 manual, 5 of them held; 10 conditional, on account
 #   age, counts and flags) — requests/s, latency, and database transactions per request
 #   (pg_stat_database), which shows whether resolving roles queries anything.
+#   Role badges: notes/local-timeline (20 notes, each author packed with their badges) with no
+#   badge role, then with three (one given by hand to 50 users, two conditional).
 #   Word lists: notes/create with no prohibited words, then with 1,000 (500 word pairs, 500
 #   regular expressions) and 1,000 sensitive words.
 # Needs wrk, PostgreSQL and Redis on 127.0.0.1 (MKRS_TEST_PG overrides the superuser URL).
@@ -45,6 +47,7 @@ echo
 echo "| request                                      |    req/s |     p50 |     p99 | tx/req |"
 echo "|----------------------------------------------|---------:|--------:|--------:|-------:|"
 run "drive, no roles" drive "{\"i\":\"$viewer\"}"
+run "local-timeline, no badge role" notes/local-timeline "{\"i\":\"$viewer\",\"limit\":20}"
 policy='"policies":{"driveCapacityMb":{"useDefault":false,"priority":0,"value":500},"pinLimit":{"useDefault":false,"priority":1,"value":7}}'
 for i in $(seq 1 10); do
     r=$(api admin/roles/create "{\"i\":\"$admin\",\"name\":\"manual $i\",\"target\":\"manual\",$policy}")
@@ -60,6 +63,16 @@ for c in '{"type":"isLocal"}' '{"type":"createdMoreThan","sec":60}' '{"type":"no
 done
 sleep 3
 run "drive, 20 roles (5 manual + conditional held)" drive "{\"i\":\"$viewer\"}"
+r=$(api admin/roles/create "{\"i\":\"$admin\",\"name\":\"supporter\",\"target\":\"manual\",\"asBadge\":true,\"isPublic\":true}")
+rid=$(echo "$r" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+for u in $(q "SELECT id FROM users WHERE NOT is_system AND host IS NULL ORDER BY id LIMIT 50"); do
+    api admin/roles/assign "{\"i\":\"$admin\",\"roleId\":\"$rid\",\"userId\":\"$u\"}" >/dev/null
+done
+for c in '{"type":"notesMoreThanOrEq","value":10}' '{"type":"createdMoreThan","sec":1}'; do
+    api admin/roles/create "{\"i\":\"$admin\",\"name\":\"b\",\"target\":\"conditional\",\"asBadge\":true,\"condFormula\":$c}" >/dev/null
+done
+sleep 3
+run "local-timeline, 3 badge roles" notes/local-timeline "{\"i\":\"$viewer\",\"limit\":20}"
 echo
 run "notes/create, no word lists" notes/create "$viewer" bench/create.lua
 words=$(python3 -c 'import json; print(json.dumps({"i": "'"$admin"'",

@@ -408,9 +408,9 @@ pub struct Snapshot {
     /// Merged policies per set of roles held, over the base policies kept beside them (a new
     /// base empties the map).
     merged: Mutex<Merged>,
-    /// Whether any role is shown as a badge; if so, everyone's roles given by hand (badges are
-    /// drawn on every packed user, with no query there).
-    has_badges: bool,
+    /// The roles shown as badges; while there are any, everyone's roles given by hand (badges
+    /// are drawn on every packed user, with no query there).
+    badge_idx: Vec<usize>,
     assigned: HashMap<String, Vec<String>>,
 }
 
@@ -433,13 +433,13 @@ pub async fn snapshot(conn: &mut AsyncPgConnection) -> Result<Arc<Snapshot>, Err
         .iter()
         .map(|r| if r.target == "conditional" { Cond::parse(&r.cond_formula) } else { None })
         .collect();
-    let has_badges = rows.iter().any(|r| r.as_badge);
-    let assigned = if has_badges { assigned_to(conn, None).await? } else { HashMap::new() };
+    let badge_idx: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].as_badge).collect();
+    let assigned = if !badge_idx.is_empty() { assigned_to(conn, None).await? } else { HashMap::new() };
     Ok(ROLES.store(Snapshot {
         roles: rows,
         conds,
         merged: Mutex::new((None, HashMap::new())),
-        has_badges,
+        badge_idx,
         assigned,
     }))
 }
@@ -487,24 +487,41 @@ impl Snapshot {
     /// The badges of a local user (none when no role is a badge). Their facts are read from
     /// the packed row, their roles given by hand from the snapshot.
     pub fn badges(&self, u: &crate::db::users::LiteUser) -> Vec<&RoleRow> {
-        if !self.has_badges || u.host.is_some() {
+        if self.badge_idx.is_empty() || u.host.is_some() {
             return Vec::new();
         }
-        let f = Facts {
-            created_at: u.created_at,
-            local: true,
-            host: None,
-            followers: u.followers_count,
-            following: u.following_count,
-            notes: u.notes_count,
-            is_suspended: u.is_suspended,
-            is_locked: u.is_locked,
-            is_bot: u.is_bot,
-            is_cat: u.is_cat,
-            is_explorable: u.is_explorable,
-            assigned: self.assigned.get(&u.id).cloned().unwrap_or_default(),
-        };
-        self.indexes(&f, Utc::now()).into_iter().map(|i| &self.roles[i]).filter(|r| r.as_badge).collect()
+        let given = self.assigned.get(&u.id);
+        let mut facts: Option<Facts> = None;
+        let now = Utc::now();
+        let mut out = Vec::new();
+        for &i in &self.badge_idx {
+            let r = &self.roles[i];
+            let holds = match &self.conds[i] {
+                _ if r.target == "manual" => given.is_some_and(|g| g.contains(&r.id)),
+                None => false,
+                Some(c) => c.holds(
+                    facts.get_or_insert_with(|| Facts {
+                        created_at: u.created_at,
+                        local: true,
+                        host: None,
+                        followers: u.followers_count,
+                        following: u.following_count,
+                        notes: u.notes_count,
+                        is_suspended: u.is_suspended,
+                        is_locked: u.is_locked,
+                        is_bot: u.is_bot,
+                        is_cat: u.is_cat,
+                        is_explorable: u.is_explorable,
+                        assigned: given.cloned().unwrap_or_default(),
+                    }),
+                    now,
+                ),
+            };
+            if holds {
+                out.push(r);
+            }
+        }
+        out
     }
 
     /// The public roles `f` holds, in display order (shown on the user's profile).
