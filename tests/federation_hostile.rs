@@ -195,6 +195,28 @@ async fn hostile_activities_are_refused_and_nothing_is_stored() {
     let (_, tl) = call(&server.base, "notes/global-timeline", &admin, json!({})).await;
     assert!(tl.as_array().unwrap().iter().any(|n| n["text"] == "note 1"), "{tl}");
 
+    // Many at once are enqueued together; one the database cannot hold (a NUL character, which
+    // PostgreSQL's jsonb refuses) spoils nothing of the others arriving beside it.
+    let mut bodies: Vec<Vec<u8>> =
+        (10..30).map(|n| serde_json::to_vec(&create(&peer.base, &peer.base, n)).unwrap()).collect();
+    let mut poisoned = create(&peer.base, &peer.base, 99);
+    poisoned["object"]["content"] = json!("<p>nul \u{0} inside</p>");
+    bodies.insert(7, serde_json::to_vec(&poisoned).unwrap());
+    let statuses = futures_util::future::join_all(
+        bodies.iter().map(|b| post(&inbox, &host, b, Some(&peer.signer), now, None)),
+    )
+    .await;
+    for (i, st) in statuses.iter().enumerate() {
+        if i != 7 {
+            assert_eq!(*st, 202, "activity {i} of the batch: {statuses:?}");
+        }
+    }
+    let t0 = Instant::now();
+    while psql(db, "SELECT count(*) FROM notes WHERE uri ~ '/notes/[12][0-9]$'") != "20" {
+        assert!(t0.elapsed() < Duration::from_secs(20), "the batch was not stored: {statuses:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // Pins: only the signer's own note, only on the signer's featured collection.
     let (_, mine) = call(&server.base, "notes/create", &admin, json!({ "text": "the admin's" })).await;
     let admin_note = format!("http://{}/notes/{}", inst.host(), mine["createdNote"]["id"].as_str().unwrap());

@@ -88,16 +88,11 @@ async fn receive(fed: web::Data<Federation>, req: HttpRequest, body: web::Bytes)
         return refuse(403, "suspended");
     }
     let job = Job::Inbox { activity, signer: signer.id };
-    let mut conn = match fed.state.db.get().await {
-        Ok(c) => c,
-        Err(_) => return refuse(503, "try again shortly"),
-    };
-    match crate::domain::jobs::enqueue(&mut conn, &[(job, chrono::Utc::now())]).await {
-        Ok(_) => {
-            crate::db::jobs::wake();
-            HttpResponse::Accepted().finish()
-        }
-        Err(_) => refuse(503, "try again shortly"),
+    // Answered once the job is committed (with those of the activities arriving beside it).
+    if fed.inbox_jobs.enqueue(&job, chrono::Utc::now()).await {
+        HttpResponse::Accepted().finish()
+    } else {
+        refuse(503, "try again shortly")
     }
 }
 

@@ -33,6 +33,8 @@ pub struct Federation {
     keys: Mutex<HashMap<String, (Instant, UserRow, PublicKey)>>,
     signers: Mutex<HashMap<String, Arc<Signer>>>,
     instance: tokio::sync::OnceCell<Signer>,
+    /// Activities posted to the inbox, enqueued together.
+    pub inbox_jobs: crate::domain::jobs::Enqueuer,
 }
 
 impl Federation {
@@ -43,6 +45,7 @@ impl Federation {
         let client = client::ApClient::new(cfg.allow_insecure_peers, policy.clone())?;
         let base = state.config.url.trim_end_matches('/').to_string();
         Ok(Arc::new(Federation {
+            inbox_jobs: crate::domain::jobs::Enqueuer::start(state.db.clone()),
             state,
             client,
             policy,

@@ -198,6 +198,75 @@ pub async fn enqueue(
     Ok(rows::insert(conn, &rows).await?)
 }
 
+/// Enqueues jobs that arrive one by one from many requests (activities posted to the inbox)
+/// together: each caller's job is stored in a statement with those of the callers waiting
+/// beside it, and the caller is answered once it is committed. One commit for many jobs, and
+/// no waiting when nobody else is: a batch is what has queued while the last one was written.
+#[derive(Clone)]
+pub struct Enqueuer {
+    tx: tokio::sync::mpsc::Sender<(NewJob, tokio::sync::oneshot::Sender<bool>)>,
+}
+
+/// The most jobs in one statement.
+const ENQUEUE_BATCH: usize = 256;
+
+impl Enqueuer {
+    /// Starts the enqueuing task over `db`. Needs a Tokio runtime.
+    pub fn start(db: std::sync::Arc<crate::db::DbPool>) -> Enqueuer {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(4 * ENQUEUE_BATCH);
+        tokio::spawn(async move {
+            use futures_util::FutureExt;
+            let mut batch = Vec::with_capacity(ENQUEUE_BATCH);
+            while rx.recv_many(&mut batch, ENQUEUE_BATCH).await > 0 {
+                let work = std::panic::AssertUnwindSafe(Self::write(&db, std::mem::take(&mut batch)));
+                if work.catch_unwind().await.is_err() {
+                    tracing::error!("enqueuing a batch of jobs failed; its callers were told");
+                }
+            }
+        });
+        Enqueuer { tx }
+    }
+
+    /// Stores the job (one already queued under its unique key counts as stored); `false` when
+    /// it could not be stored now.
+    pub async fn enqueue(&self, job: &Job, run_at: DateTime<Utc>) -> bool {
+        let (done, rx) = tokio::sync::oneshot::channel();
+        if self.tx.send((job.row(run_at), done)).await.is_err() {
+            return false;
+        }
+        rx.await.unwrap_or(false)
+    }
+
+    async fn write(db: &crate::db::DbPool, batch: Vec<(NewJob, tokio::sync::oneshot::Sender<bool>)>) {
+        let (rows, answers): (Vec<NewJob>, Vec<_>) = batch.into_iter().unzip();
+        let stored = match db.get().await {
+            Ok(mut conn) => rows::insert(&mut conn, &rows).await.is_ok(),
+            Err(_) => false,
+        };
+        if stored || rows.len() == 1 {
+            if stored {
+                rows::wake();
+            }
+            for a in answers {
+                let _ = a.send(stored);
+            }
+            return;
+        }
+        // Nothing of the batch is stored (one job the database refuses spoils the statement):
+        // each alone, so that each caller learns of its own.
+        for (row, a) in rows.into_iter().zip(answers) {
+            let ok = match db.get().await {
+                Ok(mut conn) => rows::insert(&mut conn, std::slice::from_ref(&row)).await.is_ok(),
+                Err(_) => false,
+            };
+            if ok {
+                rows::wake();
+            }
+            let _ = a.send(ok);
+        }
+    }
+}
+
 /// How long dead jobs are kept for inspection.
 pub const DEAD_KEPT: Duration = Duration::from_secs(14 * 24 * 3600);
 
