@@ -533,6 +533,12 @@ async fn hard_muted_words_hide_notes_from_their_owner() {
     };
     let (_, ltl) = call(b, "notes/local-timeline", &bob, json!({})).await;
     assert_eq!(texts(&ltl), ["my own spoiler ending", "just the ending", "harmless"], "{ltl}");
+    // A page thinned by hidden notes is filled from further on.
+    let (_, two) = call(b, "notes/local-timeline", &bob, json!({ "limit": 2 })).await;
+    assert_eq!(texts(&two), ["my own spoiler ending", "just the ending"], "{two}");
+    let last = two[1]["id"].clone();
+    let (_, next) = call(b, "notes/local-timeline", &bob, json!({ "limit": 2, "untilId": last })).await;
+    assert_eq!(texts(&next), ["harmless"], "{next}");
     let (_, own) = call(b, "users/notes", &bob, json!({ "userId": alice_id })).await;
     assert_eq!(texts(&own), ["just the ending", "harmless"]);
     // Others still see everything; and once bob clears his list, so does he.

@@ -80,6 +80,9 @@ async fn receive(fed: web::Data<Federation>, req: HttpRequest, body: web::Bytes)
         Ok(v @ Value::Object(_)) => v,
         _ => return refuse(400, "the body is not a JSON object"),
     };
+    if crate::api::params::check_no_nul(&activity).is_err() {
+        return refuse(400, "the activity holds a NUL character");
+    }
     // The signer speaks for itself only.
     if activity.get("actor").and_then(id_of).as_deref() != signer.uri.as_deref() {
         return refuse(401, "the signer is not the activity's actor");

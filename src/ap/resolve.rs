@@ -371,7 +371,9 @@ async fn collection_items(fed: &Federation, doc: &Value) -> Result<Vec<Value>, R
     }
     match doc.get("first") {
         Some(first @ Value::Object(_)) => Ok(items(first).unwrap_or_default()),
-        Some(Value::String(url)) => Ok(items(&fed.fetch(url).await?).unwrap_or_default()),
+        Some(Value::String(url)) if host_of(url) == id_of(doc).and_then(|id| host_of(&id)) => {
+            Ok(items(&fed.fetch(url).await?).unwrap_or_default())
+        }
         _ => Ok(Vec::new()),
     }
 }
@@ -392,6 +394,10 @@ pub async fn featured(fed: &Federation, user_id: &str) -> Result<usize, ResolveE
         .map_err(Error::from)?;
     drop(conn);
     let Some((Some(host), Some(uri))) = row else { return Ok(0) };
+    let mut conn = fed.state.db.get().await.map_err(Error::from)?;
+    let author = crate::db::users::load_one(&mut conn, user_id).await.map_err(Error::from)?;
+    drop(conn);
+    let Some(author) = author else { return Ok(0) };
     if host_of(&uri).as_deref() != Some(host.as_str()) {
         return Err(invalid("the featured collection is on another host"));
     }
@@ -405,8 +411,25 @@ pub async fn featured(fed: &Federation, user_id: &str) -> Result<usize, ResolveE
         if host_of(&id).as_deref() != Some(host.as_str()) {
             continue;
         }
-        // Each note is fetched from its own URL (never trusted inline); one that fails is left out.
-        match fed.note(&id, MAX_DEPTH).await {
+        // Each note is fetched from its own URL (never trusted inline), and stored only when it
+        // is the user's: a collection cannot make this server meet anyone else.
+        let mut conn = fed.state.db.get().await.map_err(Error::from)?;
+        let known = crate::db::notes::by_uri(&mut conn, &id).await.map_err(Error::from)?;
+        drop(conn);
+        let note = match known {
+            Some(n) => Ok(n),
+            None => match fed.fetch(&id).await {
+                Ok(doc)
+                    if doc.get("attributedTo").and_then(id_of).as_deref()
+                        == Some(author.uri.as_deref().unwrap_or_default()) =>
+                {
+                    super::inbox::store_note(fed, &doc, &author, 0).await
+                }
+                Ok(_) => Err(invalid("not the user's note")),
+                Err(e) => Err(e),
+            },
+        };
+        match note {
             Ok(n) if n.user_id == user_id => pinned.push(n.id),
             Ok(_) => {}
             Err(e) if e.transient() => return Err(e),

@@ -231,5 +231,5 @@ pub async fn public_notes(ctx: Ctx, p: NotesParams) -> Result<Out, ApiError> {
     let Some(role) = dom::for_notes(&mut *ctx.db().await?, &p.role_id).await? else {
         return Ok(Value::Array(vec![]).into());
     };
-    super::timelines::run(&ctx, crate::domain::timelines::role(ctx.me_id(), &role, &b), &b).await
+    super::timelines::run(&ctx, |b| crate::domain::timelines::role(ctx.me_id(), &role, b), &b).await
 }

@@ -42,17 +42,42 @@ impl Page {
 
 pub(crate) use crate::db::page::paginate;
 
-/// Reads a list with its packing in one statement and answers the packed page.
-pub async fn run(ctx: &Ctx, list: List, b: &Bounds) -> Result<Out, ApiError> {
-    let mut conn = ctx.db().await?;
-    let mut rows = tl::load(&mut conn, list).await?;
-    drop(conn);
+/// How many more pages are read to fill one that hard-muted words thinned.
+const REFILLS: usize = 4;
+
+/// Reads a list (`list` makes it for a range) with its packing in one statement and answers the
+/// packed page. Notes the viewer's hard-muted words hide are left out and the page is filled
+/// from further on, so that a client paging until a short page does not stop early.
+pub async fn run(ctx: &Ctx, list: impl Fn(&Bounds) -> List, b: &Bounds) -> Result<Out, ApiError> {
     let hard = ctx.me.as_ref().and_then(|m| m.hard_muted.as_deref());
+    let mut conn = ctx.db().await?;
+    let mut rows = tl::load(&mut conn, list(b)).await?;
     if hard.is_some() {
-        rows.retain(|r| r.nested || !crate::domain::words::hides(hard, ctx.me_id(), &r.note));
+        let mut cur = b.clone();
+        let mut round = std::mem::take(&mut rows);
+        for refill in 0..=REFILLS {
+            let top: Vec<&str> = round.iter().filter(|r| !r.nested).map(|r| r.note.id.as_str()).collect();
+            let exhausted = (top.len() as i64) < cur.limit;
+            let edge = if cur.ascending { top.iter().max() } else { top.iter().min() }.map(|s| s.to_string());
+            round.retain(|r| r.nested || !crate::domain::words::hides(hard, ctx.me_id(), &r.note));
+            rows.append(&mut round);
+            let shown = rows.iter().filter(|r| !r.nested).count() as i64;
+            let Some(edge) = edge else { break };
+            if exhausted || shown >= b.limit || refill == REFILLS {
+                break;
+            }
+            if cur.ascending {
+                cur.lower = Some(edge);
+            } else {
+                cur.upper = Some(edge);
+            }
+            round = tl::load(&mut conn, list(&cur)).await?;
+        }
     }
+    drop(conn);
     let order = if b.ascending { Order::Oldest } else { Order::Newest };
-    let page = pack_notes::render_page(&ctx.state.config.url, ctx.me_id(), &rows, order);
+    let mut page = pack_notes::render_page(&ctx.state.config.url, ctx.me_id(), &rows, order);
+    page.truncate(usize::try_from(b.limit).unwrap_or(usize::MAX));
     Ok(Out::Bytes(serde_json::to_vec(&page).map_err(ApiError::internal)?.into()))
 }
 
@@ -110,7 +135,7 @@ impl TimelineParams {
 pub async fn home(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
     let me = ctx.me()?.id.clone();
     let b = p.page.bounds(10)?;
-    run(&ctx, tl::home(&me, &b, p.switches()), &b).await
+    run(&ctx, |b| tl::home(&me, b, p.switches()), &b).await
 }
 
 async fn allowed(ctx: &Ctx, which: Public) -> Result<(), ApiError> {
@@ -122,7 +147,7 @@ pub async fn local(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
     tl_flags(p.with_replies, p.with_files, "dd9c8400-1cb5-4eef-8a31-200c5f933793")?;
     allowed(&ctx, Public::Local).await?;
     let b = p.page.bounds(10)?;
-    run(&ctx, tl::local(ctx.me_id(), &b, p.switches()), &b).await
+    run(&ctx, |b| tl::local(ctx.me_id(), b, p.switches()), &b).await
 }
 
 pub async fn hybrid(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
@@ -130,13 +155,13 @@ pub async fn hybrid(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
     allowed(&ctx, Public::Hybrid).await?;
     let me = ctx.me()?.id.clone();
     let b = p.page.bounds(10)?;
-    run(&ctx, tl::hybrid(&me, &b, p.switches()), &b).await
+    run(&ctx, |b| tl::hybrid(&me, b, p.switches()), &b).await
 }
 
 pub async fn global(ctx: Ctx, p: TimelineParams) -> Result<Out, ApiError> {
     allowed(&ctx, Public::Global).await?;
     let b = p.page.bounds(10)?;
-    run(&ctx, tl::global(ctx.me_id(), &b, p.switches()), &b).await
+    run(&ctx, |b| tl::global(ctx.me_id(), b, p.switches()), &b).await
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -151,7 +176,7 @@ pub async fn user_list(ctx: Ctx, p: ListTimelineParams) -> Result<Out, ApiError>
     let me = ctx.me()?.id.clone();
     super::users::own_list(&ctx, &me, &p.list_id, "8fb1fbd5-e476-4c37-9fb0-43d55b63a2ff").await?;
     let b = p.tl.page.bounds(10)?;
-    run(&ctx, tl::user_list(&me, &p.list_id, &b, p.tl.switches()), &b).await
+    run(&ctx, |b| tl::user_list(&me, &p.list_id, b, p.tl.switches()), &b).await
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -185,7 +210,7 @@ pub async fn user_notes(ctx: Ctx, p: UserNotesParams) -> Result<Out, ApiError> {
     }
     let b = p.page.bounds(10)?;
     let s = Switches { with_renotes: p.with_renotes, with_files: p.with_files, with_replies: p.with_replies };
-    run(&ctx, tl::user_notes(ctx.me_id(), &p.user_id, &b, s), &b).await
+    run(&ctx, |b| tl::user_notes(ctx.me_id(), &p.user_id, b, s), &b).await
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -209,13 +234,13 @@ pub async fn mentions(ctx: Ctx, p: MentionsParams) -> Result<Out, ApiError> {
             ));
         }
     }
-    run(&ctx, tl::mentions(&me, &b, p.following, p.visibility.as_deref()), &b).await
+    run(&ctx, |b| tl::mentions(&me, b, p.following, p.visibility.as_deref()), &b).await
 }
 
 /// Replies to, renotes of, or the children of a note, visible to the caller.
 pub async fn related(ctx: &Ctx, note_id: &str, kind: Related, page: &Page) -> Result<Out, ApiError> {
     let b = page.bounds(10)?;
-    run(ctx, tl::related(ctx.me_id(), note_id, kind, &b), &b).await
+    run(ctx, |b| tl::related(ctx.me_id(), note_id, kind, b), &b).await
 }
 
 /// Full-text search (see `domain::search`), newest first.
@@ -227,5 +252,5 @@ pub async fn search(
     page: &Page,
 ) -> Result<Out, ApiError> {
     let b = page.bounds(10)?;
-    run(ctx, tl::search(ctx.me_id(), tsquery, like, user_id, &b), &b).await
+    run(ctx, |b| tl::search(ctx.me_id(), tsquery, like, user_id, b), &b).await
 }

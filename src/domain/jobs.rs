@@ -239,10 +239,14 @@ impl Enqueuer {
 
     async fn write(db: &crate::db::DbPool, batch: Vec<(NewJob, tokio::sync::oneshot::Sender<bool>)>) {
         let (rows, answers): (Vec<NewJob>, Vec<_>) = batch.into_iter().unzip();
-        let stored = match db.get().await {
-            Ok(mut conn) => rows::insert(&mut conn, &rows).await.is_ok(),
-            Err(_) => false,
+        // No connection: nobody's job is stored now; each caller says so at once.
+        let Ok(mut conn) = db.get().await else {
+            for a in answers {
+                let _ = a.send(false);
+            }
+            return;
         };
+        let stored = rows::insert(&mut conn, &rows).await.is_ok();
         if stored || rows.len() == 1 {
             if stored {
                 rows::wake();
@@ -252,17 +256,16 @@ impl Enqueuer {
             }
             return;
         }
-        // Nothing of the batch is stored (one job the database refuses spoils the statement):
-        // each alone, so that each caller learns of its own.
+        // The statement failed (one job the database refuses spoils it): each alone, on the
+        // same connection, so that each caller learns of its own.
+        let mut any = false;
         for (row, a) in rows.into_iter().zip(answers) {
-            let ok = match db.get().await {
-                Ok(mut conn) => rows::insert(&mut conn, std::slice::from_ref(&row)).await.is_ok(),
-                Err(_) => false,
-            };
-            if ok {
-                rows::wake();
-            }
+            let ok = rows::insert(&mut conn, std::slice::from_ref(&row)).await.is_ok();
+            any |= ok;
             let _ = a.send(ok);
+        }
+        if any {
+            rows::wake();
         }
     }
 }

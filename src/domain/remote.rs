@@ -47,8 +47,16 @@ pub async fn upsert(conn: &mut AsyncPgConnection, a: Actor) -> Result<UserRow, E
     let description = cut(a.description, 2048);
     conn.transaction::<_, Error, _>(async |conn| {
         let now = Utc::now();
-        let existing: Option<String> =
-            users::table.filter(users::uri.eq(&a.uri)).select(users::id).first(conn).await.optional()?;
+        let found: Option<(String, Option<String>)> = users::table
+            .filter(users::uri.eq(&a.uri))
+            .select((users::id, users::featured_uri))
+            .first(conn)
+            .await
+            .optional()?;
+        // Their pins are read when they are first met and when their collection moves (later
+        // changes arrive as Add and Remove).
+        let read_featured = a.featured_uri.is_some() && found.as_ref().is_none_or(|f| f.1 != a.featured_uri);
+        let existing = found.map(|f| f.0);
         // What the actor document says, written alike on creation and on refresh.
         let profile = (
             users::last_fetched_at.eq(now),
@@ -116,8 +124,7 @@ pub async fn upsert(conn: &mut AsyncPgConnection, a: Actor) -> Result<UserRow, E
             .set((user_publickeys::key_id.eq(&a.key_id), user_publickeys::key_pem.eq(&a.key_pem)))
             .execute(conn)
             .await?;
-        // Their pins are in their featured collection, read in the background.
-        if a.featured_uri.is_some() {
+        if read_featured {
             let job = super::jobs::Job::Featured { user: id.clone() };
             super::jobs::enqueue(conn, &[(job, now)]).await?;
         }

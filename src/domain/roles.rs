@@ -66,6 +66,11 @@ pub struct Facts {
 impl Facts {
     /// The facts of a user row, with the roles given to them by hand.
     pub fn of_user(u: &crate::db::users::UserRow, assigned: Vec<String>) -> Facts {
+        Facts::of_lite(&crate::db::users::LiteUser::from(u), assigned)
+    }
+
+    /// The facts of a packed user's row, with the roles given to them by hand.
+    pub fn of_lite(u: &crate::db::users::LiteUser, assigned: Vec<String>) -> Facts {
         Facts {
             created_at: u.created_at,
             local: u.host.is_none(),
@@ -83,7 +88,8 @@ impl Facts {
     }
 }
 
-/// The roles given by hand (and not expired) to each of `users` (to everyone for `None`).
+/// The roles given by hand (and not expired) to each of `users` (to every local user for
+/// `None`).
 pub async fn assigned_to(
     conn: &mut AsyncPgConnection,
     users: Option<&[String]>,
@@ -92,8 +98,15 @@ pub async fn assigned_to(
         .filter(role_assignments::expires_at.is_null().or(role_assignments::expires_at.gt(Utc::now())))
         .select((role_assignments::user_id, role_assignments::role_id))
         .into_boxed();
-    if let Some(users) = users {
-        q = q.filter(role_assignments::user_id.eq_any(users));
+    match users {
+        Some(users) => q = q.filter(role_assignments::user_id.eq_any(users)),
+        // Everyone's: badges are drawn for local users only.
+        None => {
+            q = q.filter(
+                role_assignments::user_id
+                    .eq_any(users::table.filter(users::host.is_null()).select(users::id)),
+            )
+        }
     }
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
     for (user, role) in q.load::<(String, String)>(conn).await? {
@@ -221,7 +234,7 @@ impl Cond {
             let parts: Vec<String> = values.iter().map(|c| c.sql(u, bind)).collect();
             format!("({})", parts.join(op))
         };
-        let age = format!("extract(epoch FROM now() - {u}.created_at)");
+        let age = format!("floor(extract(epoch FROM now() - {u}.created_at))");
         match self {
             Cond::And { values } => join(values, " AND ", "TRUE", bind),
             Cond::Or { values } => join(values, " OR ", "FALSE", bind),
@@ -500,20 +513,7 @@ impl Snapshot {
                 _ if r.target == "manual" => given.is_some_and(|g| g.contains(&r.id)),
                 None => false,
                 Some(c) => c.holds(
-                    facts.get_or_insert_with(|| Facts {
-                        created_at: u.created_at,
-                        local: true,
-                        host: None,
-                        followers: u.followers_count,
-                        following: u.following_count,
-                        notes: u.notes_count,
-                        is_suspended: u.is_suspended,
-                        is_locked: u.is_locked,
-                        is_bot: u.is_bot,
-                        is_cat: u.is_cat,
-                        is_explorable: u.is_explorable,
-                        assigned: given.cloned().unwrap_or_default(),
-                    }),
+                    facts.get_or_insert_with(|| Facts::of_lite(u, given.cloned().unwrap_or_default())),
                     now,
                 ),
             };
