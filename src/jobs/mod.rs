@@ -130,6 +130,17 @@ pub fn start(
     tokio::spawn(Runner::new(db, health, specs, handler).run(stop, grace))
 }
 
+/// The fewest free slots worth a take while a backlog waits: one while a queue is nearly idle,
+/// a quarter of its slots while it is busy, so a busy queue takes its jobs in groups instead of
+/// one statement for every job that finishes.
+fn least_take(concurrency: usize, running: usize) -> usize {
+    if running <= concurrency / 4 {
+        1
+    } else {
+        (concurrency / 4).clamp(1, BATCH)
+    }
+}
+
 struct Finished {
     id: i64,
     spec: Spec,
@@ -154,6 +165,8 @@ struct Runner {
     done: Vec<i64>,
     /// Queues found empty, not to be asked again before the instant.
     drained: HashMap<&'static str, Instant>,
+    /// Queues whose last take was full: more jobs wait, so they are taken in groups.
+    backlog: std::collections::HashSet<&'static str>,
     last_upkeep: Option<Instant>,
 }
 
@@ -174,6 +187,7 @@ impl Runner {
             by_task: HashMap::new(),
             done: Vec::new(),
             drained: HashMap::new(),
+            backlog: std::collections::HashSet::new(),
             last_upkeep: None,
         }
     }
@@ -243,8 +257,11 @@ impl Runner {
         let now = Instant::now();
         for spec in self.specs.clone() {
             let name = spec.queue.name;
-            let free = spec.concurrency.saturating_sub(*self.running.get(name).unwrap_or(&0)).min(BATCH);
-            if free == 0 || self.drained.get(name).is_some_and(|until| *until > now) {
+            let running = *self.running.get(name).unwrap_or(&0);
+            let free = spec.concurrency.saturating_sub(running).min(BATCH);
+            // Without a backlog (the last take was not full) a new job starts at once.
+            let least = if self.backlog.contains(name) { least_take(spec.concurrency, running) } else { 1 };
+            if free < least || self.drained.get(name).is_some_and(|until| *until > now) {
                 continue;
             }
             let per_lane = spec.per_lane as i32;
@@ -265,6 +282,9 @@ impl Runner {
             drop(conn);
             if claimed.len() < free {
                 self.drained.insert(name, now + IDLE);
+                self.backlog.remove(name);
+            } else {
+                self.backlog.insert(name);
             }
             for job in claimed {
                 self.start(spec, job);
@@ -400,5 +420,23 @@ impl Runner {
             }
         }
         tracing::info!(worker = %self.worker, "job worker stopped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::least_take;
+
+    #[test]
+    fn busy_queues_take_jobs_in_groups() {
+        // Nearly idle: any free slot is taken at once.
+        assert_eq!(least_take(64, 0), 1);
+        assert_eq!(least_take(64, 16), 1);
+        // Busy: a quarter of the slots must be free.
+        assert_eq!(least_take(64, 17), 16);
+        assert_eq!(least_take(64, 63), 16);
+        // Small queues never wait for more than one slot.
+        assert_eq!(least_take(2, 2), 1);
+        assert_eq!(least_take(4, 3), 1);
     }
 }
