@@ -235,6 +235,9 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
+    /// Serve the web UI from this directory (a build of `assets/`, e.g. a themed one) instead of
+    /// the one built into the binary. Read on every request, so a rebuild shows at once.
+    pub ui_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -367,6 +370,7 @@ impl Default for HttpConfig {
             trusted_proxies: vec![],
             max_body_bytes: 8 * 1024 * 1024,
             workers: 0,
+            ui_dir: None,
         }
     }
 }
@@ -473,6 +477,14 @@ impl Config {
         for p in &self.http.trusted_proxies {
             if p.parse::<std::net::IpAddr>().is_err() {
                 return Err(format!("http.trusted_proxies: {p:?} is not an IP address"));
+            }
+        }
+        if let Some(dir) = &self.http.ui_dir {
+            if !dir.join("index.html").is_file() {
+                return Err(format!(
+                    "http.ui_dir: {} holds no index.html (build the UI there with `npm run build` in assets/)",
+                    dir.display()
+                ));
             }
         }
         if self.database.pool_size == 0 || self.redis.pool_size == 0 {

@@ -193,7 +193,10 @@ async fn discovery_actors_notes_and_collections() {
             let (s, _, body) = fetch(&format!("{b}{path}"), AP).await;
             assert_eq!(s, 404, "{path}: {body}");
         }
-        assert_eq!(fetch(&format!("{b}/notes/{id}"), "text/html").await.0, 404);
+        // A browser gets the web UI, which asks the API as its reader; the page itself says nothing.
+        let (s, ct, page) = fetch(&format!("{b}/notes/{id}"), "text/html").await;
+        let page = page.as_str().unwrap_or_default().to_string();
+        assert!(s == 200 && ct.starts_with("text/html") && !page.contains("og:description"), "{page}");
     }
     assert_eq!(fetch(&format!("{b}/notes/nosuchnote"), AP).await.0, 404);
 

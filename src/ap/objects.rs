@@ -1,6 +1,6 @@
 //! Local objects for other servers: actors (`/users/:id`, `/@:username`), their key, outbox,
 //! follow lists and pinned notes, and notes (`/notes/:id`, `/notes/:id/activity`). Each path
-//! answers ActivityStreams JSON when asked for it and a small HTML page otherwise.
+//! answers ActivityStreams JSON when asked for it and the web UI (with the page's title) otherwise.
 
 use super::render::{self, NoteParts, PollRow, ACTIVITY_JSON};
 use crate::db::notes::NoteRow;
@@ -42,24 +42,6 @@ fn not_found() -> HttpResponse {
 fn unavailable(e: impl std::fmt::Display) -> HttpResponse {
     tracing::warn!(error = %e, "serving an ActivityPub object failed");
     HttpResponse::ServiceUnavailable().insert_header(("Retry-After", "5")).finish()
-}
-
-/// A minimal page for people who open an object's URL (the web UI takes these paths over when
-/// it is embedded), pointing machines at the ActivityStreams form.
-fn html_page(title: &str, body: &str, alternate: &str) -> HttpResponse {
-    let esc =
-        |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").insert_header(("Vary", "Accept")).body(
-        format!(
-            "<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title>\
-         <link rel=\"alternate\" type=\"application/activity+json\" href=\"{}\"></head>\
-         <body><main><h1>{}</h1><p>{}</p></main></body></html>",
-            esc(title),
-            esc(alternate),
-            esc(title),
-            esc(body)
-        ),
-    )
 }
 
 struct Actor {
@@ -112,17 +94,30 @@ pub async fn person_document(
 }
 
 async fn actor_response(state: &AppState, req: &HttpRequest, by: By<'_>) -> HttpResponse {
+    let by_id = matches!(by, By::Id(_));
     let actor = match found(state, by).await {
         Ok((_, a)) => a,
+        // A browser gets the web UI, which says what there is (a remote `@alice@host`, say).
+        Err(_) if !wants_activity(req) && !by_id => return crate::http::ui::page(state, req, None),
         Err(r) => return r,
     };
     let base = &state.config.url;
     if wants_activity(req) {
         return activity_json(render::person(base, &actor.user, actor.profile.as_ref(), &actor.public_key));
     }
+    if by_id {
+        // People read profiles at /@username.
+        return HttpResponse::Found()
+            .insert_header(("Location", format!("/@{}", actor.user.username)))
+            .insert_header(("Vary", "Accept"))
+            .finish();
+    }
     let name = actor.user.name.clone().unwrap_or_else(|| actor.user.username.clone());
     let about = actor.profile.and_then(|p| p.description).unwrap_or_default();
-    html_page(&format!("{name} (@{})", actor.user.username), &about, &actor_uri(base, &actor.user))
+    let title = format!("{name} (@{})", actor.user.username);
+    let alternate = actor_uri(base, &actor.user);
+    let meta = crate::http::ui::PageMeta { title: &title, description: &about, alternate: &alternate };
+    crate::http::ui::page(state, req, Some(meta))
 }
 
 async fn user_by_id(state: web::Data<AppState>, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
@@ -133,7 +128,8 @@ async fn user_by_acct(state: web::Data<AppState>, req: HttpRequest, acct: web::P
     // `/@name` is local; `/@name@this-host` too.
     let (name, host) = acct.split_once('@').unwrap_or((acct.as_str(), ""));
     if !host.is_empty() && !host.eq_ignore_ascii_case(&state.config.host()) {
-        return not_found();
+        // Another server's user: the web UI looks them up for a browser.
+        return if wants_activity(&req) { not_found() } else { crate::http::ui::page(&state, &req, None) };
     }
     actor_response(&state, &req, By::Username(name)).await
 }
@@ -263,23 +259,33 @@ async fn servable_note(state: &AppState, id: &str) -> Result<(NoteRow, NoteBatch
 async fn note(state: web::Data<AppState>, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
     let (n, batch) = match servable_note(&state, &id).await {
         Ok(x) => x,
+        // A browser gets the web UI, which shows the note to whoever may see it.
+        Err(_) if !wants_activity(&req) => return crate::http::ui::page(&state, &req, None),
         Err(r) => return r,
     };
     let Some(parts) = batch.parts(&n) else { return not_found() };
     let base = &state.config.url;
+    if !wants_activity(&req) {
+        let title = format!(
+            "{} (@{})",
+            parts.author.name.as_deref().unwrap_or(&parts.author.username),
+            parts.author.username
+        );
+        // What a warning hides stays hidden in previews too.
+        let description = if n.cw.is_some() { n.cw.as_deref() } else { n.text.as_deref() };
+        let alternate = crate::domain::federation::note_uri(base, &n);
+        let meta = crate::http::ui::PageMeta {
+            title: &title,
+            description: description.unwrap_or_default(),
+            alternate: &alternate,
+        };
+        return crate::http::ui::page(&state, &req, Some(meta));
+    }
     if crate::domain::notes::is_pure_renote(&n) {
         // A renote is an activity, not an object.
         return not_found();
     }
-    if wants_activity(&req) {
-        return activity_json(render::with_context(render::note(base, &n, &parts)));
-    }
-    let title = format!(
-        "{} (@{})",
-        parts.author.name.as_deref().unwrap_or(&parts.author.username),
-        parts.author.username
-    );
-    html_page(&title, n.text.as_deref().unwrap_or_default(), &crate::domain::federation::note_uri(base, &n))
+    activity_json(render::with_context(render::note(base, &n, &parts)))
 }
 
 /// A local custom emoji as its Emoji document.

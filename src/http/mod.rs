@@ -7,6 +7,7 @@ mod identicon;
 pub mod metrics;
 pub mod proxy;
 mod server;
+pub mod ui;
 
 pub use server::run;
 

@@ -79,8 +79,8 @@ async fn security_headers(
     if html {
         set(
             "content-security-policy",
-            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https: data:; \
-             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https: data: blob:; \
+             media-src 'self' https:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         );
         set("x-frame-options", "DENY");
     }
@@ -100,6 +100,7 @@ macro_rules! app {
             .wrap(from_fn(security_headers))
             .wrap(from_fn(contain_panics))
             .configure(routes)
+            .default_service(web::to(crate::http::ui::serve))
     };
 }
 

@@ -1,0 +1,23 @@
+// Unicode emoji offered by the reaction picker, with English search words.
+export const unicodeEmoji: [string, string][] = [
+  ['👍', 'thumbs up like good yes'], ['👎', 'thumbs down dislike no'], ['❤️', 'heart love red'], ['🧡', 'heart orange'],
+  ['💛', 'heart yellow'], ['💚', 'heart green'], ['💙', 'heart blue'], ['💜', 'heart purple'], ['🖤', 'heart black'],
+  ['💔', 'broken heart sad'], ['😀', 'grin smile happy'], ['😆', 'laugh squint happy'], ['😂', 'joy tears laugh'],
+  ['🤣', 'rofl rolling laugh'], ['😊', 'blush smile'], ['😇', 'innocent halo angel'], ['🥰', 'love hearts smile'],
+  ['😍', 'heart eyes love'], ['🤩', 'star struck wow'], ['😘', 'kiss'], ['😋', 'yum tasty'], ['😎', 'cool sunglasses'],
+  ['🤔', 'thinking hmm'], ['🤨', 'raised eyebrow doubt'], ['😐', 'neutral'], ['😑', 'expressionless'], ['🙄', 'eye roll'],
+  ['😏', 'smirk'], ['😮', 'open mouth wow surprised'], ['😲', 'astonished'], ['😳', 'flushed embarrassed'],
+  ['🥺', 'pleading please'], ['😢', 'cry sad tear'], ['😭', 'sob cry loud'], ['😥', 'sad relieved sweat'],
+  ['😱', 'scream fear'], ['😡', 'angry pout rage'], ['💢', 'anger'], ['🤯', 'mind blown exploding'], ['😴', 'sleep zzz'],
+  ['🥴', 'woozy'], ['🤮', 'vomit sick'], ['🤗', 'hug'], ['🫠', 'melting'], ['🫡', 'salute'], ['🙏', 'pray thanks please'],
+  ['👏', 'clap applause'], ['🙌', 'raised hands hooray'], ['👀', 'eyes look'], ['💪', 'muscle strong'], ['👋', 'wave hello bye'],
+  ['✌️', 'victory peace'], ['🤝', 'handshake deal'], ['🎉', 'tada party celebrate'], ['🎊', 'confetti'], ['✨', 'sparkles'],
+  ['🔥', 'fire hot lit'], ['💯', 'hundred perfect'], ['⭐', 'star'], ['🌟', 'glowing star'], ['✅', 'check done yes'],
+  ['❌', 'cross no wrong'], ['❓', 'question'], ['❗', 'exclamation'], ['⚠️', 'warning'], ['💤', 'sleep zzz'],
+  ['🍮', 'pudding custard purin'], ['🍣', 'sushi'], ['🍜', 'ramen noodles'], ['🍙', 'rice ball onigiri'], ['🍰', 'cake'],
+  ['🍺', 'beer'], ['☕', 'coffee tea'], ['🍵', 'tea matcha'], ['🍕', 'pizza'], ['🍔', 'burger'], ['🍎', 'apple'],
+  ['🐱', 'cat'], ['🐶', 'dog'], ['🐧', 'penguin'], ['🦊', 'fox'], ['🐰', 'rabbit bunny'], ['🐻', 'bear'], ['🐼', 'panda'],
+  ['🌸', 'cherry blossom sakura'], ['🌈', 'rainbow'], ['☀️', 'sun'], ['🌙', 'moon'], ['⚡', 'zap lightning'], ['❄️', 'snow'],
+  ['🎵', 'music note'], ['🎮', 'game'], ['📷', 'camera photo'], ['💡', 'idea bulb'], ['📌', 'pin'], ['🚀', 'rocket launch'],
+  ['💻', 'computer laptop'], ['🏠', 'home house'], ['🎂', 'birthday cake'], ['🎁', 'gift present'], ['🆗', 'ok'], ['🆖', 'ng'],
+];

@@ -1,0 +1,24 @@
+import { createRouter, createWebHistory } from 'vue-router';
+import { state } from './api';
+
+export const router = createRouter({
+  history: createWebHistory(),
+  scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },
+  routes: [
+    { path: '/', component: () => import('./pages/Timeline.vue') },
+    { path: '/setup', component: () => import('./pages/Setup.vue') },
+    { path: '/signin', component: () => import('./pages/Signin.vue') },
+    { path: '/signup', component: () => import('./pages/Signup.vue') },
+    { path: '/notes/:id', component: () => import('./pages/NotePage.vue'), props: true },
+    { path: '/my/notifications', component: () => import('./pages/Notifications.vue'), meta: { auth: true } },
+    { path: '/settings', component: () => import('./pages/Settings.vue'), meta: { auth: true } },
+    { path: '/tags/:tag', component: () => import('./pages/Tag.vue'), props: true },
+    { path: '/:acct(@[^/]+)', component: () => import('./pages/UserPage.vue'), props: true },
+    { path: '/:rest(.*)*', component: () => import('./pages/NotFound.vue') },
+  ],
+});
+
+router.beforeEach((to) => {
+  if (state.meta?.requireSetup && to.path !== '/setup') return '/setup';
+  if (to.meta.auth && !state.me) return { path: '/signin', query: { then: to.fullPath } };
+});
