@@ -108,6 +108,14 @@ build_binary() {
         BINARY=$HERE/target/x86_64-unknown-linux-musl/release/misskey-rs
         return
     fi
+    # The build embeds the web UI, which Node.js and npm build (assets/).
+    if ! command -v npm >/dev/null; then
+        if is_root && [ "$APT" = 1 ]; then
+            need_packages nodejs npm
+        else
+            echo "install.sh: building needs Node.js and npm for the web UI: sudo apt-get install nodejs npm" >&2; exit 1
+        fi
+    fi
     if command -v musl-gcc >/dev/null && rustup target list --installed 2>/dev/null | grep -q musl; then
         (cd "$HERE" && cargo build --release --target x86_64-unknown-linux-musl)
         BINARY=$HERE/target/x86_64-unknown-linux-musl/release/misskey-rs

@@ -10,14 +10,14 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 step "packages"
 missing=""
-for pkg in postgresql redis-server musl-tools pebble file curl python3 python3-venv; do
+for pkg in postgresql redis-server musl-tools pebble file curl python3 python3-venv chromium fonts-noto-color-emoji; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
 done
 if [ -n "$missing" ]; then
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
 fi
-# Node runs the mfm-js reference for the MFM parity test.
+# Node builds the web UI (build.rs) and runs the mfm-js reference and the browser tests.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
@@ -53,8 +53,13 @@ step "format and lint"
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 
-step "tests (PostgreSQL and Redis are real)"
+step "web UI unit tests (Vitest; the UI itself was built by build.rs)"
+(cd assets && npx --no-install vitest run)
+
+step "tests (PostgreSQL and Redis are real; the web UI in Debian's Chromium)"
+export MKRS_UI_SCREENSHOTS=${MKRS_UI_SCREENSHOTS:-$PWD/target/ui-screenshots}
 cargo test --locked
+echo "screenshots of the web UI: $MKRS_UI_SCREENSHOTS"
 
 step "fuzzing the MFM parser (bounded)"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
@@ -70,6 +75,8 @@ bin=target/x86_64-unknown-linux-musl/release/misskey-rs
 file "$bin"
 file "$bin" | grep -Eq "static(-pie)? linked|statically linked"
 ls -l "$bin"
+size=$(stat -c %s "$bin")
+[ "$size" -le $((40 * 1024 * 1024)) ] || { echo "the release binary ($size bytes) is over 40 MiB"; exit 1; }
 
 step "API fuzzing (schemathesis against the release binary, from /api.json)"
 tests/fuzz_api.sh "$bin"

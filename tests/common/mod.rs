@@ -124,6 +124,8 @@ pub struct Instance {
     pub db: Option<TestDb>,
     pub config: PathBuf,
     pub port: u16,
+    /// What `init` printed (the setup token, with `--setup-token`).
+    pub init_output: String,
 }
 
 impl Instance {
@@ -166,7 +168,22 @@ impl Instance {
         args.extend_from_slice(extra);
         let (ok, out, err) = run(&args);
         assert!(ok, "init failed:\n{out}\n{err}");
-        Instance { dir, db: None, config, port }
+        Instance { dir, db: None, config, port, init_output: out }
+    }
+
+    /// An instance without an administrator, and the setup token `init` printed for it.
+    pub fn init_for_setup(tag: &str) -> (Self, String) {
+        let db = TestDb::new(tag);
+        let mut inst = Self::init_with(tag, &db.url, &redis_url(), &["--setup-token"]);
+        inst.db = Some(db);
+        let token = inst
+            .init_output
+            .lines()
+            .find_map(|l| l.split("shown once): ").nth(1))
+            .expect("init prints a setup token")
+            .trim()
+            .to_string();
+        (inst, token)
     }
 
     pub fn base(&self) -> String {
