@@ -2,7 +2,7 @@
 import * as mfm from 'mfm-js';
 import { h, type VNode } from 'vue';
 import { RouterLink } from 'vue-router';
-import { state } from './api';
+import { state, userPath } from './api';
 import { prefs } from './prefs';
 
 export type EmojiMap = Record<string, string> | undefined;
@@ -105,8 +105,7 @@ function render(nodes: mfm.MfmNode[], emojis: EmojiMap, plainMentions: boolean):
         out.push(h('a', { href: n.props.url, target: '_blank', rel: 'nofollow noopener', title: n.props.url }, kids()));
         break;
       case 'mention': {
-        const to = `/@${n.props.username}${n.props.host ? '@' + n.props.host : ''}`;
-        out.push(plainMentions ? n.props.acct : h(RouterLink, { to, class: 'mfm-mention' }, () => n.props.acct));
+        out.push(plainMentions ? n.props.acct : h(RouterLink, { to: userPath(n.props), class: 'mfm-mention' }, () => n.props.acct));
         break;
       }
       case 'hashtag':

@@ -5,16 +5,13 @@ use super::resolve::ResolveError;
 use super::Federation;
 use crate::db::schema::users;
 use crate::domain::federation::InstanceInfo;
+use crate::mfm::to_html::escaped;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
 
 fn prefers_xml(req: &HttpRequest) -> bool {
     let accept = req.headers().get("accept").and_then(|v| v.to_str().ok()).unwrap_or_default();
@@ -83,10 +80,10 @@ async fn webfinger(
              <Link rel=\"self\" type=\"application/activity+json\" href=\"{}\"/>\
              <Link rel=\"http://webfinger.net/rel/profile-page\" type=\"text/html\" href=\"{}\"/>\
              <Link rel=\"http://ostatus.org/schema/1.0/subscribe\" template=\"{}\"/></XRD>",
-            xml_escape(&subject),
-            xml_escape(&actor),
-            xml_escape(&profile),
-            xml_escape(&subscribe)
+            escaped(&subject),
+            escaped(&actor),
+            escaped(&profile),
+            escaped(&subscribe)
         );
         return HttpResponse::Ok().content_type("application/xrd+xml; charset=utf-8").body(body);
     }
@@ -108,7 +105,7 @@ async fn host_meta(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().content_type("application/xrd+xml; charset=utf-8").body(format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XRD xmlns=\"http://docs.oasis-open.org/ns/xri/xrd-1.0\">\
          <Link rel=\"lrdd\" type=\"application/xrd+xml\" template=\"{}/.well-known/webfinger?resource={{uri}}\"/></XRD>",
-        xml_escape(base)
+        escaped(base)
     ))
 }
 

@@ -8,6 +8,7 @@ use super::params::AtMost;
 use super::ApiError;
 use crate::db::schema::{access_tokens, apps, auth_sessions};
 use crate::domain::keys;
+use crate::mfm::to_html::escaped;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
@@ -92,14 +93,6 @@ pub async fn miauth_check(
     Ok(HttpResponse::Ok().json(json!({ "ok": true, "token": token, "user": packed.into_iter().next() })))
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
 /// Whether an app's callback may receive the session: http(s) and an app's own scheme
 /// (`myapp://…`), never a scheme that runs or shows content in the page itself.
 pub fn callback_allowed(url: &str) -> bool {
@@ -149,11 +142,8 @@ pub async fn miauth_page(
             .content_type("text/html; charset=utf-8")
             .body("<!doctype html><title>Invalid callback</title><p>This app's callback address is not allowed.</p>");
     }
-    let perms: String = permission
-        .split(',')
-        .filter(|p| !p.is_empty())
-        .map(|p| format!("<li>{}</li>", html_escape(p)))
-        .collect();
+    let perms: String =
+        permission.split(',').filter(|p| !p.is_empty()).map(|p| format!("<li>{}</li>", escaped(p))).collect();
     let data = json!({ "session": session.as_str(), "name": name, "permission": permission, "callback": callback, "icon": query.get("icon") });
     let data = serde_json::to_string(&data).unwrap_or_default().replace('<', "\\u003c");
     let body = format!(
@@ -165,7 +155,7 @@ pub async fn miauth_page(
 <input id="p" type="password" placeholder="Password" autocomplete="current-password" required>
 <button>Allow</button></form><p id="msg" role="status"></p>
 <script type="application/json" id="d">{data}</script><script src="/miauth.js"></script></body></html>"#,
-        name_h = html_escape(name),
+        name_h = escaped(name),
     );
     HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body)
 }

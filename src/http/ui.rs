@@ -161,8 +161,7 @@ pub fn page(state: &AppState, req: &HttpRequest, meta: Option<PageMeta<'_>>) -> 
     };
     let Some(index) = asset(state, "index.html") else { return HttpResponse::NotFound().finish() };
     let html = String::from_utf8_lossy(&index.bytes);
-    let esc =
-        |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let esc = crate::mfm::to_html::escaped;
     let description: String = meta.description.chars().take(300).collect();
     let head = format!(
         "<meta property=\"og:title\" content=\"{t}\"><meta property=\"og:description\" content=\"{d}\">\

@@ -67,7 +67,8 @@ pub fn escape_html(s: &str, out: &mut String) {
     out.push_str(&s[last..]);
 }
 
-fn esc(s: &str) -> String {
+/// `escape_html` into a new string.
+pub fn escaped(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     escape_html(s, &mut o);
     o
@@ -173,18 +174,19 @@ fn render_node(n: &Node, ctx: &HtmlContext, out: &mut String) {
         Node::UnicodeEmoji { props } => escape_html(&props.emoji, out),
         Node::Hashtag { props } => {
             let href = format!("{}/tags/{}", ctx.base_url, encode_uri_component(&props.hashtag));
-            let _ = write!(out, "<a href=\"{}\" rel=\"tag\">#{}</a>", esc(&href), esc(&props.hashtag));
+            let _ =
+                write!(out, "<a href=\"{}\" rel=\"tag\">#{}</a>", escaped(&href), escaped(&props.hashtag));
         }
         Node::Link { props, children } => match safe_href(&props.url) {
             Some(href) => {
-                let _ = write!(out, "<a href=\"{}\">", esc(&href));
+                let _ = write!(out, "<a href=\"{}\">", escaped(&href));
                 render(children, ctx, out);
                 out.push_str("</a>");
             }
             None => {
                 out.push('[');
                 render(children, ctx, out);
-                let _ = write!(out, "]({})", esc(&props.url));
+                let _ = write!(out, "]({})", escaped(&props.url));
             }
         },
         Node::Mention { props } => {
@@ -199,8 +201,8 @@ fn render_node(n: &Node, ctx: &HtmlContext, out: &mut String) {
                     let _ = write!(
                         out,
                         "<a href=\"{}\" class=\"u-url mention\">{}</a>",
-                        esc(&h),
-                        esc(&props.acct)
+                        escaped(&h),
+                        escaped(&props.acct)
                     );
                 }
                 None => escape_html(&props.acct, out),
@@ -219,13 +221,13 @@ fn render_node(n: &Node, ctx: &HtmlContext, out: &mut String) {
         }
         Node::Url { props } => match safe_href(&props.url) {
             Some(href) => {
-                let _ = write!(out, "<a href=\"{}\">{}</a>", esc(&href), esc(&props.url));
+                let _ = write!(out, "<a href=\"{}\">{}</a>", escaped(&href), escaped(&props.url));
             }
             None => escape_html(&props.url, out),
         },
         Node::Search { props } => {
             let href = format!("https://www.google.com/search?q={}", encode_uri_component(&props.query));
-            let _ = write!(out, "<a href=\"{}\">{}</a>", esc(&href), esc(&props.content));
+            let _ = write!(out, "<a href=\"{}\">{}</a>", escaped(&href), escaped(&props.content));
         }
     }
 }
@@ -241,7 +243,7 @@ fn render_fn(name: &str, children: &[Node], ctx: &HtmlContext, out: &mut String)
     match name {
         "unixtime" => match parse_int_js(text_of(children.first())).and_then(iso_from_unix_seconds) {
             Some(iso) => {
-                let _ = write!(out, "<time datetime=\"{0}\">{0}</time>", esc(&iso));
+                let _ = write!(out, "<time datetime=\"{0}\">{0}</time>", escaped(&iso));
             }
             None => wrap("i", children, ctx, out),
         },
@@ -250,14 +252,14 @@ fn render_fn(name: &str, children: &[Node], ctx: &HtmlContext, out: &mut String)
             let mut parts = text.split(' ');
             let base = parts.next().unwrap_or("");
             let rt = parts.next().unwrap_or("");
-            let _ = write!(out, "<ruby>{}<rp>(</rp><rt>{}</rt><rp>)</rp></ruby>", esc(base), esc(rt));
+            let _ = write!(out, "<ruby>{}<rp>(</rp><rt>{}</rt><rp>)</rp></ruby>", escaped(base), escaped(rt));
         }
         "ruby" if !children.is_empty() => {
             let (rt, base) = children.split_last().unwrap_or((&children[0], &[]));
             out.push_str("<ruby>");
             render(base, ctx, out);
             let rt_text = crate::mfm::rules_block::js_trim(text_of(Some(rt)));
-            let _ = write!(out, "<rp>(</rp><rt>{}</rt><rp>)</rp></ruby>", esc(rt_text));
+            let _ = write!(out, "<rp>(</rp><rt>{}</rt><rp>)</rp></ruby>", escaped(rt_text));
         }
         _ => wrap("i", children, ctx, out),
     }
