@@ -132,6 +132,22 @@ async fn a_session_of_a_misskey_client() {
     let (_, found) = call(b, "notes/search", &admin, json!({ "query": "晴れ" })).await;
     assert!(ids(&found).contains(&posted[0]), "{found}");
 
+    // Hashtags: one tag (case folded as stored), or any of groups that need all their tags;
+    // replies left out on request; a tag and a query together are refused.
+    let created = |v: &serde_json::Value| v["createdNote"]["id"].as_str().unwrap_or_default().to_string();
+    let t1 = created(&call(b, "notes/create", &ct, json!({ "text": "#Rust and #web" })).await.1);
+    let t2 = created(&call(b, "notes/create", &ct, json!({ "text": "only #rust" })).await.1);
+    let t3 = created(&call(b, "notes/create", &ct, json!({ "text": "#cats", "replyId": t1 })).await.1);
+    let (_, r) = call(b, "notes/search-by-tag", &bt, json!({ "tag": "RUST" })).await;
+    assert_eq!(ids(&r), vec![t2.clone(), t1.clone()], "{r}");
+    let groups = json!([["rust", "web"], ["cats"]]);
+    let (_, r) = call(b, "notes/search-by-tag", &bt, json!({ "query": groups })).await;
+    assert_eq!(ids(&r), vec![t3.clone(), t1.clone()], "{r}");
+    let (_, r) = call(b, "notes/search-by-tag", &bt, json!({ "query": groups, "reply": false })).await;
+    assert_eq!(ids(&r), vec![t1.clone()], "{r}");
+    let (s, r) = call(b, "notes/search-by-tag", &bt, json!({ "tag": "a", "query": [["b"]] })).await;
+    assert_eq!((s, r["error"]["code"].as_str()), (400, Some("INVALID_PARAM")));
+
     // Blocking removes the follow both ways and hides the blocker's notes.
     let (s, _) = call(b, "blocking/create", &at, json!({ "userId": bob })).await;
     assert_eq!(s, 200);

@@ -116,7 +116,9 @@ async fn a_ui_directory_replaces_the_embedded_one() {
 async fn first_run_to_a_reply_in_a_browser() {
     install_crypto();
     let (inst, token) = init_for_setup("web_ui_e2e");
-    let base = inst.base();
+    // The browser opens the server at its configured URL: files and avatars are served there,
+    // and the page's Content-Security-Policy allows images from its own origin only.
+    let base = inst.base().replace("127.0.0.1", "localhost");
     let server = inst.serve();
     wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
 

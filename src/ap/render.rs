@@ -219,7 +219,7 @@ pub fn note(base: &str, note: &NoteRow, p: &NoteParts) -> Value {
     let quote = p.renote.map(|r| note_uri(base, r));
     let mut content = note.text.as_deref().map(|t| html_of(base, t, &mentioned)).unwrap_or_default();
     if let Some(q) = &quote {
-        let escaped = q.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;");
+        let escaped = crate::mfm::to_html::escaped(q);
         content.push_str(&format!(
             "<span class=\"quote-inline\"><br><br>RE: <a href=\"{escaped}\">{escaped}</a></span>"
         ));

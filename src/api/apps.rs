@@ -8,7 +8,6 @@ use super::params::AtMost;
 use super::ApiError;
 use crate::db::schema::{access_tokens, apps, auth_sessions};
 use crate::domain::keys;
-use crate::mfm::to_html::escaped;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
@@ -107,57 +106,21 @@ pub fn callback_allowed(url: &str) -> bool {
             .contains(&scheme.to_ascii_lowercase().as_str())
 }
 
-/// The script of the MiAuth page, served from the server's origin so that the page's
-/// Content-Security-Policy allows no inline script.
-const MIAUTH_JS: &str = r#"const d=JSON.parse(document.getElementById('d').textContent);
-const post=(ep,b)=>fetch('/api/'+ep,{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(b)}).then(async r=>({ok:r.ok,body:await r.json().catch(()=>null)}));
-document.getElementById('f').onsubmit=async e=>{e.preventDefault();const m=document.getElementById('msg');
-const s=await post('signin-flow',{username:document.getElementById('u').value,password:document.getElementById('p').value});
-if(!s.ok||!s.body.finished){m.textContent='Sign-in failed.';return}
-const t=await post('miauth/gen-token',{i:s.body.i,session:d.session,name:d.name,iconUrl:d.icon,permission:d.permission.split(',').filter(Boolean)});
-if(!t.ok){m.textContent='Could not create the token.';return}
-if(d.callback){const u=new URL(d.callback);if(['javascript:','data:','vbscript:'].includes(u.protocol)){m.textContent='Done.';return}
-u.searchParams.set('session',d.session);location.href=u}else m.textContent='Done. You can return to the app.'};
-"#;
-
-/// `GET /miauth.js`.
-pub async fn miauth_script() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/javascript; charset=utf-8")
-        .insert_header(("Cache-Control", "public, max-age=3600"))
-        .body(MIAUTH_JS)
-}
-
-/// `GET /miauth/{session}`: a small approval page. It signs in with the account's password
-/// (signin-flow), then creates the token with miauth/gen-token and returns to the app.
+/// `GET /miauth/{session}`: the UI's approval page (the signed-in user allows the app, which
+/// gets its token with `POST /api/miauth/{session}/check`), once the callback is one the
+/// browser may be sent to.
 pub async fn miauth_page(
-    session: web::Path<String>,
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     query: web::Query<std::collections::HashMap<String, String>>,
 ) -> HttpResponse {
-    let name = query.get("name").map(String::as_str).unwrap_or("An application");
-    let permission = query.get("permission").map(String::as_str).unwrap_or("");
     let callback = query.get("callback").map(String::as_str).unwrap_or("");
     if !callback.is_empty() && !callback_allowed(callback) {
         return HttpResponse::BadRequest()
             .content_type("text/html; charset=utf-8")
             .body("<!doctype html><title>Invalid callback</title><p>This app's callback address is not allowed.</p>");
     }
-    let perms: String =
-        permission.split(',').filter(|p| !p.is_empty()).map(|p| format!("<li>{}</li>", escaped(p))).collect();
-    let data = json!({ "session": session.as_str(), "name": name, "permission": permission, "callback": callback, "icon": query.get("icon") });
-    let data = serde_json::to_string(&data).unwrap_or_default().replace('<', "\\u003c");
-    let body = format!(
-        r#"<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Authorize {name_h}</title>
-<style>body{{font-family:sans-serif;max-width:28em;margin:3em auto;padding:0 1em}}input,button{{font-size:1em;margin:.3em 0;width:100%;padding:.4em}}</style>
-</head><body><h1>Authorize {name_h}?</h1><p>It asks for these permissions:</p><ul>{perms}</ul>
-<form id="f"><input id="u" placeholder="Username" autocomplete="username" required>
-<input id="p" type="password" placeholder="Password" autocomplete="current-password" required>
-<button>Allow</button></form><p id="msg" role="status"></p>
-<script type="application/json" id="d">{data}</script><script src="/miauth.js"></script></body></html>"#,
-        name_h = escaped(name),
-    );
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body)
+    crate::http::ui::page(&state, &req, None)
 }
 
 // ---- legacy app flow ----

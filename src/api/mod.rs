@@ -34,7 +34,7 @@ mod twofactor;
 mod upload;
 mod users;
 
-pub use apps::{miauth_page, miauth_script};
+pub use apps::miauth_page;
 pub use error::ApiError;
 
 use crate::state::AppState;

@@ -5,9 +5,10 @@
 
 use super::endpoint::{Ctx, Out};
 use super::pack::notes::{self as pack_notes, Order};
+use super::params::AtMost;
 use super::ApiError;
 use crate::db::page::List;
-use crate::domain::timelines::{self as tl, Public, Switches};
+use crate::domain::timelines::{self as tl, Public, Switches, TagFilter};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -253,4 +254,38 @@ pub async fn search(
 ) -> Result<Out, ApiError> {
     let b = page.bounds(10)?;
     run(ctx, |b| tl::search(ctx.me_id(), tsquery, like, user_id, b), &b).await
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchByTagParams {
+    /// One hashtag (without `#`); or `query`.
+    #[schemars(length(max = 128))]
+    tag: Option<String>,
+    /// Any of these groups, each needing all of its hashtags: `[["a","b"],["c"]]` is (a and b) or c.
+    query: Option<AtMost<16, AtMost<16, String>>>,
+    /// Only replies (true), no replies (false), either (null).
+    #[serde(default)]
+    reply: Option<bool>,
+    /// Only renotes (true), no renotes (false), either (null).
+    #[serde(default)]
+    renote: Option<bool>,
+    /// Only notes with a poll (true), without (false), either (null).
+    #[serde(default)]
+    poll: Option<bool>,
+    #[serde(default)]
+    with_files: bool,
+    #[serde(flatten)]
+    page: Page,
+}
+
+pub async fn search_by_tag(ctx: Ctx, p: SearchByTagParams) -> Result<Out, ApiError> {
+    let groups: Vec<Vec<String>> = match (p.tag, p.query) {
+        (Some(tag), None) => vec![vec![tag]],
+        (None, Some(q)) => q.0.into_iter().map(|g| g.0).collect(),
+        _ => return Err(ApiError::invalid_param("tag", "give either tag or query")),
+    };
+    let f = TagFilter { reply: p.reply, renote: p.renote, poll: p.poll, with_files: p.with_files };
+    let b = p.page.bounds(10)?;
+    run(&ctx, |b| tl::tagged(ctx.me_id(), &groups, f, b), &b).await
 }

@@ -327,6 +327,54 @@ pub fn search(me: Option<&str>, tsquery: &str, like: &str, user_id: Option<&str>
     List { sql, binds }
 }
 
+/// What a hashtag search keeps besides the tags: replies, renotes and polls only (true), none
+/// (false) or either (None); with files only.
+#[derive(Clone, Copy, Default)]
+pub struct TagFilter {
+    pub reply: Option<bool>,
+    pub renote: Option<bool>,
+    pub poll: Option<bool>,
+    pub with_files: bool,
+}
+
+/// Notes carrying hashtags, newest first: any of the groups, each needing all of its tags
+/// (compared as stored, see `mfm::extract::normalize_for_search`); empty groups are ignored,
+/// and no group at all finds nothing.
+pub fn tagged(me: Option<&str>, groups: &[Vec<String>], f: TagFilter, b: &Bounds) -> List {
+    let mut binds = Binds::new(me);
+    let r = b.bind(&mut binds);
+    let any: Vec<String> = groups
+        .iter()
+        .filter(|g| !g.is_empty())
+        .map(|g| {
+            let tags = g
+                .iter()
+                .map(|t| crate::mfm::extract::normalize_for_search(t.trim_start_matches('#')))
+                .collect();
+            format!("n.tags @> {}::varchar[]", binds.texts(tags))
+        })
+        .collect();
+    let any = if any.is_empty() { "FALSE".to_string() } else { any.join(" OR ") };
+    let either = |on: Option<bool>, sql: String| match on {
+        Some(true) => format!(" AND {sql}"),
+        Some(false) => format!(" AND NOT {sql}"),
+        None => String::new(),
+    };
+    let extra = either(f.reply, "n.reply_id IS NOT NULL".into())
+        + &either(f.renote, "n.renote_id IS NOT NULL".into())
+        + &either(f.poll, "n.has_poll".into());
+    let s = Switches { with_files: f.with_files, ..Switches::default() };
+    let sql = format!(
+        "SELECT {c} FROM notes n WHERE ({any}){extra} AND {vis} AND {common} ORDER BY n.id {d} LIMIT {lim}",
+        c = cols("n"),
+        vis = visibility::sql("n", Binds::VIEWER),
+        common = common("n", &r, s),
+        d = b.dir(),
+        lim = b.limit,
+    );
+    List { sql, binds }
+}
+
 /// The list as one page statement, with the viewer's exclusions.
 pub fn page(list: List) -> Statement {
     list.page(visibility::EXCLUSIONS_SQL)

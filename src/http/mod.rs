@@ -20,8 +20,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/files/{key}", web::get().to(files::serve))
         .route("/files/{key}", web::head().to(files::serve))
         .route("/proxy/{name:.*}", web::get().to(proxy::serve))
-        .route("/miauth/{session}", web::get().to(crate::api::miauth_page))
-        .route("/miauth.js", web::get().to(crate::api::miauth_script));
+        .route("/miauth/{session}", web::get().to(crate::api::miauth_page));
     crate::ap::configure(cfg);
     crate::streaming::configure(cfg);
     crate::api::configure(cfg);

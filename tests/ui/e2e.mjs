@@ -1,7 +1,8 @@
 // The web UI end to end, in Debian's Chromium against a real `misskey-rs serve`:
 // first-run setup → a second user signs up → follows → the first posts with a CW and a picture →
 // it appears live on the second's home timeline → a reaction with a custom emoji → the
-// notification appears → the thread → a reply. Screenshots of the main screens go to the
+// notification appears → the thread → a reply → search, lists, drive, admin and an app's MiAuth
+// approval. Screenshots of the main screens go to the
 // directory given, and axe-core checks each of them for serious accessibility violations.
 // Usage: node e2e.mjs BASE_URL SETUP_TOKEN SCREENSHOT_DIR
 import { chromium } from 'playwright-core';
@@ -127,6 +128,11 @@ try {
   await note.getByText('Hello from the browser').waitFor();
   await note.locator('.media img').first().waitFor();
   await note.locator('.mfm img.emoji[alt=":party:"]').waitFor();
+  // The picture, the custom emoji and the avatars load (the page's CSP lets them through).
+  await bob.waitForFunction(() => {
+    const imgs = [...document.querySelectorAll('article.note .media img, article.note img.emoji, article.note .avatar img')];
+    return imgs.length >= 3 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+  });
   await screen(bob, '04-timeline');
 
   step('bob reacts with the custom emoji');
@@ -156,11 +162,87 @@ try {
   await alice.reload();
   await alice.locator('.notification[data-type=reply]', { hasText: 'Nice picture!' }).first().waitFor();
 
+  step('search: words find the note, and people by name');
+  await alice.goto(`${base}/search`);
+  await alice.fill('input[name=q]', 'browser');
+  await alice.keyboard.press('Enter');
+  await alice.locator('article.note', { hasText: 'spoiler ahead' }).first().waitFor();
+  await alice.getByRole('radio', { name: 'Users' }).check();
+  await alice.fill('input[name=q]', 'bob');
+  await alice.keyboard.press('Enter');
+  await alice.locator('.person', { hasText: '@bob' }).first().waitFor();
+  await screen(alice, '09-search');
+
+  step('lists: alice lists bob');
+  await alice.goto(`${base}/my/lists`);
+  await alice.fill('input[name=name]', 'friends');
+  await alice.getByRole('button', { name: 'Create list' }).click();
+  await alice.waitForURL(/\/my\/lists\/\w+/);
+  await alice.locator('.list-manage summary').click();
+  await alice.fill('.list-manage input[placeholder="@user@host"]', '@bob');
+  await alice.getByRole('button', { name: 'Add', exact: true }).click();
+  await alice.locator('.list-manage .person', { hasText: '@bob' }).waitFor();
+  await screen(alice, '10-list');
+  await alice.goto(base);
+  await alice.getByRole('tab', { name: '📋 friends' }).click();
+  await alice.getByRole('tab', { name: '📋 friends', selected: true }).waitFor();
+
+  step('drive: upload, rename, mark sensitive');
+  await alice.goto(`${base}/my/drive`);
+  await alice.locator('.drive-file', { hasText: 'photo.png' }).waitFor();
+  await alice.setInputFiles('.drive-actions input[type=file]', { name: 'doc.png', mimeType: 'image/png', buffer: png(64, 64) });
+  const doc = alice.locator('.drive-file', { hasText: 'doc.png' });
+  await doc.waitFor();
+  alice.once('dialog', (d) => d.accept('renamed.png'));
+  await doc.getByRole('button', { name: 'Rename' }).click();
+  const renamed = alice.locator('.drive-file', { hasText: 'renamed.png' });
+  await renamed.waitFor();
+  await renamed.getByRole('button', { name: 'Mark sensitive' }).click();
+  await renamed.getByRole('button', { name: 'Unmark sensitive' }).waitFor();
+  await screen(alice, '11-drive');
+
+  step('admin: server name, users, job queue');
+  await alice.goto(`${base}/admin`);
+  await alice.fill('input[name=instance-name]', 'Browser Test Server');
+  await alice.getByRole('button', { name: 'Save' }).click();
+  await alice.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  await alice.locator('nav.side .brand', { hasText: 'Browser Test Server' }).waitFor();
+  await alice.getByRole('tab', { name: 'Users' }).click();
+  await alice.locator('.admin-user', { hasText: '@bob' }).waitFor();
+  await alice.getByRole('tab', { name: 'Job queue' }).click();
+  await alice.locator('table.queues td', { hasText: 'deliver' }).waitFor();
+  await screen(alice, '12-admin');
+
+  step('MiAuth: an app asks, alice allows, the app collects its token');
+  await alice.goto(`${base}/miauth/e2e-session?name=E2E%20App&permission=read:account,write:notes`);
+  await alice.getByRole('heading', { name: 'Allow E2E App?' }).waitFor();
+  await screen(alice, '13-miauth');
+  await alice.getByRole('button', { name: 'Allow', exact: true }).click();
+  await alice.getByRole('status').filter({ hasText: 'Allowed' }).waitFor();
+  const appUser = await alice.evaluate(async () => {
+    const check = await (await fetch('/api/miauth/e2e-session/check', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json();
+    const me = await (await fetch('/api/i', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${check.token}` }, body: '{}' })).json();
+    return me.username;
+  });
+  if (appUser !== 'alice') throw new Error(`the app's token is not alice's: ${appUser}`);
+
+  step('the legacy app flow: /auth/:token, then the app exchanges its session for a key');
+  const post = (ep, body) => alice.evaluate(async ([ep, body]) => (await fetch(`/api/${ep}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json(), [ep, body]);
+  const token = await alice.evaluate(() => localStorage.getItem('mkrs:token'));
+  const legacy = await post('app/create', { i: token, name: 'Legacy App', description: 'x', permission: ['read:account'] });
+  const session = await post('auth/session/generate', { appSecret: legacy.secret });
+  await alice.goto(`${base}/auth/${session.token}`);
+  await alice.getByRole('heading', { name: 'Allow Legacy App?' }).waitFor();
+  await alice.getByRole('button', { name: 'Allow', exact: true }).click();
+  await alice.getByRole('status').filter({ hasText: 'Allowed' }).waitFor();
+  const key = await post('auth/session/userkey', { appSecret: legacy.secret, token: session.token });
+  if (key.user?.username !== 'alice' || !key.accessToken) throw new Error(`userkey: ${JSON.stringify(key)}`);
+
   step('settings: language and theme');
   await alice.goto(`${base}/settings`);
-  await alice.selectOption('select >> nth=1', 'ja');
-  await alice.getByRole('button', { name: '保存' }).waitFor();
-  await alice.selectOption('select >> nth=0', 'dark');
+  await alice.selectOption('select[name=lang]', 'ja');
+  await alice.getByRole('button', { name: '保存' }).first().waitFor();
+  await alice.selectOption('select[name=theme]', 'dark');
   await screen(alice, '07-settings');
 
   step('a phone-sized screen');
