@@ -150,6 +150,8 @@ try {
   await note.locator('a.time').first().click();
   await bob.waitForURL(/\/notes\//);
   await bob.locator('article.note.detailed').waitFor();
+  await bob.locator('article.note.detailed').getByRole('button', { name: 'Who reacted' }).click();
+  await bob.locator('article.note.detailed .reactors .person', { hasText: '@bob' }).waitFor();
   await bob.locator('article.note.detailed').getByRole('button', { name: 'Reply' }).click();
   await bob.locator('article.note.detailed form.compose textarea').fill('Nice picture!');
   await bob.locator('article.note.detailed form.compose button.primary').click();
