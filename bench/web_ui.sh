@@ -1,7 +1,10 @@
 #!/bin/sh
 # The web UI: (1) the timeline page's initial load in Debian's Chromium (JS+CSS transferred,
 # time to the first note on screen; cold cache), (2) the server handing out the UI's files
-# (wrk: index.html and the main script as brotli) with its memory.
+# (wrk: index.html and the main script as brotli) with its memory, (3) Lighthouse (npm, pinned,
+# installed on first use under target/lighthouse) on the timeline page as a visitor opens it,
+# LH_RUNS times (5) with its default mobile emulation and with the desktop preset; the median
+# run's scores, every report kept under target/lighthouse.
 # Needs PostgreSQL and Redis on 127.0.0.1 (MKRS_TEST_PG overrides), chromium, wrk, node.
 # Usage: bench/web_ui.sh [binary] [seconds]
 set -eu
@@ -23,6 +26,18 @@ for i in $(seq 1 30); do
         -d "{\"i\":\"$token\",\"text\":\"note $i with **bold**, a #tag and :smile: $\\\\[tada text]\"}"
 done
 node tests/ui/bench.mjs "$MK_BASE" "$token" 7
+lh=target/lighthouse
+[ -x "$lh/node_modules/.bin/lighthouse" ] || (mkdir -p "$lh" && cd "$lh" && npm init -y >/dev/null &&
+    npm install --no-audit --no-fund --loglevel=error lighthouse@12.8.2 >/dev/null)
+for preset in mobile desktop; do
+    extra=""; [ "$preset" = desktop ] && extra="--preset=desktop"
+    for i in $(seq 1 "${LH_RUNS:-5}"); do
+        CHROME_PATH=${CHROMIUM:-/usr/bin/chromium} "$lh/node_modules/.bin/lighthouse" "$MK_BASE/" $extra --quiet \
+            --chrome-flags="--headless=new --no-sandbox" --only-categories=performance,accessibility,best-practices \
+            --output=json --output-path="$lh/report-$preset-$i.json"
+    done
+    node bench/lighthouse-summary.mjs "$preset" "$lh"/report-"$preset"-*.json
+done
 script=$(curl -s "$MK_BASE/" | sed -n 's/.*src="\(\/assets\/[^"]*\.js\)".*/\1/p' | head -n 1)
 for path in / "$script"; do
     printf '%s (brotli): ' "$path"

@@ -147,6 +147,15 @@ async fn a_session_of_a_misskey_client() {
     assert_eq!(ids(&r), vec![t1.clone()], "{r}");
     let (s, r) = call(b, "notes/search-by-tag", &bt, json!({ "tag": "a", "query": [["b"]] })).await;
     assert_eq!((s, r["error"]["code"].as_str()), (400, Some("INVALID_PARAM")));
+    // Completion: hashtags by their start, most used first.
+    let (_, r) = call(b, "notes/create", &ct, json!({ "text": "#category" })).await;
+    assert!(r["createdNote"].is_object(), "{r}");
+    let (_, tags) = call(b, "hashtags/search", &bt, json!({ "query": "#C" })).await;
+    assert_eq!(tags, json!(["category", "cats"]));
+    let (_, tags) = call(b, "hashtags/search", &bt, json!({ "query": "r", "limit": 1 })).await;
+    assert_eq!(tags, json!(["rust"]));
+    let (_, tags) = call(b, "hashtags/search", &bt, json!({ "query": "%" })).await;
+    assert_eq!(tags, json!([]));
 
     // Blocking removes the follow both ways and hides the blocker's notes.
     let (s, _) = call(b, "blocking/create", &at, json!({ "userId": bob })).await;

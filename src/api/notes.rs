@@ -276,6 +276,27 @@ pub async fn search_notes(ctx: Ctx, p: SearchParams) -> Result<Out, ApiError> {
     timelines::search(&ctx, &tsq, &like, p.user_id.as_deref(), &p.page).await
 }
 
+#[derive(Deserialize, JsonSchema)]
+pub struct HashtagSearchParams {
+    /// The start of a hashtag (with or without `#`).
+    #[schemars(length(max = 128))]
+    query: String,
+    /// 1–100; 10 when absent.
+    limit: Option<u32>,
+    offset: Option<u32>,
+}
+
+pub async fn search_hashtags(ctx: Ctx, p: HashtagSearchParams) -> Result<Out, ApiError> {
+    let limit = p.limit.unwrap_or(10);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid_param("limit", "must be 1 to 100"));
+    }
+    let offset = i64::from(p.offset.unwrap_or(0).min(10_000));
+    let mut conn = ctx.db().await?;
+    let query: String = p.query.chars().take(128).collect();
+    Ok(json!(search::hashtags(&mut conn, &query, i64::from(limit), offset).await?).into())
+}
+
 // ---- reactions ----
 
 #[derive(Deserialize, JsonSchema)]

@@ -69,6 +69,44 @@ pub fn query(q: &str) -> Option<String> {
     Some(quoted.join(" & "))
 }
 
+/// How many of the newest public notes with hashtags `hashtags` looks through.
+const RECENT_TAGGED: i64 = 5000;
+
+#[derive(diesel::QueryableByName)]
+struct Tag {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    tag: String,
+}
+
+/// Hashtags starting with `prefix` (compared as stored), most used first among the newest
+/// public notes that carry hashtags: what a compose box offers while a tag is typed.
+pub async fn hashtags(
+    conn: &mut diesel_async::AsyncPgConnection,
+    prefix: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<String>, diesel::result::Error> {
+    use diesel::sql_types::{BigInt, Text};
+    use diesel_async::RunQueryDsl;
+    let normalized = crate::mfm::extract::normalize_for_search(prefix.trim_start_matches('#'));
+    if normalized.is_empty() {
+        return Ok(Vec::new());
+    }
+    let like = format!("{}%", normalized.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let rows: Vec<Tag> = diesel::sql_query(
+        "SELECT tag::text AS tag FROM (SELECT unnest(tags) AS tag FROM (SELECT tags FROM notes \
+         WHERE tags <> '{}' AND visibility = 'public' ORDER BY id DESC LIMIT $1) recent) t \
+         WHERE tag LIKE $2 GROUP BY tag ORDER BY count(*) DESC, tag LIMIT $3 OFFSET $4",
+    )
+    .bind::<BigInt, _>(RECENT_TAGGED)
+    .bind::<Text, _>(like)
+    .bind::<BigInt, _>(limit)
+    .bind::<BigInt, _>(offset)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|t| t.tag).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -114,7 +114,10 @@ try {
   await alice.reload();
   await alice.getByRole('button', { name: 'Content warning' }).first().click();
   await alice.fill('input.cw-input', 'spoiler ahead');
-  await alice.fill('textarea', 'Hello from the browser :party:');
+  // The custom emoji comes from completion: `:par` offers `:party:`.
+  await alice.fill('textarea', 'Hello from the browser :par');
+  await alice.locator('.suggestions button', { hasText: ':party:' }).click();
+  if ((await alice.inputValue('textarea')) !== 'Hello from the browser :party: ') throw new Error(`completion: ${await alice.inputValue('textarea')}`);
   await alice.setInputFiles('input[type=file]', { name: 'photo.png', mimeType: 'image/png', buffer: png(120, 80) });
   await alice.locator('.attachments li', { hasText: 'photo.png' }).getByRole('button', { name: 'Delete' }).waitFor();
   await alice.locator('form.compose button.primary:not([disabled])').click();
