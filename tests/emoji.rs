@@ -4,6 +4,7 @@
 
 mod common;
 use common::*;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 
 fn code(r: &(u16, Value)) -> (u16, Option<&str>) {
@@ -58,8 +59,30 @@ async fn custom_emoji_lifecycle_and_reactions() {
     // Reactions: a local emoji is kept as `:name@.:`; an unknown one becomes the like.
     let (_, n) = call(b, "notes/create", &alice, json!({ "text": "meow :blobcat:" })).await;
     let note = n["createdNote"]["id"].as_str().unwrap().to_string();
+    // Those watching the note hear the reaction with the emoji's name and picture.
+    let ws_url = format!("{}/streaming?i={alice}", b.replace("http://", "ws://"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.expect("upgrade");
+    let sub = json!({ "type": "subNote", "body": { "id": note } }).to_string();
+    ws.send(tokio_tungstenite::tungstenite::Message::text(sub)).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let r = call(b, "notes/reactions/create", &bob, json!({ "noteId": note, "reaction": ":blobcat:" })).await;
     assert_eq!(r.0, 204, "{}", r.1);
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(Ok(m)) = ws.next().await {
+            let v: Value = serde_json::from_str(m.to_text().unwrap_or("null")).unwrap_or_default();
+            if v["type"] == "noteUpdated" {
+                return v["body"]["body"].clone();
+            }
+        }
+        Value::Null
+    })
+    .await
+    .expect("the reaction is heard");
+    assert_eq!(
+        (heard["reaction"].as_str(), heard["emoji"]["name"].as_str()),
+        (Some(":blobcat@.:"), Some("blobcat@."))
+    );
+    assert_eq!(heard["emoji"]["url"], img["url"], "{heard}");
     let r =
         call(b, "notes/reactions/create", &admin, json!({ "noteId": note, "reaction": ":nosuch:" })).await;
     assert_eq!(r.0, 204, "{}", r.1);

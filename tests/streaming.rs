@@ -183,7 +183,7 @@ async fn notes_reactions_and_notifications_reach_exactly_the_sockets_that_may_se
         if f["type"] == "noteUpdated" {
             assert_eq!(
                 f["body"],
-                json!({ "id": public, "type": "reacted", "body": { "reaction": "👍", "userId": bob } })
+                json!({ "id": public, "type": "reacted", "body": { "reaction": "👍", "emoji": null, "userId": bob } })
             );
             got.0 = true;
         } else if f["body"]["type"] == "notification" {

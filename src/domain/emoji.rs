@@ -357,7 +357,7 @@ pub async fn reaction(
     reacter: &str,
     reacter_host: Option<&str>,
     acceptance: Option<&str>,
-) -> Result<Option<String>, Error> {
+) -> Result<Option<(String, String)>, Error> {
     let Some(inner) = requested.strip_prefix(':').and_then(|r| r.strip_suffix(':')) else { return Ok(None) };
     let (name, host) = match inner.split_once('@') {
         Some((n, h)) => (n, Some(h)),
@@ -386,7 +386,7 @@ pub async fn reaction(
                     return Ok(None);
                 }
             }
-            Ok(Some(format!(":{name}@.:")))
+            Ok(Some((format!(":{name}@.:"), e.url().to_string())))
         }
         // A remote user reacts with an emoji of their own server, recorded from the activity.
         Some(h) => {
@@ -394,7 +394,7 @@ pub async fn reaction(
             if (non_sensitive_only && e.is_sensitive) || super::federation::silenced(h) {
                 return Ok(None);
             }
-            Ok(Some(format!(":{name}@{h}:")))
+            Ok(Some((format!(":{name}@{h}:"), e.url().to_string())))
         }
     }
 }

@@ -9,10 +9,24 @@ use serde::{Deserialize, Serialize};
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum NoteChange {
-    Reacted { reaction: String, user_id: String },
-    Unreacted { reaction: String, user_id: String },
-    Deleted { deleted_at: String },
-    PollVoted { choice: i32, user_id: String },
+    Reacted {
+        reaction: String,
+        user_id: String,
+        /// The picture of a custom emoji reaction (absent from processes that predate it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        emoji_url: Option<String>,
+    },
+    Unreacted {
+        reaction: String,
+        user_id: String,
+    },
+    Deleted {
+        deleted_at: String,
+    },
+    PollVoted {
+        choice: i32,
+        user_id: String,
+    },
 }
 
 impl NoteChange {

@@ -116,14 +116,15 @@ pub async fn react(
     let like_only = acceptance == Some("likeOnly")
         || (reacter_host.is_some()
             && matches!(acceptance, Some("likeOnlyForRemote" | "nonSensitiveOnlyForLocalLikeOnlyForRemote")));
-    let reaction = if like_only {
-        FALLBACK.to_string()
+    let (reaction, emoji_url) = if like_only {
+        (FALLBACK.to_string(), None)
     } else if requested.len() > 2 && requested.starts_with(':') && requested.ends_with(':') {
-        super::emoji::reaction(conn, requested, user, reacter_host.as_deref(), acceptance)
-            .await?
-            .unwrap_or_else(|| FALLBACK.into())
+        match super::emoji::reaction(conn, requested, user, reacter_host.as_deref(), acceptance).await? {
+            Some((reaction, url)) => (reaction, Some(url)),
+            None => (FALLBACK.into(), None),
+        }
     } else {
-        normalize(requested, acceptance)
+        (normalize(requested, acceptance), None)
     };
     // A local user's reaction to a remote note is sent to its author's server, enqueued with it.
     let tell = reacter_host.is_none() && note.user_host.is_some();
@@ -160,14 +161,11 @@ pub async fn react(
             Ok(existing.map(|(_, r)| r))
         })
         .await?;
-    let change = |kind: fn(String, String) -> NoteChange, r: &str| Event::NoteUpdated {
-        id: note.id.clone(),
-        change: kind(r.to_string(), user.to_string()),
-    };
-    if let Some(old) = &replaced {
-        emit(change(|reaction, user_id| NoteChange::Unreacted { reaction, user_id }, old));
+    let updated = |change| Event::NoteUpdated { id: note.id.clone(), change };
+    if let Some(old) = replaced.clone() {
+        emit(updated(NoteChange::Unreacted { reaction: old, user_id: user.to_string() }));
     }
-    emit(change(|reaction, user_id| NoteChange::Reacted { reaction, user_id }, &reaction));
+    emit(updated(NoteChange::Reacted { reaction: reaction.clone(), user_id: user.to_string(), emoji_url }));
     if replaced.is_none() {
         let mut n = Notice::new(&note.user_id, user, "reaction").note(&note.id);
         n.reaction = Some(&reaction);

@@ -480,8 +480,13 @@ async fn note(hub: &Hub, state: &AppState, id: &str, reach: &Reach) -> anyhow::R
 /// exclude whoever made the change.
 fn note_updated(hub: &Hub, id: &str, change: &NoteChange) -> Frames {
     let (kind, body) = match change {
-        NoteChange::Reacted { reaction, user_id } => {
-            ("reacted", json!({ "reaction": reaction, "userId": user_id }))
+        NoteChange::Reacted { reaction, user_id, emoji_url } => {
+            // A custom emoji comes with its picture, named as in `reactionEmojis` (`name@host`,
+            // `name@.` for this server's).
+            let emoji = emoji_url.as_ref().map(
+                |url| json!({ "name": reaction.trim_start_matches(':').trim_end_matches(':'), "url": url }),
+            );
+            ("reacted", json!({ "reaction": reaction, "emoji": emoji, "userId": user_id }))
         }
         NoteChange::Unreacted { reaction, user_id } => {
             ("unreacted", json!({ "reaction": reaction, "userId": user_id }))
