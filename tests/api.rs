@@ -193,6 +193,17 @@ async fn a_session_of_a_misskey_client() {
     assert_eq!((s, r["error"]["code"].as_str()), (403, Some("PERMISSION_DENIED")));
     let (s, r) = call(b, "i/regenerate-token", &app, json!({ "password": "password123" })).await;
     assert_eq!((s, r["error"]["code"].as_str()), (400, Some("ACCESS_DENIED")));
+    // The account lists its app tokens and revokes one; an app cannot.
+    let (s, r) = call(b, "i/apps", &app, json!({})).await;
+    assert_eq!((s, r["error"]["code"].as_str()), (400, Some("ACCESS_DENIED")));
+    let (_, listed) = call(b, "i/apps", &ct, json!({ "sort": "+createdAt" })).await;
+    let tokens = listed.as_array().cloned().unwrap_or_default();
+    assert_eq!(tokens.len(), 1, "{listed}");
+    assert_eq!(tokens[0]["permission"], json!(["read:account"]));
+    let (s, _) = call(b, "i/revoke-token", &ct, json!({ "tokenId": tokens[0]["id"] })).await;
+    assert_eq!(s, 204);
+    let (s, _) = call(b, "i", &app, json!({})).await;
+    assert_eq!(s, 401, "a revoked token no longer works");
 
     // The OpenAPI document lists every endpoint.
     let (s, doc) = get(b, "/api.json").await;

@@ -67,6 +67,115 @@ pub async fn miauth_gen_token(ctx: Ctx, p: GenTokenParams) -> Result<Out, ApiErr
     Ok(json!({ "token": token }).into())
 }
 
+#[derive(Deserialize, JsonSchema)]
+pub struct AppsParams {
+    /// Misskey's signs: `+` is newest (or latest used) first.
+    #[schemars(extend("enum" = ["+createdAt", "-createdAt", "+lastUsedAt", "-lastUsedAt"]))]
+    sort: Option<String>,
+}
+
+/// `i/apps`: the tokens apps hold for the caller (MiAuth and the legacy flow), for the
+/// settings page that lists and revokes them.
+pub async fn my_apps(ctx: Ctx, p: AppsParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    let mut conn = ctx.db().await?;
+    let q = access_tokens::table
+        .left_join(apps::table.on(apps::id.nullable().eq(access_tokens::app_id)))
+        .filter(access_tokens::user_id.eq(&me))
+        .select((
+            access_tokens::id,
+            access_tokens::name,
+            apps::name.nullable(),
+            access_tokens::created_at,
+            access_tokens::last_used_at,
+            access_tokens::permission,
+            access_tokens::icon_url,
+            access_tokens::description,
+        ))
+        .into_boxed();
+    let q = match p.sort.as_deref() {
+        None | Some("+createdAt") => q.order(access_tokens::id.desc()),
+        Some("-createdAt") => q.order(access_tokens::id.asc()),
+        Some("+lastUsedAt") => {
+            q.order((access_tokens::last_used_at.desc().nulls_last(), access_tokens::id.desc()))
+        }
+        Some("-lastUsedAt") => {
+            q.order((access_tokens::last_used_at.asc().nulls_first(), access_tokens::id.asc()))
+        }
+        Some(_) => {
+            return Err(ApiError::invalid_param(
+                "sort",
+                "must be +createdAt, -createdAt, +lastUsedAt or -lastUsedAt",
+            ))
+        }
+    };
+    type Row = (
+        String,
+        Option<String>,
+        Option<String>,
+        chrono::DateTime<Utc>,
+        Option<chrono::DateTime<Utc>>,
+        Vec<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = q.limit(1000).load(&mut conn).await?;
+    let out: Vec<Value> = rows
+        .into_iter()
+        .map(|(id, name, app_name, created, used, permission, icon, description)| {
+            let mut v = json!({
+                "id": id,
+                "createdAt": crate::api::pack::iso(created),
+                "permission": permission,
+                "iconUrl": icon,
+                "description": description,
+            });
+            if let Some(n) = name.or(app_name) {
+                v["name"] = json!(n);
+            }
+            if let Some(u) = used {
+                v["lastUsedAt"] = json!(crate::api::pack::iso(u));
+            }
+            v
+        })
+        .collect();
+    Ok(Value::Array(out).into())
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokeParams {
+    /// The token's id, as i/apps lists it; or `token`.
+    token_id: Option<String>,
+    /// The token itself.
+    token: Option<String>,
+}
+
+/// `i/revoke-token`: an app's token of the caller stops working (within the token cache's
+/// few seconds on other processes).
+pub async fn revoke_token(ctx: Ctx, p: RevokeParams) -> Result<Out, ApiError> {
+    let me = ctx.me()?.id.clone();
+    let mut conn = ctx.db().await?;
+    let mine = access_tokens::user_id.eq(&me);
+    let n = match (p.token_id, p.token) {
+        (Some(id), _) => {
+            diesel::delete(access_tokens::table.filter(mine.and(access_tokens::id.eq(id))))
+                .execute(&mut conn)
+                .await?
+        }
+        (None, Some(t)) => {
+            diesel::delete(access_tokens::table.filter(mine.and(access_tokens::token.eq(t))))
+                .execute(&mut conn)
+                .await?
+        }
+        (None, None) => return Err(ApiError::invalid_param("tokenId", "give tokenId or token")),
+    };
+    if n > 0 {
+        ctx.api.tokens.forget_user(&me);
+    }
+    Ok(().into())
+}
+
 /// `POST /api/miauth/{session}/check`: hands the token out once.
 pub async fn miauth_check(
     state: web::Data<AppState>,

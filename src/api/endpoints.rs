@@ -323,6 +323,8 @@ pub fn all() -> Vec<Endpoint> {
             .moderator()
             .kind("read:admin:queue")
             .doc("Waiting inbox jobs per remote host, most first: [host, count] pairs."),
+        ep("i/apps", apps::my_apps).cred(None).secure().doc("The caller's app tokens (MiAuth and legacy), newest first."),
+        ep("i/revoke-token", apps::revoke_token).cred(None).secure().doc("Revokes one of the caller's app tokens, by id or by the token."),
         ep("miauth/gen-token", apps::miauth_gen_token).cred(None).secure().doc("Creates a MiAuth app token (approval page)."),
         ep("app/create", apps::app_create).limit(HOUR, 30).doc("Registers an app for the legacy auth flow."),
         ep("app/show", apps::app_show).doc("Shows an app."),

@@ -243,6 +243,15 @@ try {
   const key = await post('auth/session/userkey', { appSecret: legacy.secret, token: session.token });
   if (key.user?.username !== 'alice' || !key.accessToken) throw new Error(`userkey: ${JSON.stringify(key)}`);
 
+  step('settings: the two apps hold tokens; one is revoked');
+  await alice.goto(`${base}/settings`);
+  await alice.locator('.app-tokens').getByRole('button', { name: 'Show' }).click();
+  await alice.locator('.app-tokens li', { hasText: 'E2E App' }).waitFor();
+  await alice.locator('.app-tokens li', { hasText: 'Legacy App' }).waitFor();
+  alice.once('dialog', (d) => d.accept());
+  await alice.locator('.app-tokens li', { hasText: 'E2E App' }).getByRole('button', { name: 'Revoke access' }).click();
+  await alice.locator('.app-tokens li', { hasText: 'E2E App' }).waitFor({ state: 'detached' });
+
   step('settings: language and theme');
   await alice.goto(`${base}/settings`);
   await alice.selectOption('select[name=lang]', 'ja');
