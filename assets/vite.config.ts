@@ -15,7 +15,7 @@ export default defineConfig({
   },
   server: {
     proxy: Object.fromEntries(
-      ['/api', '/streaming', '/files', '/proxy', '/identicon', '/emojis', '/miauth.js'].map((p) => [p, { target: server, ws: p === '/streaming' }]),
+      ['/api', '/streaming', '/files', '/proxy', '/identicon', '/emojis'].map((p) => [p, { target: server, ws: p === '/streaming' }]),
     ),
   },
   test: { environment: 'node', include: ['src/**/*.test.ts'] },

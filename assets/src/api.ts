@@ -136,6 +136,11 @@ export function signOut() {
   connect();
 }
 
+/** Whether the signed-in account is a moderator or an administrator. */
+export function isStaff(): boolean {
+  return !!(state.me?.isAdmin || state.me?.isModerator);
+}
+
 export function acct(u: { username: string; host?: string | null }): string {
   return u.host ? `@${u.username}@${u.host}` : `@${u.username}`;
 }

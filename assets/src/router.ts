@@ -1,5 +1,5 @@
 import { createRouter, createWebHistory } from 'vue-router';
-import { state } from './api';
+import { isStaff, state } from './api';
 
 export const router = createRouter({
   history: createWebHistory(),
@@ -27,5 +27,5 @@ export const router = createRouter({
 router.beforeEach((to) => {
   if (state.meta?.requireSetup && to.path !== '/setup') return '/setup';
   if (to.meta.auth && !state.me) return { path: '/signin', query: { then: to.fullPath } };
-  if (to.meta.staff && !(state.me as any)?.isAdmin && !(state.me as any)?.isModerator) return '/';
+  if (to.meta.staff && !isStaff()) return '/';
 });

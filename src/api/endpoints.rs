@@ -343,7 +343,7 @@ pub fn all() -> Vec<Endpoint> {
         ep("notes/conversation", notes::conversation).doc("The notes a note replies to."),
         ep("notes/state", notes::state).cred(Some("read:account")).doc("Whether the caller favorited a note."),
         ep("notes/search", notes::search_notes).doc("Full-text search over notes (Japanese too)."),
-        ep("hashtags/search", notes::search_hashtags).doc("Hashtags starting with the query, most used first among recent public notes."),
+        ep("hashtags/search", notes::search_hashtags).limit(HOUR, 3600).doc("Hashtags starting with the query, most used first among recent public notes."),
         ep("notes/search-by-tag", timelines::search_by_tag).doc("Notes with hashtags: one tag, or any of several groups of tags that must all be present."),
         ep("notes/mentions", timelines::mentions).cred(Some("read:account")).doc("Notes mentioning the caller."),
         ep("notes/timeline", timelines::home).cred(Some("read:account")).doc("Home timeline."),

@@ -199,9 +199,7 @@ pub async fn show_users(ctx: Ctx, p: ShowUsersParams) -> Result<Out, ApiError> {
         "remote" => q.filter(users::host.is_not_null()),
         _ => return Err(ApiError::invalid_param("origin", "must be combined, local or remote")),
     };
-    let like = |s: &str| {
-        format!("{}%", s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
-    };
+    let like = |s: &str| format!("{}%", crate::db::like_escape(&s.to_lowercase()));
     if let Some(name) = p.username.as_deref().filter(|s| !s.is_empty()) {
         q = q.filter(users::username_lower.like(like(name)));
     }
@@ -400,7 +398,7 @@ pub async fn logs(ctx: Ctx, p: LogsParams) -> Result<Out, ApiError> {
         q = q.filter(moderation_logs::user_id.eq(user));
     }
     if let Some(text) = p.search.filter(|s| !s.is_empty()) {
-        let esc = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let esc = crate::db::like_escape(&text);
         q = q.filter(diesel::dsl::sql::<diesel::sql_types::Text>("info::text").ilike(format!("%{esc}%")));
     }
     q = paginate!(q, moderation_logs::id, b);

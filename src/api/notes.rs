@@ -272,7 +272,7 @@ pub async fn search_notes(ctx: Ctx, p: SearchParams) -> Result<Out, ApiError> {
     let Some(tsq) = search::query(&p.query) else {
         return Ok(json!([]).into());
     };
-    let like = format!("%{}%", p.query.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let like = format!("%{}%", crate::db::like_escape(p.query.trim()));
     timelines::search(&ctx, &tsq, &like, p.user_id.as_deref(), &p.page).await
 }
 

@@ -285,6 +285,10 @@ pub async fn search_by_tag(ctx: Ctx, p: SearchByTagParams) -> Result<Out, ApiErr
         (None, Some(q)) => q.0.into_iter().map(|g| g.0).collect(),
         _ => return Err(ApiError::invalid_param("tag", "give either tag or query")),
     };
+    // No stored hashtag is longer than 128 characters.
+    if groups.iter().flatten().any(|t| t.chars().count() > 128) {
+        return Err(ApiError::invalid_param("tag", "a hashtag has at most 128 characters"));
+    }
     let f = TagFilter { reply: p.reply, renote: p.renote, poll: p.poll, with_files: p.with_files };
     let b = p.page.bounds(10)?;
     run(&ctx, |b| tl::tagged(ctx.me_id(), &groups, f, b), &b).await

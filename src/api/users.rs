@@ -241,7 +241,7 @@ pub async fn search(ctx: Ctx, p: SearchParams) -> Result<Out, ApiError> {
     if q.is_empty() {
         return Ok(json!([]).into());
     }
-    let esc = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let esc = crate::db::like_escape(&q.to_lowercase());
     let mut conn = ctx.db().await?;
     let mut query = users::table
         .filter(users::is_suspended.eq(false).and(users::is_system.eq(false)))

@@ -24,6 +24,12 @@ use futures_util::FutureExt;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Text for a `LIKE`/`ILIKE` pattern matched literally: its `\`, `%` and `_` escaped (the
+/// caller adds the wildcards it means).
+pub fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 pub type DbPool = Pool<AsyncPgConnection>;
 pub type DbConn = Object<AsyncPgConnection>;
 

@@ -92,7 +92,7 @@ pub async fn hashtags(
     if normalized.is_empty() {
         return Ok(Vec::new());
     }
-    let like = format!("{}%", normalized.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let like = format!("{}%", crate::db::like_escape(&normalized));
     let rows: Vec<Tag> = diesel::sql_query(
         "SELECT tag::text AS tag FROM (SELECT unnest(tags) AS tag FROM (SELECT tags FROM notes \
          WHERE tags <> '{}' AND visibility = 'public' ORDER BY id DESC LIMIT $1) recent) t \

@@ -132,10 +132,9 @@ try {
   await note.locator('.media img').first().waitFor();
   await note.locator('.mfm img.emoji[alt=":party:"]').waitFor();
   // The picture, the custom emoji and the avatars load (the page's CSP lets them through).
-  await bob.waitForFunction(() => {
-    const imgs = [...document.querySelectorAll('article.note .media img, article.note img.emoji, article.note .avatar img')];
-    return imgs.length >= 3 && imgs.every((i) => i.complete && i.naturalWidth > 0);
-  });
+  const loaded = await note.locator('.media img, img.emoji, .avatar img').evaluateAll((imgs) =>
+    Promise.all(imgs.map((i) => i.decode().then(() => true, () => false))));
+  if (loaded.length < 3 || !loaded.every(Boolean)) throw new Error(`images that did not load: ${JSON.stringify(loaded)}`);
   await screen(bob, '04-timeline');
 
   step('bob reacts with the custom emoji');
@@ -245,7 +244,7 @@ try {
 
   step('settings: the two apps hold tokens; one is revoked');
   await alice.goto(`${base}/settings`);
-  await alice.locator('.app-tokens').getByRole('button', { name: 'Show' }).click();
+  await alice.locator('.app-tokens').getByRole('button', { name: 'Show apps' }).click();
   await alice.locator('.app-tokens li', { hasText: 'E2E App' }).waitFor();
   await alice.locator('.app-tokens li', { hasText: 'Legacy App' }).waitFor();
   alice.once('dialog', (d) => d.accept());
