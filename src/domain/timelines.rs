@@ -208,20 +208,25 @@ pub fn user_list(me: &str, list_id: &str, b: &Bounds, s: Switches) -> List {
     List { sql, binds }
 }
 
+/// One page of the notes meeting `cond` that the viewer may see, without the excluded ones.
+fn visible_page(cond: &str, r: &Range, s: Switches, b: &Bounds) -> String {
+    format!(
+        "SELECT {c} FROM notes n WHERE {cond} AND {vis} AND {common} ORDER BY n.id {d} LIMIT {lim}",
+        c = cols("n"),
+        vis = visibility::sql("n", Binds::VIEWER),
+        common = common("n", r, s),
+        d = b.dir(),
+        lim = b.limit,
+    )
+}
+
 /// One user's notes.
 pub fn user_notes(me: Option<&str>, user_id: &str, b: &Bounds, s: Switches) -> List {
     let mut binds = Binds::new(me);
     let r = b.bind(&mut binds);
     let user = binds.text(user_id);
     let replies = if s.with_replies { String::new() } else { no_replies("n") };
-    let sql = format!(
-        "SELECT {c} FROM notes n WHERE n.user_id = {user} AND {vis} AND {common}{replies} ORDER BY n.id {d} LIMIT {lim}",
-        c = cols("n"),
-        vis = visibility::sql("n", Binds::VIEWER),
-        common = common("n", &r, s),
-        d = b.dir(),
-        lim = b.limit,
-    );
+    let sql = visible_page(&format!("n.user_id = {user}{replies}"), &r, s, b);
     List { sql, binds }
 }
 
@@ -293,14 +298,7 @@ pub fn related(me: Option<&str>, note_id: &str, kind: Related, b: &Bounds) -> Li
         Related::QuotesOnly => quote,
     };
     let all = Switches { with_renotes: true, ..Switches::default() };
-    let sql = format!(
-        "SELECT {c} FROM notes n WHERE {cond} AND {vis} AND {common} ORDER BY n.id {d} LIMIT {lim}",
-        c = cols("n"),
-        vis = visibility::sql("n", Binds::VIEWER),
-        common = common("n", &r, all),
-        d = b.dir(),
-        lim = b.limit,
-    );
+    let sql = visible_page(&cond, &r, all, b);
     List { sql, binds }
 }
 
@@ -315,15 +313,10 @@ pub fn search(me: Option<&str>, tsquery: &str, like: &str, user_id: Option<&str>
         Some(u) => format!(" AND n.user_id = {}", binds.text(u)),
         None => String::new(),
     };
-    let sql = format!(
-        "SELECT {c} FROM notes n WHERE n.search @@ to_tsquery('simple', {tsq}) AND (n.text ILIKE {like} OR n.cw ILIKE {like}) \
-         AND {vis} AND {common}{user} ORDER BY n.id {d} LIMIT {lim}",
-        c = cols("n"),
-        vis = visibility::sql("n", Binds::VIEWER),
-        common = common("n", &r, Switches::default()),
-        d = b.dir(),
-        lim = b.limit,
+    let cond = format!(
+        "n.search @@ to_tsquery('simple', {tsq}) AND (n.text ILIKE {like} OR n.cw ILIKE {like}){user}"
     );
+    let sql = visible_page(&cond, &r, Switches::default(), b);
     List { sql, binds }
 }
 
@@ -364,14 +357,7 @@ pub fn tagged(me: Option<&str>, groups: &[Vec<String>], f: TagFilter, b: &Bounds
         + &either(f.renote, "n.renote_id IS NOT NULL".into())
         + &either(f.poll, "n.has_poll".into());
     let s = Switches { with_files: f.with_files, ..Switches::default() };
-    let sql = format!(
-        "SELECT {c} FROM notes n WHERE ({any}){extra} AND {vis} AND {common} ORDER BY n.id {d} LIMIT {lim}",
-        c = cols("n"),
-        vis = visibility::sql("n", Binds::VIEWER),
-        common = common("n", &r, s),
-        d = b.dir(),
-        lim = b.limit,
-    );
+    let sql = visible_page(&format!("({any}){extra}"), &r, s, b);
     List { sql, binds }
 }
 
