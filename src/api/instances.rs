@@ -126,10 +126,7 @@ pub struct ListParams {
 }
 
 pub async fn list(ctx: Ctx, p: ListParams) -> Result<Out, ApiError> {
-    let limit = p.limit.unwrap_or(30);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_param("limit", "must be between 1 and 100"));
-    }
+    let limit = super::params::limit(p.limit, 30)?;
     // `+` is the largest first, as Misskey sorts.
     let order = match p.sort.as_deref() {
         None | Some("+pubSub") | Some("-pubSub") => "id DESC",

@@ -190,10 +190,7 @@ pub struct AdminListParams {
 }
 
 pub async fn admin_list(ctx: Ctx, p: AdminListParams) -> Result<Out, ApiError> {
-    let limit = p.limit.unwrap_or(30);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_param("limit", "must be between 1 and 100"));
-    }
+    let limit = super::params::limit(p.limit, 30)?;
     let mut q = t::table.into_boxed();
     q = match p.status {
         Status::Unused => q.filter(t::used_by_id.is_null()),

@@ -177,10 +177,7 @@ pub struct ShowUsersParams {
 
 /// `admin/show-users`: accounts filtered by state, origin, username and host.
 pub async fn show_users(ctx: Ctx, p: ShowUsersParams) -> Result<Out, ApiError> {
-    let limit = p.limit.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_param("limit", "must be between 1 and 100"));
-    }
+    let limit = super::params::limit(p.limit, 10)?;
     let mut q = users::table.filter(users::is_system.eq(false)).into_boxed();
     q = match p.state.as_deref().unwrap_or("all") {
         "all" => q,

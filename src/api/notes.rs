@@ -201,10 +201,7 @@ pub struct ConversationParams {
 
 /// The chain of notes the given note replies to, nearest first.
 pub async fn conversation(ctx: Ctx, p: ConversationParams) -> Result<Out, ApiError> {
-    let limit = p.limit.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_param("limit", "must be between 1 and 100"));
-    }
+    let limit = super::params::limit(p.limit, 10)?;
     if p.offset.is_some_and(|o| o > 100) {
         return Err(ApiError::invalid_param("offset", "must be at most 100"));
     }
@@ -287,10 +284,7 @@ pub struct HashtagSearchParams {
 }
 
 pub async fn search_hashtags(ctx: Ctx, p: HashtagSearchParams) -> Result<Out, ApiError> {
-    let limit = p.limit.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_param("limit", "must be 1 to 100"));
-    }
+    let limit = super::params::limit(p.limit, 10)?;
     let offset = i64::from(p.offset.unwrap_or(0).min(10_000));
     let mut conn = ctx.db().await?;
     let query: String = p.query.chars().take(128).collect();

@@ -144,6 +144,15 @@ pub fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<
     Ok(Some(<Option<String> as serde::Deserialize>::deserialize(d)?))
 }
 
+/// A page size a client asked for: 1 to 100, `default` when absent.
+pub fn limit(asked: Option<u32>, default: u32) -> Result<u32, ApiError> {
+    let limit = asked.unwrap_or(default);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid_param("limit", "must be between 1 and 100"));
+    }
+    Ok(limit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,10 +30,7 @@ pub struct Page {
 
 impl Page {
     pub fn bounds(&self, default_limit: u32) -> Result<Bounds, ApiError> {
-        let limit = self.limit.unwrap_or(default_limit);
-        if !(1..=100).contains(&limit) {
-            return Err(ApiError::invalid_param("limit", "must be between 1 and 100"));
-        }
+        let limit = super::params::limit(self.limit, default_limit)?;
         let lower = self.since_id.clone().or(self.since_date.map(crate::id::min_at));
         let upper = self.until_id.clone().or(self.until_date.map(crate::id::min_at));
         let ascending = lower.is_some() && upper.is_none();

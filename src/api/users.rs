@@ -233,10 +233,7 @@ pub struct SearchParams {
 
 /// Users whose username starts with, or whose name contains, the query; active ones first.
 pub async fn search(ctx: Ctx, p: SearchParams) -> Result<Out, ApiError> {
-    let limit = p.limit.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid_param("limit", "must be between 1 and 100"));
-    }
+    let limit = super::params::limit(p.limit, 10)?;
     let q = p.query.trim().trim_start_matches('@');
     if q.is_empty() {
         return Ok(json!([]).into());
