@@ -17,19 +17,32 @@ watch(stream, (s) => {
   s.on('_connected_', resubscribe);
 }, { immediate: true });
 
+// Subscriptions wait for an idle moment: a page of notes renders first, then asks for its
+// updates in one go (a note gone before then is never subscribed).
+const pending = new Set<string>();
+let flushing = false;
+const idle: (f: () => void) => void =
+  typeof requestIdleCallback === 'function' ? (f) => requestIdleCallback(f, { timeout: 1000 }) : (f) => setTimeout(f, 50);
+function flush() {
+  flushing = false;
+  for (const id of pending) if (handlers.has(id)) stream.value?.send('subNote', { id });
+  pending.clear();
+}
+
 export function watchNote(id: string, h: (u: Update) => void): () => void {
   let set = handlers.get(id);
   if (!set) {
     set = new Set();
     handlers.set(id, set);
-    stream.value?.send('subNote', { id });
+    pending.add(id);
+    if (!flushing) { flushing = true; idle(flush); }
   }
   set.add(h);
   return () => {
     set!.delete(h);
     if (!set!.size) {
       handlers.delete(id);
-      stream.value?.send('unsubNote', { id });
+      if (!pending.delete(id)) stream.value?.send('unsubNote', { id });
     }
   };
 }
