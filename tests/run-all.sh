@@ -10,7 +10,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 step "packages"
 missing=""
-for pkg in postgresql redis-server musl-tools pebble file curl python3 python3-venv chromium fonts-noto-color-emoji; do
+for pkg in postgresql redis-server musl-tools pebble file curl python3 python3-venv chromium fonts-noto-color-emoji fonts-noto-cjk; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
 done
 if [ -n "$missing" ]; then
