@@ -185,11 +185,12 @@ pub struct FederationConfig {
     /// Hosts federated with when `mode = "specified"` (a host includes its subdomains).
     pub allowed_hosts: Vec<String>,
     /// Hosts whose activities and objects are refused and to which nothing is delivered (a host
-    /// includes its subdomains).
+    /// includes its subdomains). Administrators block more from the control panel; these stay
+    /// blocked whatever is set there.
     pub blocked_hosts: Vec<String>,
     /// Hosts whose users are silenced (a host includes its subdomains): their public notes are
     /// kept out of the public timelines (stored as home), and their follows of local users wait
-    /// for approval.
+    /// for approval. Administrators silence more from the control panel.
     pub silenced_hosts: Vec<String>,
     /// For development and tests only: federate with plain-http peers and with peers on
     /// loopback and private addresses (`host:port` authorities work everywhere). Off by

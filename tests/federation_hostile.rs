@@ -355,3 +355,68 @@ async fn prohibited_words_keep_remote_notes_out() {
     assert_eq!(psql(db, &format!("SELECT text FROM notes WHERE uri = '{}/notes/2'", peer.base)), "all fine");
     server.stop();
 }
+
+/// Blocking and silencing from the control panel (`admin/update-meta`): the process that took
+/// the change applies it at once, a change written by another process arrives within seconds,
+/// a bad host name is refused with the lists kept, and the moderation log records it.
+#[tokio::test]
+async fn servers_are_blocked_and_silenced_at_runtime() {
+    let inst = Instance::init("fed_runtime_block").without_rate_limits().federating();
+    let (server, admin) = serve_signed_in(&inst).await;
+    let peer = peer().await;
+    let inbox = format!("{}/inbox", server.base);
+    let host = inst.host().replace("localhost", "127.0.0.1");
+    let db = &inst.db.as_ref().unwrap().url;
+    let now = chrono::Utc::now();
+    let send = |n: u32| serde_json::to_vec(&create(&peer.base, &peer.base, n)).unwrap();
+    let drained = || async {
+        let t0 = Instant::now();
+        while psql(db, "SELECT count(*) FROM jobs WHERE queue = 'inbox' AND state <> 'dead'") != "0" {
+            assert!(t0.elapsed() < Duration::from_secs(20), "inbox jobs left");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    assert_eq!(post(&inbox, &host, &send(1), Some(&peer.signer), now, None).await, 202);
+    drained().await;
+    let peer_host = peer.base.trim_start_matches("http://").to_string();
+
+    // Blocked: refused at once, shown as blocked.
+    let block = json!({ "blockedHosts": ["  127.0.0.1 ", "Bad.Example", ""] });
+    assert_eq!(call(&server.base, "admin/update-meta", &admin, block).await.0, 204);
+    assert_eq!(post(&inbox, &host, &send(2), Some(&peer.signer), now, None).await, 403);
+    let (_, meta) = call(&server.base, "admin/meta", &admin, json!({})).await;
+    assert_eq!(meta["blockedHosts"], json!(["127.0.0.1", "bad.example"]), "{meta}");
+    let (_, one) = call(&server.base, "federation/show-instance", &admin, json!({ "host": peer_host })).await;
+    assert_eq!((one["isBlocked"].clone(), one["isSilenced"].clone()), (json!(true), json!(false)), "{one}");
+    let (_, blocked) = call(&server.base, "federation/instances", &admin, json!({ "blocked": true })).await;
+    assert_eq!(blocked.as_array().map(Vec::len), Some(1), "{blocked}");
+
+    // A bad host is refused and the stored list stays.
+    for bad in [json!({ "blockedHosts": ["https://x.example/"] }), json!({ "silencedHosts": ["a b"] })] {
+        let (s, r) = call(&server.base, "admin/update-meta", &admin, bad).await;
+        assert_eq!((s, r["error"]["code"].as_str()), (400, Some("INVALID_PARAM")), "{r}");
+    }
+    assert_eq!(psql(db, "SELECT array_to_string(blocked_hosts, ',') FROM meta"), "127.0.0.1,bad.example");
+
+    // Unblocked and silenced: accepted again, its public notes kept as home.
+    let silence = json!({ "blockedHosts": [], "silencedHosts": ["127.0.0.1"] });
+    assert_eq!(call(&server.base, "admin/update-meta", &admin, silence).await.0, 204);
+    assert_eq!(post(&inbox, &host, &send(3), Some(&peer.signer), now, None).await, 202);
+    drained().await;
+    let visibility =
+        |n: u32| psql(db, &format!("SELECT visibility FROM notes WHERE uri = '{}/notes/{n}'", peer.base));
+    assert_eq!((visibility(1), visibility(2), visibility(3)), ("public".into(), "".into(), "home".into()));
+    let (_, one) = call(&server.base, "federation/show-instance", &admin, json!({ "host": peer_host })).await;
+    assert_eq!((one["isBlocked"].clone(), one["isSilenced"].clone()), (json!(false), json!(true)), "{one}");
+
+    // Written by another process (here, straight into the database): arrives within seconds.
+    psql(db, "UPDATE meta SET blocked_hosts = '{127.0.0.1}', silenced_hosts = '{}'");
+    let t0 = Instant::now();
+    while post(&inbox, &host, &send(4), Some(&peer.signer), now, None).await != 403 {
+        assert!(t0.elapsed() < Duration::from_secs(10), "the stored block did not arrive");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let logged = psql(db, "SELECT count(*) FROM moderation_logs WHERE type = 'updateServerSettings'");
+    assert_eq!(logged, "2", "each accepted change is logged");
+    server.stop();
+}

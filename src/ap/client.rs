@@ -115,7 +115,8 @@ pub fn authority(url: &reqwest::Url) -> String {
 #[derive(Clone)]
 struct Guard {
     insecure: bool,
-    policy: HostPolicy,
+    /// A policy of its own (tests), or none for the running one.
+    policy: Option<HostPolicy>,
 }
 
 impl Guard {
@@ -136,7 +137,11 @@ impl Guard {
                 return Err(FetchError::Refused("an internal address".into()));
             }
         }
-        if !self.policy.allows(&authority(url)) {
+        let allowed = match &self.policy {
+            Some(p) => p.allows(&authority(url)),
+            None => crate::domain::federation::current().allows(&authority(url)),
+        };
+        if !allowed {
             return Err(FetchError::Refused(format!("{} is not federated with", authority(url))));
         }
         Ok(())
@@ -150,7 +155,7 @@ pub struct ApClient {
 }
 
 impl ApClient {
-    pub fn new(insecure: bool, policy: HostPolicy) -> anyhow::Result<Self> {
+    pub fn new(insecure: bool, policy: Option<HostPolicy>) -> anyhow::Result<Self> {
         let guard = Guard { insecure, policy };
         let redirect_guard = guard.clone();
         let http = reqwest::Client::builder()
@@ -314,9 +319,11 @@ mod tests {
     #[test]
     fn urls_are_checked_before_any_request() {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let strict =
-            ApClient::new(false, HostPolicy { blocked: vec!["bad.example".into()], ..Default::default() })
-                .unwrap();
+        let strict = ApClient::new(
+            false,
+            Some(HostPolicy { blocked: vec!["bad.example".into()], ..Default::default() }),
+        )
+        .unwrap();
         for bad in [
             "http://example.com/x",
             "https://127.0.0.1/x",
@@ -329,7 +336,7 @@ mod tests {
             assert!(matches!(strict.url(bad), Err(FetchError::Refused(_))), "{bad}");
         }
         assert!(strict.url("https://example.com/users/1").is_ok());
-        let dev = ApClient::new(true, HostPolicy::default()).unwrap();
+        let dev = ApClient::new(true, Some(HostPolicy::default())).unwrap();
         assert!(dev.url("http://127.0.0.1:3939/inbox").is_ok());
     }
 }

@@ -252,10 +252,11 @@ pub async fn fan_out(fed: &Federation, action: &Action) -> Result<(), Failure> {
     };
     let activity = render::with_context(strip_context(activity));
     let mut seen = std::collections::HashSet::new();
+    let policy = crate::domain::federation::current();
     let inboxes: Vec<String> = inboxes
         .into_iter()
         .filter(|i| seen.insert(i.clone()))
-        .filter(|i| authority_of(i).is_some_and(|h| fed.policy.allows(&h)))
+        .filter(|i| authority_of(i).is_some_and(|h| policy.allows(&h)))
         .collect();
     // Enqueued in bounded batches, so a note to many servers costs bounded memory.
     let now = chrono::Utc::now();
@@ -340,7 +341,7 @@ async fn inbox_list(conn: &mut AsyncPgConnection, ids: &[String]) -> Result<Vec<
 /// Sends one activity to one inbox.
 pub async fn deliver(fed: &Federation, inbox: &str, activity: &Value, signer: &str) -> Result<(), Failure> {
     let Some(host) = authority_of(inbox) else { return Err(Failure::Permanent("not an inbox URL".into())) };
-    if !fed.policy.allows(&host) {
+    if !crate::domain::federation::current().allows(&host) {
         return Err(Failure::Permanent(format!("{host} is not federated with")));
     }
     let mut conn = fed.state.db.get().await.map_err(|e| Failure::Retry(e.to_string()))?;

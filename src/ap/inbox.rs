@@ -26,7 +26,7 @@ fn refuse(status: u16, why: &str) -> HttpResponse {
 }
 
 async fn receive(fed: web::Data<Federation>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    if fed.policy.mode == crate::config::FederationMode::None {
+    if crate::domain::federation::configured().mode == crate::config::FederationMode::None {
         return refuse(403, "federation is off");
     }
     let ct = req
@@ -56,7 +56,7 @@ async fn receive(fed: web::Data<Federation>, req: HttpRequest, body: web::Bytes)
         Err(e) => return refuse(401, &e.to_string()),
     };
     let Some(key_host) = host_of(&parsed.key_id) else { return refuse(401, "keyId is not a URL") };
-    if !fed.policy.allows(&key_host) {
+    if !crate::domain::federation::current().allows(&key_host) {
         return refuse(403, "this server does not federate with yours");
     }
     // The key from cache or store, fetched once more when it does not verify (rotated keys).

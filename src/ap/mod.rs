@@ -14,7 +14,6 @@ pub mod signature;
 pub mod wellknown;
 
 use crate::db::users::UserRow;
-use crate::domain::federation::HostPolicy;
 use crate::state::AppState;
 use actix_web::web;
 use signature::{PublicKey, Signer};
@@ -22,12 +21,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// What federation shares across requests and jobs: the state, the guarded client, the host
-/// policy and caches of keys.
+/// What federation shares across requests and jobs: the state, the guarded client and caches
+/// of keys. The host policy is the domain's (`domain::federation::current`).
 pub struct Federation {
     pub state: Arc<AppState>,
     pub client: client::ApClient,
-    pub policy: HostPolicy,
     /// The public URL without a trailing slash.
     pub base: String,
     keys: Mutex<HashMap<String, (Instant, UserRow, PublicKey)>>,
@@ -40,15 +38,15 @@ pub struct Federation {
 impl Federation {
     pub fn new(state: Arc<AppState>) -> anyhow::Result<Arc<Self>> {
         let cfg = &state.config.federation;
-        let policy = HostPolicy::from_config(cfg);
-        crate::domain::federation::install_policy(policy.clone());
-        let client = client::ApClient::new(cfg.allow_insecure_peers, policy.clone())?;
+        use crate::domain::federation;
+        federation::install_policy(federation::HostPolicy::from_config(cfg));
+        federation::keep_current(state.db.clone());
+        let client = client::ApClient::new(cfg.allow_insecure_peers, None)?;
         let base = state.config.url.trim_end_matches('/').to_string();
         Ok(Arc::new(Federation {
             inbox_jobs: crate::domain::jobs::Enqueuer::start(state.db.clone()),
             state,
             client,
-            policy,
             base,
             keys: Mutex::default(),
             signers: Mutex::default(),

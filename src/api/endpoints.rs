@@ -240,11 +240,11 @@ pub fn all() -> Vec<Endpoint> {
         ep("admin/meta", instance::admin_meta)
             .moderator()
             .kind("read:admin:meta")
-            .doc("Every instance setting as an administrator sees it (AdminMetaResponse; secrets are never answered)."),
+            .doc("Every instance setting as an administrator sees it (AdminMetaResponse; secrets are never answered). `blockedHosts` and `silencedHosts` are the lists set through admin/update-meta; the configuration file's apply as well, and federation/instances tells each server's state."),
         ep("admin/update-meta", instance::update_meta)
             .admin()
             .kind("write:admin:meta")
-            .doc("Changes instance settings: name, looks, links, registration, word lists, pinned users, preserved usernames (recorded in the moderation log)."),
+            .doc("Changes instance settings: name, looks, links, registration, word lists, pinned users, preserved usernames, blocked and silenced servers (recorded in the moderation log; the servers' lists reach every process within seconds)."),
         ep("invite/create", invites::create)
             .cred(Some("write:invite-codes"))
             .policy("canInvite", |p| p.can_invite)

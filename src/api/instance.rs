@@ -85,11 +85,11 @@ pub async fn admin_meta(ctx: Ctx, _p: NoParams) -> Result<Out, ApiError> {
         "enableEmail": false,
         "enableServiceWorker": false,
         "translatorAvailable": false,
-        "silencedHosts": fed.silenced_hosts,
+        "silencedHosts": list(&m, "silenced_hosts"),
         "mediaSilencedHosts": [],
         "pinnedUsers": list(&m, "pinned_users"),
         "hiddenTags": list(&m, "hidden_tags"),
-        "blockedHosts": fed.blocked_hosts,
+        "blockedHosts": list(&m, "blocked_hosts"),
         "sensitiveWords": list(&m, "sensitive_words"),
         "prohibitedWords": list(&m, "prohibited_words"),
         "prohibitedWordsForNameOfUser": list(&m, "prohibited_words_for_name_of_user"),
@@ -172,7 +172,7 @@ pub async fn admin_meta(ctx: Ctx, _p: NoParams) -> Result<Out, ApiError> {
 
 /// The settings an administrator changes here. Other `admin/update-meta` fields of Misskey are
 /// accepted and ignored: their features are off on this server, or set in the configuration
-/// file (object storage, federation, blocked and silenced hosts).
+/// file (object storage, the federation mode and its allowed hosts).
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateMetaParams {
@@ -245,6 +245,14 @@ pub struct UpdateMetaParams {
     prohibited_words: Option<AtMost<1000, String>>,
     /// Words a display name may not hold (staff excepted).
     prohibited_words_for_name_of_user: Option<AtMost<1000, String>>,
+    /// Servers not federated with (each a host name, its subdomains included), beside those of
+    /// the configuration file's `blocked_hosts`. Takes effect in every process within seconds.
+    #[schemars(inner(length(max = 253)))]
+    blocked_hosts: Option<AtMost<10000, String>>,
+    /// Servers whose users' public notes stay off the public timelines and whose follows need
+    /// approval (host names as above), beside the configuration file's `silenced_hosts`.
+    #[schemars(inner(length(max = 253)))]
+    silenced_hosts: Option<AtMost<10000, String>>,
 }
 
 pub async fn update_meta(ctx: Ctx, p: UpdateMetaParams) -> Result<Out, ApiError> {
@@ -310,7 +318,17 @@ pub async fn update_meta(ctx: Ctx, p: UpdateMetaParams) -> Result<Out, ApiError>
             cols.push((col, json!(words::checked(param, &v.0)?)));
         }
     }
-    crate::domain::settings::update(&mut *ctx.db().await?, &ctx.me()?.id, &cols).await?;
+    for (col, param, v) in [
+        ("blocked_hosts", "blockedHosts", &p.blocked_hosts),
+        ("silenced_hosts", "silencedHosts", &p.silenced_hosts),
+    ] {
+        if let Some(v) = v {
+            cols.push((col, json!(crate::domain::federation::host_list(param, &v.0)?)));
+        }
+    }
+    let mut conn = ctx.db().await?;
+    crate::domain::settings::update(&mut conn, &ctx.me()?.id, &cols).await?;
+    crate::domain::federation::reload(&mut conn).await?;
     ctx.api.meta.clear();
     Ok(().into())
 }

@@ -91,7 +91,7 @@ fn pack(r: &Row, policy: &HostPolicy) -> Value {
         "description": r.description,
         "maintainerName": r.maintainer_name,
         "maintainerEmail": r.maintainer_email,
-        "isSilenced": crate::domain::federation::silenced(&r.host),
+        "isSilenced": policy.silences(&r.host),
         "isMediaSilenced": false,
         "iconUrl": r.icon_url,
         "faviconUrl": null,
@@ -99,10 +99,6 @@ fn pack(r: &Row, policy: &HostPolicy) -> Value {
         "infoUpdatedAt": r.info_updated_at.map(iso),
         "latestRequestReceivedAt": r.latest_request_received_at.map(iso),
     })
-}
-
-fn policy(ctx: &Ctx) -> HostPolicy {
-    HostPolicy::from_config(&ctx.state.config.federation)
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -156,11 +152,11 @@ pub async fn list(ctx: Ctx, p: ListParams) -> Result<Out, ApiError> {
     .bind::<Nullable<Bool>, _>(p.federating.or(p.subscribing.or(p.publishing)))
     .load(&mut conn)
     .await?;
-    let policy = policy(&ctx);
+    let policy = crate::domain::federation::policy(&mut conn).await?;
     let out: Vec<Value> = rows
         .iter()
         .filter(|r| p.blocked.is_none_or(|b| b != policy.allows(&r.host)))
-        .filter(|r| p.silenced.is_none_or(|s| s == crate::domain::federation::silenced(&r.host)))
+        .filter(|r| p.silenced.is_none_or(|s| s == policy.silences(&r.host)))
         .filter(|_| p.suspended.is_none_or(|s| !s))
         .skip(p.offset.unwrap_or(0) as usize)
         .take(limit as usize)
@@ -183,7 +179,8 @@ pub async fn show(ctx: Ctx, p: ShowParams) -> Result<Out, ApiError> {
         .map(Some)
         .or_else(|e| if e == diesel::result::Error::NotFound { Ok(None) } else { Err(e) })?;
     // Misskey answers null for a server it has not met.
-    Ok(row.map(|r| pack(&r, &policy(&ctx))).unwrap_or(Value::Null).into())
+    let policy = crate::domain::federation::policy(&mut conn).await?;
+    Ok(row.map(|r| pack(&r, &policy)).unwrap_or(Value::Null).into())
 }
 
 #[derive(Deserialize, JsonSchema)]

@@ -56,6 +56,17 @@ pub async fn word_lists(
     Ok(row.unwrap_or_default())
 }
 
+/// The hosts an administrator blocked and silenced.
+pub async fn host_lists(conn: &mut AsyncPgConnection) -> QueryResult<(Vec<String>, Vec<String>)> {
+    let row = meta::table
+        .filter(meta::id.eq("x"))
+        .select((meta::blocked_hosts, meta::silenced_hosts))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.unwrap_or_default())
+}
+
 /// Whether `username` is kept from signing up (compared without case).
 pub async fn is_preserved(conn: &mut AsyncPgConnection, username: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(

@@ -18,6 +18,8 @@ diesel::table! {
         sensitive_words -> Array<Text>,
         prohibited_words_for_name_of_user -> Array<Text>,
         preserved_usernames -> Array<Text>,
+        blocked_hosts -> Array<Text>,
+        silenced_hosts -> Array<Text>,
         // The columns of looks and links (migration 2026-12-08-000001) are read and written as
         // one JSON object (`db::meta::settings`), which keeps this table within diesel's 32.
     }

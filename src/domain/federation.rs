@@ -56,7 +56,8 @@ pub trait Resolver: Send + Sync {
     ) -> futures_util::future::BoxFuture<'a, Result<serde_json::Value, String>>;
 }
 
-/// Which servers this one federates with (from `[federation]` of the config).
+/// Which servers this one federates with: `[federation]` of the config, with the hosts an
+/// administrator blocked or silenced (stored in the instance settings) added to its lists.
 #[derive(Debug, Clone, Default)]
 pub struct HostPolicy {
     pub mode: crate::config::FederationMode,
@@ -65,18 +66,90 @@ pub struct HostPolicy {
     pub silenced: Vec<String>,
 }
 
-/// The running server's policy, for the rules that depend on a user's host.
-static POLICY: std::sync::OnceLock<HostPolicy> = std::sync::OnceLock::new();
+/// The configuration's part of the policy (set once, when the server starts).
+static BASE: std::sync::OnceLock<HostPolicy> = std::sync::OnceLock::new();
 
-/// Sets the policy the domain's rules use (once, when the server starts).
+/// The running policy, as this process last read the stored lists.
+static LIVE: super::settings::Timed<HostPolicy> = super::settings::Timed::new();
+
+/// Sets the configuration's part of the policy (once, when the server starts).
 pub fn install_policy(p: HostPolicy) {
-    let _ = POLICY.set(p);
+    let _ = BASE.set(p);
+}
+
+/// The configuration's part of the policy.
+pub fn configured() -> &'static HostPolicy {
+    static NONE: std::sync::OnceLock<HostPolicy> = std::sync::OnceLock::new();
+    BASE.get().unwrap_or_else(|| NONE.get_or_init(HostPolicy::default))
+}
+
+/// The policy as this process last read it: for the checks that cannot wait for a query (the
+/// HTTP client's redirects, packing). [`keep_current`] keeps it within seconds of the database.
+pub fn current() -> std::sync::Arc<HostPolicy> {
+    LIVE.last().unwrap_or_else(|| std::sync::Arc::new(configured().clone()))
+}
+
+/// The policy, read again from the instance settings when older than a few seconds.
+pub async fn policy(
+    conn: &mut diesel_async::AsyncPgConnection,
+) -> Result<std::sync::Arc<HostPolicy>, super::Error> {
+    if let Some(p) = LIVE.fresh() {
+        return Ok(p);
+    }
+    let (blocked, silenced) = crate::db::meta::host_lists(conn).await?;
+    Ok(LIVE.store(configured().with_hosts(&blocked, &silenced)))
+}
+
+/// Reads the policy now (after this process changed the stored lists).
+pub async fn reload(conn: &mut diesel_async::AsyncPgConnection) -> Result<(), super::Error> {
+    LIVE.forget();
+    policy(conn).await.map(|_| ())
+}
+
+/// Reads the stored lists every few seconds for as long as the process runs, so that a block
+/// made through any web process reaches every web and worker process.
+pub fn keep_current(db: std::sync::Arc<crate::db::DbPool>) {
+    tokio::spawn(async move {
+        loop {
+            if let Ok(mut conn) = db.get().await {
+                if let Err(e) = policy(&mut conn).await {
+                    tracing::debug!(error = %e, "reading the federation policy");
+                }
+            }
+            tokio::time::sleep(super::settings::SETTINGS_TTL).await;
+        }
+    });
 }
 
 /// Whether users of `authority` are silenced.
 pub fn silenced(authority: &str) -> bool {
-    let host = hostname(authority);
-    POLICY.get().is_some_and(|p| p.silenced.iter().any(|s| under(&host, s)))
+    current().silences(authority)
+}
+
+/// The hosts an administrator gives (`blockedHosts`, `silencedHosts`): each a host name,
+/// lower-case, internationalized names in their ASCII form, without duplicates or blank lines.
+/// A host covers its subdomains.
+pub fn host_list(param: &'static str, entries: &[String]) -> Result<Vec<String>, super::Error> {
+    let mut out: Vec<String> = vec![];
+    for e in entries {
+        let e = e.trim();
+        if e.is_empty() {
+            continue;
+        }
+        if e.len() > 253 {
+            return Err(super::Error::invalid(param, "a host name is at most 253 characters"));
+        }
+        let host = match url::Host::parse(&hostname(e)) {
+            Ok(url::Host::Domain(d)) if !d.contains(['/', '@', '*', '?', '#']) => d,
+            Ok(url::Host::Ipv4(ip)) => ip.to_string(),
+            Ok(url::Host::Ipv6(ip)) => format!("[{ip}]"),
+            _ => return Err(super::Error::invalid(param, format!("{e:?} is not a host name"))),
+        };
+        if !out.contains(&host) {
+            out.push(host);
+        }
+    }
+    Ok(out)
 }
 
 /// The host name of an authority (`host[:port]`), lower-case.
@@ -105,6 +178,26 @@ impl HostPolicy {
             blocked: c.blocked_hosts.clone(),
             silenced: c.silenced_hosts.clone(),
         }
+    }
+
+    /// This policy with more blocked and silenced hosts.
+    pub fn with_hosts(&self, blocked: &[String], silenced: &[String]) -> Self {
+        let join = |a: &[String], b: &[String]| {
+            let mut all = a.to_vec();
+            all.extend(b.iter().filter(|h| !a.contains(h)).cloned());
+            all
+        };
+        HostPolicy {
+            blocked: join(&self.blocked, blocked),
+            silenced: join(&self.silenced, silenced),
+            ..self.clone()
+        }
+    }
+
+    /// Whether users of `authority` are silenced.
+    pub fn silences(&self, authority: &str) -> bool {
+        let host = hostname(authority);
+        self.silenced.iter().any(|s| under(&host, s))
     }
 
     /// Whether activities from and deliveries to `authority` (`host[:port]`) are allowed.
@@ -145,6 +238,26 @@ mod tests {
         assert!(!n.allows("friend.example"));
         assert_eq!(hostname("127.0.0.1:3939"), "127.0.0.1");
         assert_eq!(hostname("[::1]:3939"), "[::1]");
+    }
+
+    #[test]
+    fn administrators_hosts_join_the_configured_ones() {
+        let base = HostPolicy { blocked: vec!["a.example".into()], ..Default::default() };
+        let p = base.with_hosts(&["b.example".into(), "a.example".into()], &["s.example".into()]);
+        assert_eq!(p.blocked, ["a.example", "b.example"]);
+        assert!(!p.allows("x.b.example") && p.silences("s.example:443") && !p.silences("b.example"));
+    }
+
+    #[test]
+    fn host_lists_are_host_names() {
+        let l = host_list(
+            "h",
+            &[" Bad.Example ".into(), "".into(), "bad.example:8443".into(), "bücher.example".into()],
+        );
+        assert_eq!(l.unwrap(), ["bad.example", "xn--bcher-kva.example"]);
+        for bad in ["https://x.example/", "a b", "x@y.example", "*.example"] {
+            assert!(host_list("h", &[bad.into()]).is_err(), "{bad}");
+        }
     }
 }
 
