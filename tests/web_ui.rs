@@ -121,6 +121,9 @@ async fn first_run_to_a_reply_in_a_browser() {
     let base = inst.base().replace("127.0.0.1", "localhost");
     let server = inst.serve();
     wait_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
+    // A server met before, for the admin screen's federation table (blocked and unblocked).
+    let db = &inst.db.as_ref().expect("a database").url;
+    psql(db, "INSERT INTO instances (host) VALUES ('remote.example')");
 
     let ui_tests = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui");
     if !ui_tests.join("node_modules/playwright-core").exists() {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import en from './locales/en.json';
 import ja from './locales/ja.json';
 import zh from './locales/zh-TW.json';
-import { length, parseAcct } from './util';
+import { hostListed, hostOf, length, parseAcct, toggleHost } from './util';
 
 describe('locales', () => {
   it('have the same keys and placeholders in every language', () => {
@@ -38,5 +38,16 @@ describe('blurhash', () => {
     expect(px![3]).toBe(255);
     expect(decodeBlurhash('LEHV6nWB2yk8', 8, 6)).toBeNull();
     expect(decodeBlurhash('!!!!!!', 8, 6)).toBeNull();
+  });
+});
+
+describe('host lists', () => {
+  it('match a server by its host and the domains above it, and toggle it', () => {
+    expect(hostOf('Mastodon.Example:8443')).toBe('mastodon.example');
+    expect(hostOf('[::1]:3000')).toBe('[::1]');
+    expect(hostListed(['example.com'], 'm.example.com:443')).toBe(true);
+    expect(hostListed(['example.com'], 'notexample.com')).toBe(false);
+    expect(toggleHost(['a.example'], 'b.example:3000')).toEqual(['a.example', 'b.example']);
+    expect(toggleHost(['a.example', 'example.org'], 'x.example.org')).toEqual(['a.example']);
   });
 });

@@ -23,3 +23,22 @@ export function parseAcct(acct: string): { username: string; host: string | null
   const [username, host] = acct.replace(/^@/, '').split('@');
   return { username, host: host || null };
 }
+
+// The host name of an authority (`host[:port]`), lower-case.
+export function hostOf(authority: string): string {
+  const a = authority.trim().toLowerCase();
+  if (a.startsWith('[')) return a.slice(0, a.indexOf(']') + 1) || a;
+  return a.replace(/:\d+$/, '');
+}
+
+// Whether a server is in a list of hosts (itself or a domain above it), as the server matches.
+export function hostListed(list: string[], authority: string): boolean {
+  const host = hostOf(authority);
+  return list.some((h) => host === h || host.endsWith('.' + h));
+}
+
+// The list with the server added, or with every entry that covers it removed.
+export function toggleHost(list: string[], authority: string): string[] {
+  const host = hostOf(authority);
+  return hostListed(list, authority) ? list.filter((h) => !hostListed([h], host)) : [...list, host];
+}

@@ -205,7 +205,7 @@ try {
   await renamed.getByRole('button', { name: 'Unmark sensitive' }).waitFor();
   await screen(alice, '11-drive');
 
-  step('admin: server name, users, job queue');
+  step('admin: server name, users, job queue, blocked and silenced servers');
   await alice.goto(`${base}/admin`);
   await alice.fill('input[name=instance-name]', 'Browser Test Server');
   await alice.getByRole('button', { name: 'Save' }).click();
@@ -216,6 +216,27 @@ try {
   await alice.getByRole('tab', { name: 'Job queue' }).click();
   await alice.locator('table.queues td', { hasText: 'deliver' }).waitFor();
   await screen(alice, '12-admin');
+  await alice.getByRole('tab', { name: 'Federation' }).click();
+  await alice.fill('textarea[name=blocked-hosts]', 'Spam.Example\n\nbad.example:8443');
+  await alice.fill('textarea[name=silenced-hosts]', 'loud.example');
+  await alice.getByRole('button', { name: 'Save' }).click();
+  await alice.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  // Stored as host names, and shown so when the screen reads them back.
+  const lists = await alice.evaluate(async () => {
+    const i = localStorage.getItem('mkrs:token');
+    const m = await (await fetch('/api/admin/meta', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ i }) })).json();
+    return JSON.stringify([m.blockedHosts, m.silencedHosts]);
+  });
+  if (lists !== '[["spam.example","bad.example"],["loud.example"]]') throw new Error(`blocked/silenced hosts: ${lists}`);
+  if (await alice.inputValue('textarea[name=blocked-hosts]') !== 'spam.example\nbad.example') throw new Error('the blocked list is not shown as stored');
+  await screen(alice, '12-admin-federation');
+  // A server in the table: blocked with its button, then unblocked.
+  const remote = alice.locator('table.instances tr', { hasText: 'remote.example' });
+  await remote.getByRole('button', { name: 'Block remote.example' }).click();
+  await remote.getByRole('cell', { name: 'blocked', exact: true }).waitFor();
+  if (!(await alice.inputValue('textarea[name=blocked-hosts]')).endsWith('\nremote.example')) throw new Error('the blocked list lacks remote.example');
+  await remote.getByRole('button', { name: 'Unblock remote.example' }).click();
+  await remote.getByRole('cell', { name: 'federating', exact: true }).waitFor();
 
   step('MiAuth: an app asks, alice allows, the app collects its token');
   await alice.goto(`${base}/miauth/e2e-session?name=E2E%20App&permission=read:account,write:notes`);
