@@ -4,14 +4,17 @@
 # (2) delivery — one note to FOLLOWERS remote followers on HOSTS hosts (a local sink listening
 # on HOSTS ports answers 202), once with shared inboxes (one delivery per host) and once with
 # personal inboxes only (one per follower): time to full delivery and the server's peak RSS.
-# Needs PostgreSQL and Redis on 127.0.0.1 (MKRS_TEST_PG overrides the superuser URL).
-# Usage: bench/federation.sh [binary] [activities] [followers] [hosts]
+# BLOCKED=n runs it all with n servers (none of them the peers) blocked by the administrator,
+# the host policy's largest case. Needs PostgreSQL and Redis on 127.0.0.1 (MKRS_TEST_PG
+# overrides the superuser URL).
+# Usage: [BLOCKED=n] bench/federation.sh [binary] [activities] [followers] [hosts]
 set -eu
 cd "$(dirname "$0")/.."
 BIN=$(realpath "${1:-target/x86_64-unknown-linux-musl/release/misskey-rs}")
 N=${2:-20000}
 FOLLOWERS=${3:-10000}
 HOSTS=${4:-500}
+BLOCKED=${BLOCKED:-0}
 PG=${MKRS_TEST_PG:-postgres://postgres@127.0.0.1:5432/postgres}
 ulimit -n 65536 2>/dev/null || true
 cargo build -q --release --example fed_bench
@@ -24,6 +27,13 @@ printf '[federation]\nallow_insecure_peers = true\n' >> "$cfg"
 serve
 q() { psql "$DB_URL" -Atqc "$1"; }
 echo "misskey-rs $("$BIN" version | cut -d' ' -f2) — $(nproc) cores, $(date -u +%Y-%m-%d)"
+if [ "$BLOCKED" -gt 0 ]; then
+    # Written as another process would: every process reads the lists again within 2 s.
+    q "INSERT INTO meta (id, created_at, updated_at) VALUES ('x', now(), now()) ON CONFLICT DO NOTHING;
+       UPDATE meta SET blocked_hosts = ARRAY(SELECT 'blocked' || i || '.example' FROM generate_series(1, $BLOCKED) i)" >/dev/null
+    sleep 3
+    echo "$BLOCKED servers blocked"
+fi
 "$CLIENT" inbox "$MK_BASE" "127.0.0.1:$port" "$DB_URL" "$N" 64 "$spid"
 
 # A local author followed by FOLLOWERS remote accounts spread over HOSTS hosts.

@@ -420,3 +420,54 @@ async fn servers_are_blocked_and_silenced_at_runtime() {
     assert_eq!(logged, "2", "each accepted change is logged");
     server.stop();
 }
+
+/// Web and worker processes apart: activities a web process accepted before their server was
+/// blocked there are dropped by the worker (done, not dead), and an unblock made in the web
+/// process reaches the worker.
+#[tokio::test]
+async fn a_block_reaches_the_worker_and_drops_what_was_queued() {
+    let inst = Instance::init("fed_block_worker").without_rate_limits().federating();
+    let web = Server::start(&inst.config, &["--role", "web"], inst.base());
+    wait_status(&web, "/readyz", 200, Duration::from_secs(20)).await;
+    let (_, r) =
+        api(&web.base, "signin-flow", json!({ "username": "admin", "password": ADMIN_PASSWORD })).await;
+    let admin = r["i"].as_str().expect("a token").to_string();
+    let peer = peer().await;
+    let inbox = format!("{}/inbox", web.base);
+    let host = inst.host().replace("localhost", "127.0.0.1");
+    let db = &inst.db.as_ref().unwrap().url;
+    let now = chrono::Utc::now();
+    let send = |n: u32| serde_json::to_vec(&create(&peer.base, &peer.base, n)).unwrap();
+    assert_eq!(post(&inbox, &host, &send(1), Some(&peer.signer), now, None).await, 202);
+    assert_eq!(psql(db, "SELECT count(*) FROM jobs WHERE queue = 'inbox'"), "1", "queued, no worker yet");
+    let block = json!({ "blockedHosts": ["127.0.0.1"] });
+    assert_eq!(call(&web.base, "admin/update-meta", &admin, block).await.0, 204);
+
+    let worker = Server::start(&inst.config, &["--role", "worker"], inst.base());
+    let t0 = Instant::now();
+    while psql(db, "SELECT count(*) FROM jobs WHERE queue = 'inbox'") != "0" {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the queued activity is still there:\n{}",
+            worker.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stored =
+        |n: u32| psql(db, &format!("SELECT count(*) FROM notes WHERE uri = '{}/notes/{n}'", peer.base));
+    assert_eq!(stored(1), "0", "a blocked server's queued note is not stored");
+
+    assert_eq!(call(&web.base, "admin/update-meta", &admin, json!({ "blockedHosts": [] })).await.0, 204);
+    assert_eq!(post(&inbox, &host, &send(2), Some(&peer.signer), now, None).await, 202);
+    let t0 = Instant::now();
+    while stored(2) != "1" {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the worker did not take the unblock:\n{}",
+            worker.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    worker.stop();
+    web.stop();
+}

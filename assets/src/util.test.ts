@@ -45,6 +45,7 @@ describe('host lists', () => {
   it('match a server by its host and the domains above it, and toggle it', () => {
     expect(hostOf('Mastodon.Example:8443')).toBe('mastodon.example');
     expect(hostOf('[::1]:3000')).toBe('[::1]');
+    expect(hostOf('bad.example.:443')).toBe('bad.example');
     expect(hostListed(['example.com'], 'm.example.com:443')).toBe(true);
     expect(hostListed(['example.com'], 'notexample.com')).toBe(false);
     expect(toggleHost(['a.example'], 'b.example:3000')).toEqual(['a.example', 'b.example']);

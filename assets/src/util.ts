@@ -24,11 +24,11 @@ export function parseAcct(acct: string): { username: string; host: string | null
   return { username, host: host || null };
 }
 
-// The host name of an authority (`host[:port]`), lower-case.
+// The host name of an authority (`host[:port]`), lower-case, without the root's dot.
 export function hostOf(authority: string): string {
   const a = authority.trim().toLowerCase();
   if (a.startsWith('[')) return a.slice(0, a.indexOf(']') + 1) || a;
-  return a.replace(/:\d+$/, '');
+  return a.replace(/:\d*$/, '').replace(/\.$/, '');
 }
 
 // Whether a server is in a list of hosts (itself or a domain above it), as the server matches.

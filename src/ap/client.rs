@@ -321,7 +321,10 @@ mod tests {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let strict = ApClient::new(
             false,
-            Some(HostPolicy { blocked: vec!["bad.example".into()], ..Default::default() }),
+            Some(HostPolicy {
+                blocked: crate::domain::federation::HostSet::new(["bad.example"]),
+                ..Default::default()
+            }),
         )
         .unwrap();
         for bad in [

@@ -252,7 +252,7 @@ pub async fn fan_out(fed: &Federation, action: &Action) -> Result<(), Failure> {
     };
     let activity = render::with_context(strip_context(activity));
     let mut seen = std::collections::HashSet::new();
-    let policy = crate::domain::federation::current();
+    let policy = crate::domain::federation::policy(conn).await?;
     let inboxes: Vec<String> = inboxes
         .into_iter()
         .filter(|i| seen.insert(i.clone()))
@@ -341,10 +341,12 @@ async fn inbox_list(conn: &mut AsyncPgConnection, ids: &[String]) -> Result<Vec<
 /// Sends one activity to one inbox.
 pub async fn deliver(fed: &Federation, inbox: &str, activity: &Value, signer: &str) -> Result<(), Failure> {
     let Some(host) = authority_of(inbox) else { return Err(Failure::Permanent("not an inbox URL".into())) };
-    if !crate::domain::federation::current().allows(&host) {
-        return Err(Failure::Permanent(format!("{host} is not federated with")));
-    }
     let mut conn = fed.state.db.get().await.map_err(|e| Failure::Retry(e.to_string()))?;
+    // A server blocked since the delivery was queued: it is dropped (done, not dead).
+    if crate::domain::federation::refuses(&mut conn, &host).await? {
+        tracing::debug!(host, "delivery to a blocked server dropped");
+        return Ok(());
+    }
     if let Some(wait) = crate::domain::federation::host_resting(&mut conn, &host).await? {
         return Err(Failure::RetryAfter(wait, format!("{host} is resting after repeated failures")));
     }

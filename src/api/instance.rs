@@ -52,8 +52,9 @@ pub struct NoParams {}
 
 /// Everything an administrator sees of the instance (AdminMetaResponse). Features this server
 /// does not have (captcha, e-mail, push, translation, URL previews, ads, charts) are reported
-/// off; object storage and federation as the configuration file sets them (they are changed
-/// there, not here); secrets are never answered.
+/// off; object storage and the federation mode as the configuration file sets them (they are
+/// changed there, not here); the blocked and silenced hosts as set here (the configuration
+/// file's apply as well); secrets are never answered.
 pub async fn admin_meta(ctx: Ctx, _p: NoParams) -> Result<Out, ApiError> {
     let mut conn = ctx.db().await?;
     let m = crate::db::meta::settings(&mut conn).await?;
@@ -328,7 +329,9 @@ pub async fn update_meta(ctx: Ctx, p: UpdateMetaParams) -> Result<Out, ApiError>
     }
     let mut conn = ctx.db().await?;
     crate::domain::settings::update(&mut conn, &ctx.me()?.id, &cols).await?;
-    crate::domain::federation::reload(&mut conn).await?;
+    if p.blocked_hosts.is_some() || p.silenced_hosts.is_some() {
+        crate::domain::federation::reload(&mut conn).await;
+    }
     ctx.api.meta.clear();
     Ok(().into())
 }

@@ -67,6 +67,19 @@ pub async fn host_lists(conn: &mut AsyncPgConnection) -> QueryResult<(Vec<String
     Ok(row.unwrap_or_default())
 }
 
+/// A digest of the blocked and silenced hosts, to tell whether they changed.
+pub async fn host_lists_digest(conn: &mut AsyncPgConnection) -> QueryResult<String> {
+    let d: Option<String> = meta::table
+        .filter(meta::id.eq("x"))
+        .select(diesel::dsl::sql::<diesel::sql_types::Text>(
+            "md5(blocked_hosts::text || '|' || silenced_hosts::text)",
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(d.unwrap_or_default())
+}
+
 /// Whether `username` is kept from signing up (compared without case).
 pub async fn is_preserved(conn: &mut AsyncPgConnection, username: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(

@@ -61,16 +61,63 @@ pub trait Resolver: Send + Sync {
 #[derive(Debug, Clone, Default)]
 pub struct HostPolicy {
     pub mode: crate::config::FederationMode,
-    pub allowed: Vec<String>,
-    pub blocked: Vec<String>,
-    pub silenced: Vec<String>,
+    pub allowed: HostSet,
+    pub blocked: HostSet,
+    pub silenced: HostSet,
+}
+
+/// Host names, each covering its subdomains: a host is looked up by each of its suffixes, so a
+/// check costs the same with ten entries or ten thousand.
+#[derive(Debug, Clone, Default)]
+pub struct HostSet(std::collections::HashSet<String>);
+
+impl HostSet {
+    pub fn new<S: AsRef<str>>(hosts: impl IntoIterator<Item = S>) -> Self {
+        HostSet(hosts.into_iter().map(|h| hostname(h.as_ref())).filter(|h| !h.is_empty()).collect())
+    }
+
+    /// Whether `host` (a host name, lower-case) is in the set or under one of its entries.
+    pub fn covers(&self, host: &str) -> bool {
+        if self.0.is_empty() || host.is_empty() {
+            return false;
+        }
+        let mut rest = host;
+        loop {
+            if self.0.contains(rest) {
+                return true;
+            }
+            match rest.split_once('.') {
+                Some((_, parent)) if !parent.is_empty() => rest = parent,
+                _ => return false,
+            }
+        }
+    }
+
+    /// This set and `more`.
+    fn with<S: AsRef<str>>(&self, more: impl IntoIterator<Item = S>) -> Self {
+        let mut all = self.clone();
+        all.0.extend(HostSet::new(more).0);
+        all
+    }
 }
 
 /// The configuration's part of the policy (set once, when the server starts).
 static BASE: std::sync::OnceLock<HostPolicy> = std::sync::OnceLock::new();
 
-/// The running policy, as this process last read the stored lists.
-static LIVE: super::settings::Timed<HostPolicy> = super::settings::Timed::new();
+/// The running policy, as this process last read the stored lists: the policy, a digest of the
+/// lists it was made from, and when they were last compared with the database (none: at once).
+struct Live {
+    policy: std::sync::Arc<HostPolicy>,
+    digest: String,
+    checked: Option<std::time::Instant>,
+}
+static LIVE: std::sync::RwLock<Option<Live>> = std::sync::RwLock::new(None);
+/// Bumped when this process changes the lists: a read begun before is not kept.
+static EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn live() -> std::sync::RwLockReadGuard<'static, Option<Live>> {
+    LIVE.read().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Sets the configuration's part of the policy (once, when the server starts).
 pub fn install_policy(p: HostPolicy) {
@@ -84,36 +131,84 @@ pub fn configured() -> &'static HostPolicy {
 }
 
 /// The policy as this process last read it: for the checks that cannot wait for a query (the
-/// HTTP client's redirects, packing). [`keep_current`] keeps it within seconds of the database.
+/// HTTP client's redirects, the inbox's first check, packing). [`keep_current`] keeps it
+/// within seconds of the database; jobs read it with [`policy`].
 pub fn current() -> std::sync::Arc<HostPolicy> {
-    LIVE.last().unwrap_or_else(|| std::sync::Arc::new(configured().clone()))
+    match &*live() {
+        Some(l) => l.policy.clone(),
+        None => std::sync::Arc::new(configured().clone()),
+    }
 }
 
-/// The policy, read again from the instance settings when older than a few seconds.
+/// The policy, compared with the stored lists when last compared more than a few seconds ago
+/// (a digest first; the lists themselves only when they changed).
 pub async fn policy(
     conn: &mut diesel_async::AsyncPgConnection,
 ) -> Result<std::sync::Arc<HostPolicy>, super::Error> {
-    if let Some(p) = LIVE.fresh() {
-        return Ok(p);
+    if let Some(l) = &*live() {
+        if l.checked.is_some_and(|at| at.elapsed() < super::settings::SETTINGS_TTL) {
+            return Ok(l.policy.clone());
+        }
     }
-    let (blocked, silenced) = crate::db::meta::host_lists(conn).await?;
-    Ok(LIVE.store(configured().with_hosts(&blocked, &silenced)))
+    read(conn).await
 }
 
-/// Reads the policy now (after this process changed the stored lists).
-pub async fn reload(conn: &mut diesel_async::AsyncPgConnection) -> Result<(), super::Error> {
-    LIVE.forget();
-    policy(conn).await.map(|_| ())
+/// Whether this server no longer federates with `authority`, for work already accepted (queued
+/// activities and deliveries): a refusal by the policy in hand is checked against the stored
+/// lists first, so that nothing is dropped for a block lifted seconds ago.
+pub async fn refuses(conn: &mut diesel_async::AsyncPgConnection, authority: &str) -> Result<bool, super::Error> {
+    Ok(!policy(conn).await?.allows(authority) && !read(conn).await?.allows(authority))
 }
 
-/// Reads the stored lists every few seconds for as long as the process runs, so that a block
-/// made through any web process reaches every web and worker process.
+/// Compares the stored lists with those of the running policy, and takes them when they differ.
+async fn read(
+    conn: &mut diesel_async::AsyncPgConnection,
+) -> Result<std::sync::Arc<HostPolicy>, super::Error> {
+    use std::sync::atomic::Ordering;
+    let epoch = EPOCH.load(Ordering::SeqCst);
+    let digest = crate::db::meta::host_lists_digest(conn).await?;
+    let known = live().as_ref().filter(|l| l.digest == digest).map(|l| l.policy.clone());
+    let policy = match known {
+        Some(p) => p,
+        None => {
+            let (blocked, silenced) = crate::db::meta::host_lists(conn).await?;
+            std::sync::Arc::new(configured().with_hosts(&blocked, &silenced))
+        }
+    };
+    let mut slot = LIVE.write().unwrap_or_else(|e| e.into_inner());
+    if EPOCH.load(Ordering::SeqCst) == epoch {
+        *slot = Some(Live { policy: policy.clone(), digest, checked: Some(std::time::Instant::now()) });
+    }
+    Ok(policy)
+}
+
+/// Reads the policy now, after this process changed the stored lists (a read begun before the
+/// change is not kept). On failure the change still arrives within seconds.
+pub async fn reload(conn: &mut diesel_async::AsyncPgConnection) {
+    EPOCH.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    if let Err(e) = read(conn).await {
+        tracing::warn!(error = %e, "reading the federation policy after a change");
+    }
+}
+
+/// Compares the stored lists every few seconds for as long as the process runs, so that a
+/// block made through any web process reaches every web and worker process.
 pub fn keep_current(db: std::sync::Arc<crate::db::DbPool>) {
     tokio::spawn(async move {
+        let mut failures = 0u32;
         loop {
-            if let Ok(mut conn) = db.get().await {
-                if let Err(e) = policy(&mut conn).await {
-                    tracing::debug!(error = %e, "reading the federation policy");
+            let result = match db.get().await {
+                Ok(mut conn) => read(&mut conn).await.map(|_| ()),
+                Err(e) => Err(super::Error::internal(e)),
+            };
+            match result {
+                Ok(()) => failures = 0,
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    // Said once the database has been unreachable for a while, not at every tick.
+                    if failures == 5 {
+                        tracing::warn!(error = %e, "the federation policy cannot be read; the last one read holds");
+                    }
                 }
             }
             tokio::time::sleep(super::settings::SETTINGS_TTL).await;
@@ -126,35 +221,52 @@ pub fn silenced(authority: &str) -> bool {
     current().silences(authority)
 }
 
-/// The hosts an administrator gives (`blockedHosts`, `silencedHosts`): each a host name,
-/// lower-case, internationalized names in their ASCII form, without duplicates or blank lines.
-/// A host covers its subdomains.
+/// The hosts an administrator gives (`blockedHosts`, `silencedHosts`): each a host name (a
+/// domain in its ASCII form, an IPv4 address, or an IPv6 one in brackets), lower-case, without
+/// a port, duplicates or blank lines. A host covers its subdomains.
 pub fn host_list(param: &'static str, entries: &[String]) -> Result<Vec<String>, super::Error> {
     let mut out: Vec<String> = vec![];
+    let mut seen = std::collections::HashSet::new();
     for e in entries {
         let e = e.trim();
         if e.is_empty() {
             continue;
         }
-        if e.len() > 253 {
-            return Err(super::Error::invalid(param, "a host name is at most 253 characters"));
-        }
-        let host = match url::Host::parse(&hostname(e)) {
-            Ok(url::Host::Domain(d)) if !d.contains(['/', '@', '*', '?', '#']) => d,
-            Ok(url::Host::Ipv4(ip)) => ip.to_string(),
-            Ok(url::Host::Ipv6(ip)) => format!("[{ip}]"),
-            _ => return Err(super::Error::invalid(param, format!("{e:?} is not a host name"))),
+        let bad = || super::Error::invalid(param, format!("{e:?} is not a host name (like example.com)"));
+        let name = hostname(e);
+        let host = match url::Host::parse(&name).map_err(|_| bad())? {
+            url::Host::Domain(d) if dns_name(&d) => d,
+            url::Host::Ipv4(ip) if ip.to_string() == name => name,
+            url::Host::Ipv6(ip) => format!("[{ip}]"),
+            _ => return Err(bad()),
         };
-        if !out.contains(&host) {
+        if seen.insert(host.clone()) {
             out.push(host);
         }
     }
     Ok(out)
 }
 
-/// The host name of an authority (`host[:port]`), lower-case.
+/// Whether a domain (ASCII, lower-case) is a name DNS could hold: labels of 1 to 63 letters,
+/// digits, `-` or `_`, 253 characters in all.
+fn dns_name(d: &str) -> bool {
+    d.len() <= 253
+        && d.split('.').all(|l| {
+            (1..=63).contains(&l.len())
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+/// The host name of an authority (`host[:port]`), lower-case, without the root's dot.
 pub fn hostname(authority: &str) -> String {
     let a = authority.trim().to_ascii_lowercase();
+    let a = match a.rsplit_once(':') {
+        // `host.:port` and `host.` name `host` (the root's dot).
+        Some((h, p)) if p.bytes().all(|c| c.is_ascii_digit()) && !h.ends_with(']') => {
+            format!("{}:{p}", h.strip_suffix('.').unwrap_or(h))
+        }
+        _ => a.strip_suffix('.').map(str::to_owned).unwrap_or(a),
+    };
     if a.starts_with('[') {
         return a.split(']').next().map(|h| format!("{h}]")).unwrap_or(a);
     }
@@ -164,52 +276,41 @@ pub fn hostname(authority: &str) -> String {
     }
 }
 
-/// Whether `host` is `pattern` or one of its subdomains.
-fn under(host: &str, pattern: &str) -> bool {
-    let p = hostname(pattern);
-    !p.is_empty() && (host == p || host.ends_with(&format!(".{p}")))
-}
-
 impl HostPolicy {
     pub fn from_config(c: &crate::config::FederationConfig) -> Self {
         HostPolicy {
             mode: c.mode,
-            allowed: c.allowed_hosts.clone(),
-            blocked: c.blocked_hosts.clone(),
-            silenced: c.silenced_hosts.clone(),
+            allowed: HostSet::new(&c.allowed_hosts),
+            blocked: HostSet::new(&c.blocked_hosts),
+            silenced: HostSet::new(&c.silenced_hosts),
         }
     }
 
     /// This policy with more blocked and silenced hosts.
     pub fn with_hosts(&self, blocked: &[String], silenced: &[String]) -> Self {
-        let join = |a: &[String], b: &[String]| {
-            let mut all = a.to_vec();
-            all.extend(b.iter().filter(|h| !a.contains(h)).cloned());
-            all
-        };
         HostPolicy {
-            blocked: join(&self.blocked, blocked),
-            silenced: join(&self.silenced, silenced),
-            ..self.clone()
+            mode: self.mode,
+            allowed: self.allowed.clone(),
+            blocked: self.blocked.with(blocked),
+            silenced: self.silenced.with(silenced),
         }
     }
 
     /// Whether users of `authority` are silenced.
     pub fn silences(&self, authority: &str) -> bool {
-        let host = hostname(authority);
-        self.silenced.iter().any(|s| under(&host, s))
+        self.silenced.covers(&hostname(authority))
     }
 
     /// Whether activities from and deliveries to `authority` (`host[:port]`) are allowed.
     pub fn allows(&self, authority: &str) -> bool {
         use crate::config::FederationMode;
         let host = hostname(authority);
-        if host.is_empty() || self.blocked.iter().any(|b| under(&host, b)) {
+        if host.is_empty() || self.blocked.covers(&host) {
             return false;
         }
         match self.mode {
             FederationMode::All => true,
-            FederationMode::Specified => self.allowed.iter().any(|a| under(&host, a)),
+            FederationMode::Specified => self.allowed.covers(&host),
             FederationMode::None => false,
         }
     }
@@ -222,7 +323,7 @@ mod tests {
 
     #[test]
     fn hosts_are_blocked_with_their_subdomains_and_ports() {
-        let p = HostPolicy { blocked: vec!["Bad.example".into()], ..Default::default() };
+        let p = HostPolicy { blocked: HostSet::new(["Bad.example"]), ..Default::default() };
         assert!(!p.allows("bad.example"));
         assert!(!p.allows("a.b.bad.example:8443"));
         assert!(p.allows("notbad.example"));
@@ -230,7 +331,7 @@ mod tests {
         assert!(!p.allows(""));
         let s = HostPolicy {
             mode: FederationMode::Specified,
-            allowed: vec!["friend.example".into()],
+            allowed: HostSet::new(["friend.example"]),
             ..Default::default()
         };
         assert!(s.allows("friend.example") && s.allows("m.friend.example") && !s.allows("other.example"));
@@ -238,14 +339,17 @@ mod tests {
         assert!(!n.allows("friend.example"));
         assert_eq!(hostname("127.0.0.1:3939"), "127.0.0.1");
         assert_eq!(hostname("[::1]:3939"), "[::1]");
+        assert_eq!(hostname("Bad.Example.:443"), "bad.example");
+        assert!(!p.allows("bad.example.") && !p.allows("x.bad.example.:8443"));
     }
 
     #[test]
     fn administrators_hosts_join_the_configured_ones() {
-        let base = HostPolicy { blocked: vec!["a.example".into()], ..Default::default() };
+        let base = HostPolicy { blocked: HostSet::new(["a.example"]), ..Default::default() };
         let p = base.with_hosts(&["b.example".into(), "a.example".into()], &["s.example".into()]);
-        assert_eq!(p.blocked, ["a.example", "b.example"]);
-        assert!(!p.allows("x.b.example") && p.silences("s.example:443") && !p.silences("b.example"));
+        assert!(!p.allows("a.example") && !p.allows("x.b.example") && p.allows("example"));
+        assert!(p.silences("s.example:443") && !p.silences("b.example"));
+        assert!(!base.with_hosts(&[], &[]).silences("s.example"));
     }
 
     #[test]
@@ -255,7 +359,24 @@ mod tests {
             &[" Bad.Example ".into(), "".into(), "bad.example:8443".into(), "bücher.example".into()],
         );
         assert_eq!(l.unwrap(), ["bad.example", "xn--bcher-kva.example"]);
-        for bad in ["https://x.example/", "a b", "x@y.example", "*.example"] {
+        let l = host_list(
+            "h",
+            &["example.com.".into(), "1.2.3.4".into(), "[::1]:80".into(), "example.com".into()],
+        );
+        assert_eq!(l.unwrap(), ["example.com", "1.2.3.4", "[::1]"]);
+        let long = format!("{}.example", "a".repeat(64));
+        for bad in [
+            "https://x.example/",
+            "a b",
+            "x@y.example",
+            "*.example",
+            ".example.com",
+            "a..b",
+            "a,b.example",
+            "x(y)",
+            "1",
+            &long,
+        ] {
             assert!(host_list("h", &[bad.into()]).is_err(), "{bad}");
         }
     }

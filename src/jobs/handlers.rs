@@ -33,6 +33,11 @@ pub async fn run(fed: &Federation, job: Job) -> Result<(), Failure> {
             let signer = crate::db::users::load_one(&mut conn, &signer).await?;
             let Some(signer) = signer else { return Err(Failure::Permanent("the signer is gone".into())) };
             if let Some(host) = &signer.host {
+                // A server blocked after its activities were accepted: they are dropped.
+                if crate::domain::federation::refuses(&mut conn, host).await? {
+                    tracing::debug!(host, "activity of a blocked server dropped");
+                    return Ok(());
+                }
                 crate::domain::federation::host_heard(&mut conn, host).await?;
             }
             drop(conn);
