@@ -252,12 +252,15 @@ pub async fn fan_out(fed: &Federation, action: &Action) -> Result<(), Failure> {
     };
     let activity = render::with_context(strip_context(activity));
     let mut seen = std::collections::HashSet::new();
-    let policy = crate::domain::federation::policy(conn).await?;
-    let inboxes: Vec<String> = inboxes
+    let inboxes: Vec<(String, String)> = inboxes
         .into_iter()
         .filter(|i| seen.insert(i.clone()))
-        .filter(|i| authority_of(i).is_some_and(|h| policy.allows(&h)))
+        .filter_map(|i| authority_of(&i).map(|h| (i, h)))
         .collect();
+    let hosts: Vec<String> = inboxes.iter().map(|(_, h)| h.clone()).collect();
+    let policy = crate::domain::federation::for_all(conn, &hosts).await?;
+    let inboxes: Vec<String> =
+        inboxes.into_iter().filter(|(_, h)| policy.allows(h)).map(|(i, _)| i).collect();
     // Enqueued in bounded batches, so a note to many servers costs bounded memory.
     let now = chrono::Utc::now();
     for chunk in inboxes.chunks(500) {

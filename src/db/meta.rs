@@ -56,28 +56,30 @@ pub async fn word_lists(
     Ok(row.unwrap_or_default())
 }
 
-/// The hosts an administrator blocked and silenced.
-pub async fn host_lists(conn: &mut AsyncPgConnection) -> QueryResult<(Vec<String>, Vec<String>)> {
-    let row = meta::table
-        .filter(meta::id.eq("x"))
-        .select((meta::blocked_hosts, meta::silenced_hosts))
-        .first(conn)
-        .await
-        .optional()?;
-    Ok(row.unwrap_or_default())
+/// A digest of the hosts an administrator blocked and silenced, with the lists themselves when
+/// the digest is not `known` (one statement: the lists are those the digest was made from).
+#[derive(QueryableByName, Default)]
+pub struct HostLists {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub digest: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Array<diesel::sql_types::Text>>)]
+    pub blocked: Option<Vec<String>>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Array<diesel::sql_types::Text>>)]
+    pub silenced: Option<Vec<String>>,
 }
 
-/// A digest of the blocked and silenced hosts, to tell whether they changed.
-pub async fn host_lists_digest(conn: &mut AsyncPgConnection) -> QueryResult<String> {
-    let d: Option<String> = meta::table
-        .filter(meta::id.eq("x"))
-        .select(diesel::dsl::sql::<diesel::sql_types::Text>(
-            "md5(blocked_hosts::text || '|' || silenced_hosts::text)",
-        ))
-        .first(conn)
-        .await
-        .optional()?;
-    Ok(d.unwrap_or_default())
+pub async fn host_lists_unless(conn: &mut AsyncPgConnection, known: &str) -> QueryResult<HostLists> {
+    let row = diesel::sql_query(
+        "SELECT d AS digest, CASE WHEN d = $1 THEN NULL ELSE blocked_hosts END AS blocked, \
+                CASE WHEN d = $1 THEN NULL ELSE silenced_hosts END AS silenced \
+         FROM (SELECT md5(blocked_hosts::text || '|' || silenced_hosts::text) AS d, blocked_hosts, silenced_hosts \
+               FROM meta WHERE id = 'x') m",
+    )
+    .bind::<diesel::sql_types::Text, _>(known)
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(row.unwrap_or_default())
 }
 
 /// Whether `username` is kept from signing up (compared without case).

@@ -105,14 +105,15 @@ impl HostSet {
 static BASE: std::sync::OnceLock<HostPolicy> = std::sync::OnceLock::new();
 
 /// The running policy, as this process last read the stored lists: the policy, a digest of the
-/// lists it was made from, and when they were last compared with the database (none: at once).
+/// lists it was made from, and when they were last compared with the database.
 struct Live {
     policy: std::sync::Arc<HostPolicy>,
     digest: String,
-    checked: Option<std::time::Instant>,
+    checked: std::time::Instant,
 }
 static LIVE: std::sync::RwLock<Option<Live>> = std::sync::RwLock::new(None);
-/// Bumped when this process changes the lists: a read begun before is not kept.
+/// Bumped by each policy kept and when this process changes the lists: a read begun before
+/// either is not kept (the first read to finish wins; the next comparison catches up).
 static EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 fn live() -> std::sync::RwLockReadGuard<'static, Option<Live>> {
@@ -146,7 +147,7 @@ pub async fn policy(
     conn: &mut diesel_async::AsyncPgConnection,
 ) -> Result<std::sync::Arc<HostPolicy>, super::Error> {
     if let Some(l) = &*live() {
-        if l.checked.is_some_and(|at| at.elapsed() < super::settings::SETTINGS_TTL) {
+        if l.checked.elapsed() < super::settings::SETTINGS_TTL {
             return Ok(l.policy.clone());
         }
     }
@@ -156,8 +157,24 @@ pub async fn policy(
 /// Whether this server no longer federates with `authority`, for work already accepted (queued
 /// activities and deliveries): a refusal by the policy in hand is checked against the stored
 /// lists first, so that nothing is dropped for a block lifted seconds ago.
-pub async fn refuses(conn: &mut diesel_async::AsyncPgConnection, authority: &str) -> Result<bool, super::Error> {
+pub async fn refuses(
+    conn: &mut diesel_async::AsyncPgConnection,
+    authority: &str,
+) -> Result<bool, super::Error> {
     Ok(!policy(conn).await?.allows(authority) && !read(conn).await?.allows(authority))
+}
+
+/// The policy for work already accepted that goes to many servers (a fan-out): the policy in
+/// hand, or the stored one when the one in hand refuses any of them.
+pub async fn for_all(
+    conn: &mut diesel_async::AsyncPgConnection,
+    authorities: &[String],
+) -> Result<std::sync::Arc<HostPolicy>, super::Error> {
+    let p = policy(conn).await?;
+    if authorities.iter().all(|a| p.allows(a)) {
+        return Ok(p);
+    }
+    read(conn).await
 }
 
 /// Compares the stored lists with those of the running policy, and takes them when they differ.
@@ -166,18 +183,21 @@ async fn read(
 ) -> Result<std::sync::Arc<HostPolicy>, super::Error> {
     use std::sync::atomic::Ordering;
     let epoch = EPOCH.load(Ordering::SeqCst);
-    let digest = crate::db::meta::host_lists_digest(conn).await?;
-    let known = live().as_ref().filter(|l| l.digest == digest).map(|l| l.policy.clone());
-    let policy = match known {
-        Some(p) => p,
-        None => {
-            let (blocked, silenced) = crate::db::meta::host_lists(conn).await?;
+    let known = live().as_ref().map(|l| (l.digest.clone(), l.policy.clone()));
+    let stored = crate::db::meta::host_lists_unless(conn, known.as_ref().map_or("", |k| &k.0)).await?;
+    let policy = match (stored.blocked, stored.silenced, known) {
+        (Some(blocked), Some(silenced), _) => {
             std::sync::Arc::new(configured().with_hosts(&blocked, &silenced))
         }
+        (_, _, Some((digest, p))) if digest == stored.digest => p,
+        // No settings row yet: the configuration's alone.
+        _ => std::sync::Arc::new(configured().clone()),
     };
     let mut slot = LIVE.write().unwrap_or_else(|e| e.into_inner());
     if EPOCH.load(Ordering::SeqCst) == epoch {
-        *slot = Some(Live { policy: policy.clone(), digest, checked: Some(std::time::Instant::now()) });
+        EPOCH.fetch_add(1, Ordering::SeqCst);
+        *slot =
+            Some(Live { policy: policy.clone(), digest: stored.digest, checked: std::time::Instant::now() });
     }
     Ok(policy)
 }
@@ -232,12 +252,18 @@ pub fn host_list(param: &'static str, entries: &[String]) -> Result<Vec<String>,
         if e.is_empty() {
             continue;
         }
-        let bad = || super::Error::invalid(param, format!("{e:?} is not a host name (like example.com)"));
+        let bad = || {
+            super::Error::invalid(
+                param,
+                format!("{e:?} is not a host name (like example.com, or [2001:db8::1])"),
+            )
+        };
         let name = hostname(e);
         let host = match url::Host::parse(&name).map_err(|_| bad())? {
             url::Host::Domain(d) if dns_name(&d) => d,
             url::Host::Ipv4(ip) if ip.to_string() == name => name,
-            url::Host::Ipv6(ip) => format!("[{ip}]"),
+            // Written as URLs write it, which is how hosts are compared.
+            ip @ url::Host::Ipv6(_) => ip.to_string(),
             _ => return Err(bad()),
         };
         if seen.insert(host.clone()) {
@@ -263,9 +289,9 @@ pub fn hostname(authority: &str) -> String {
     let a = match a.rsplit_once(':') {
         // `host.:port` and `host.` name `host` (the root's dot).
         Some((h, p)) if p.bytes().all(|c| c.is_ascii_digit()) && !h.ends_with(']') => {
-            format!("{}:{p}", h.strip_suffix('.').unwrap_or(h))
+            format!("{}:{p}", h.trim_end_matches('.'))
         }
-        _ => a.strip_suffix('.').map(str::to_owned).unwrap_or(a),
+        _ => a.trim_end_matches('.').to_owned(),
     };
     if a.starts_with('[') {
         return a.split(']').next().map(|h| format!("{h}]")).unwrap_or(a);
@@ -364,6 +390,11 @@ mod tests {
             &["example.com.".into(), "1.2.3.4".into(), "[::1]:80".into(), "example.com".into()],
         );
         assert_eq!(l.unwrap(), ["example.com", "1.2.3.4", "[::1]"]);
+        // An address as a URL writes it, so that it matches the hosts of URLs.
+        let mapped = host_list("h", &["[::FFFF:1.2.3.4]".into()]).unwrap();
+        let p = HostPolicy { blocked: HostSet::new(&mapped), ..Default::default() };
+        assert!(!p.allows(&authority_of("https://[::ffff:1.2.3.4]:8443/inbox").unwrap()), "{mapped:?}");
+        assert_eq!(hostname("bad.example.."), "bad.example");
         let long = format!("{}.example", "a".repeat(64));
         for bad in [
             "https://x.example/",
