@@ -137,12 +137,13 @@ impl Guard {
                 return Err(FetchError::Refused("an internal address".into()));
             }
         }
+        let host = authority(url);
         let allowed = match &self.policy {
-            Some(p) => p.allows(&authority(url)),
-            None => crate::domain::federation::current().allows(&authority(url)),
+            Some(p) => p.allows(&host),
+            None => crate::domain::federation::current().allows(&host),
         };
         if !allowed {
-            return Err(FetchError::Refused(format!("{} is not federated with", authority(url))));
+            return Err(FetchError::Refused(format!("{host} is not federated with")));
         }
         Ok(())
     }

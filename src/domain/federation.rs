@@ -161,11 +161,11 @@ pub async fn refuses(
     conn: &mut diesel_async::AsyncPgConnection,
     authority: &str,
 ) -> Result<bool, super::Error> {
-    Ok(!policy(conn).await?.allows(authority) && !read(conn).await?.allows(authority))
+    Ok(!for_all(conn, &[authority.to_owned()]).await?.allows(authority))
 }
 
-/// The policy for work already accepted that goes to many servers (a fan-out): the policy in
-/// hand, or the stored one when the one in hand refuses any of them.
+/// The policy for work already accepted that goes to these servers: the policy in hand, or the
+/// stored one when the one in hand refuses any of them.
 pub async fn for_all(
     conn: &mut diesel_async::AsyncPgConnection,
     authorities: &[String],
